@@ -1,0 +1,9 @@
+"""Rule aggregate_depth: all depth jobs in tidy tables plus statistics over seeds."""
+
+from moredata.entry import rule_job
+
+sm = snakemake  # noqa: F821 (injected by the script directive)
+with rule_job(sm.log[0]):
+    from moredata.aggregate import aggregate_depth
+
+    aggregate_depth(list(sm.input.epochs), list(sm.input.results), sm.output)

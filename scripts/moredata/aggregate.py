@@ -1,0 +1,90 @@
+"""Aggregation: per-job Parquet files into tidy tables, and statistics over seeds."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from moredata import io
+
+log = logging.getLogger(__name__)
+
+SUMMARY_COLUMNS = ["metric", "n_seeds", "n_diverged", "mean", "std", "ci95_low", "ci95_high"]
+UNBALANCED_CLASS_METRICS = ["test_acc", "precision", "recall", "f1"]
+UNBALANCED_JOB_METRICS = ["overall_acc", "balanced_acc", "roc_auc", "final_train_loss"]
+DEPTH_METRICS = ["final_test_acc", "final_train_loss"]
+
+
+def seed_statistics(values: pd.Series) -> dict[str, float]:
+    """Mean, sample std and the t-based 95 % confidence interval of the mean over seeds
+    (NaN where fewer than two finite values exist)."""
+    finite = values[np.isfinite(values)]
+    k = len(finite)
+    mean = float(finite.mean()) if k else np.nan
+    std = float(finite.std(ddof=1)) if k > 1 else np.nan
+    half = float(stats.t.ppf(0.975, k - 1) * std / np.sqrt(k)) if k > 1 else np.nan
+    return {"n_seeds": k, "mean": mean, "std": std, "ci95_low": mean - half, "ci95_high": mean + half}
+
+
+def summarise(
+    table: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str], diverged: pd.Series
+) -> pd.DataFrame:
+    """One row per (keys..., metric) with statistics over the seeds in ``table``."""
+    rows = []
+    table = table.assign(_diverged=diverged.to_numpy())
+    for group, part in table.groupby(list(keys), sort=True, observed=True):
+        for metric in metrics:
+            rows.append(
+                {
+                    **dict(zip(keys, group, strict=True)),
+                    "metric": metric,
+                    "n_diverged": int(part.loc[part["_diverged"], "seed"].nunique()),
+                    **seed_statistics(part[metric].astype(float)),
+                }
+            )
+    return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS])
+
+
+def _write_outputs(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, str | Path]) -> None:
+    for name, frame in tables.items():
+        io.write_atomically(outputs[name], lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+    summary = tables["summary"]
+    io.write_atomically(
+        outputs["summary_csv"], lambda tmp: summary.to_csv(tmp, index=False, float_format="%.6g")
+    )
+
+
+def aggregate_unbalanced(
+    epochs_paths: Sequence[str | Path], classes_paths: Sequence[str | Path], outputs: Mapping
+) -> None:
+    epochs = io.read_tables(epochs_paths, io.UNBALANCED_EPOCHS).to_pandas()
+    classes = io.read_tables(classes_paths, io.UNBALANCED_CLASSES).to_pandas()
+    keys = ["threshold", "remedy"]
+    diverged_runs = epochs.groupby([*keys, "seed"])["diverged"].any().rename("run_diverged")
+    classes = classes.join(diverged_runs, on=[*keys, "seed"])
+    per_class = summarise(classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["run_diverged"])
+    jobs = classes.drop_duplicates([*keys, "seed"]).assign(**{"class": "all"})
+    per_job = summarise(jobs, [*keys, "class"], UNBALANCED_JOB_METRICS, jobs["run_diverged"])
+    summary = pd.concat([per_class, per_job], ignore_index=True)
+    _write_outputs(
+        {"epochs": epochs, "classes": classes.drop(columns="run_diverged"), "summary": summary},
+        outputs,
+    )
+    log.info("aggregated %d wine runs; %d diverged", len(jobs), int(jobs["run_diverged"].sum()))
+
+
+def aggregate_depth(
+    epochs_paths: Sequence[str | Path], result_paths: Sequence[str | Path], outputs: Mapping
+) -> None:
+    epochs = io.read_tables(epochs_paths, io.DEPTH_EPOCHS).to_pandas()
+    results = io.read_tables(result_paths, io.DEPTH_RESULT).to_pandas()
+    summary = summarise(
+        results, ["layers", "units", "params", "n"], DEPTH_METRICS, results["diverged"]
+    )
+    _write_outputs({"epochs": epochs, "results": results, "summary": summary}, outputs)
+    log.info("aggregated %d depth runs; %d diverged", len(results), int(results["diverged"].sum()))

@@ -1,0 +1,61 @@
+"""Job-level functions of the depth experiment: make the qwerties, train one grid point."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from moredata import io
+from moredata.data import make_qwerties
+from moredata.experiments import DepthSpec, run_depth
+from moredata.seeds import Purpose, derive_seed
+
+log = logging.getLogger(__name__)
+
+
+def make_qwerties_job(
+    n_per_cloud: int,
+    seed: int,
+    centers: Sequence[Sequence[float]],
+    spread: float,
+    test_fraction: float,
+    path: str | Path,
+) -> None:
+    """Write the qwerty dataset of one (n, seed): every architecture trains on this file."""
+    data = make_qwerties(
+        n_per_cloud,
+        centers,
+        spread,
+        test_fraction,
+        data_seed=derive_seed(seed, Purpose.DATA, n_per_cloud),
+        split_seed=derive_seed(seed, Purpose.SPLIT, n_per_cloud),
+    )
+    io.write_atomically(path, lambda tmp: data.to_parquet(tmp, index=False))
+    log.info("%d points, %d for testing", len(data), int((data["split"] == "test").sum()))
+
+
+def train_depth_job(
+    data_paths: Sequence[str | Path],
+    layers: int,
+    n: int,
+    seeds: Sequence[int],
+    settings: Mapping[str, Any],
+    threads: int,
+    epochs_paths: Sequence[str | Path],
+    result_paths: Sequence[str | Path],
+) -> None:
+    """Train ``layers`` layers on each seed's qwerties and write each seed's two tables."""
+    datasets = [pd.read_parquet(p) for p in data_paths]
+    outputs = run_depth(datasets, layers, n, list(seeds), DepthSpec(**settings), threads)
+    for (epochs, result), epochs_path, result_path in zip(
+        outputs, epochs_paths, result_paths, strict=True
+    ):
+        io.write_parquet(epochs, epochs_path)
+        io.write_parquet(result, result_path)
+        row = result.to_pylist()[0]
+        log.info("seed %d: final test accuracy %.1f%%, final train loss %.3f",
+                 row["seed"], row["final_test_acc"], row["final_train_loss"])

@@ -1,0 +1,265 @@
+"""The two training experiments: one call trains one grid point for one or more seeds
+(several seeds become replicates of one batched training) and returns its metric tables."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import torch
+
+from moredata import io
+from moredata.data import WINE_FEATURES, WINE_TARGET, binarise, split_indices, zscore
+from moredata.metrics import class_metrics
+from moredata.models import build_mlp, count_parameters, depth_layer_sizes
+from moredata.seeds import Purpose, derive_seed
+from moredata.training import Replicate, TrainResult, TrainSettings, train
+
+log = logging.getLogger(__name__)
+
+Remedy = Literal["none", "class_weight", "oversample", "undersample"]
+REMEDIES: tuple[Remedy, ...] = ("none", "class_weight", "oversample", "undersample")
+CLASS_NAMES = ("bad", "good")
+
+
+@dataclass(frozen=True)
+class UnbalancedSpec:
+    """Settings of one wine job (the effective values for its threshold)."""
+
+    hidden_layers: list[int]
+    activation: Literal["relu", "leaky_relu"]
+    optimizer: Literal["sgd", "adam"]
+    learning_rate: float
+    weight_decay: float
+    epochs: int
+    batch_size: int
+    test_fraction: float
+    stratify: bool
+    zscore: Literal["whole_table", "train_only"]
+    on_divergence: Literal["fail", "record"] = "fail"
+    log_every: int = 10
+
+
+@dataclass(frozen=True)
+class DepthSpec:
+    """Settings of one depth job."""
+
+    total_units: int
+    optimizer: Literal["sgd", "adam"]
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    result_epochs: int
+    on_divergence: Literal["fail", "record"] = "fail"
+    log_every: int = 10
+
+
+def _torch_generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def wine_replicate(
+    table: pd.DataFrame, threshold: int, remedy: Remedy, seed: int, spec: UnbalancedSpec
+) -> Replicate:
+    """Data, model and shuffling generator of one (threshold, remedy, seed) wine job."""
+    labels = binarise(table[WINE_TARGET].to_numpy(), threshold)
+    stratify = labels if spec.stratify else None
+    train_idx, test_idx = split_indices(
+        len(table), spec.test_fraction, derive_seed(seed, Purpose.SPLIT), stratify
+    )
+    features = table[list(WINE_FEATURES)]
+    if spec.zscore == "train_only":
+        features = zscore(features, WINE_FEATURES, reference=features.iloc[train_idx])
+    if remedy == "undersample":
+        train_idx = undersample(train_idx, labels[train_idx], derive_seed(seed, Purpose.RESAMPLE))
+    x = torch.from_numpy(features.to_numpy(dtype=np.float32))
+    y = torch.from_numpy(labels.astype(np.float32))
+    sizes = [len(WINE_FEATURES), *spec.hidden_layers, 1]
+    return Replicate(
+        model=build_mlp(sizes, spec.activation, derive_seed(seed, Purpose.INIT)),
+        x_train=x[train_idx],
+        y_train=y[train_idx],
+        x_test=x[test_idx],
+        y_test=y[test_idx],
+        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE)),
+    )
+
+
+def undersample(indices: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
+    """Keep every minority sample and an equal-sized random subset of each other class."""
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(labels)
+    minority = counts[counts > 0].min()
+    keep = [
+        rng.choice(indices[labels == c], size=minority, replace=False)
+        for c in np.flatnonzero(counts)
+    ]
+    return np.sort(np.concatenate(keep))
+
+
+def _train_groups(
+    replicates: Sequence[Replicate], settings_for: Sequence[TrainSettings], label: str
+) -> list[tuple[TrainResult, int]]:
+    """Train replicates with equal training-set sizes and settings together; return each
+    replicate's result and its index within its batch."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, (rep, settings) in enumerate(zip(replicates, settings_for, strict=True)):
+        groups[(rep.x_train.shape[0], settings)].append(i)
+    results: list[tuple[TrainResult, int] | None] = [None] * len(replicates)
+    for (_, settings), members in groups.items():
+        result = train([replicates[i] for i in members], settings, label)
+        for position, i in enumerate(members):
+            results[i] = (result, position)
+    return [r for r in results if r is not None]
+
+
+def _epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
+    epochs = result.train_loss.shape[1]
+    diverged_at = result.diverged_epoch[r]
+    return {
+        "epoch": np.arange(1, epochs + 1, dtype=np.int32),
+        "train_loss": result.train_loss[r].double().numpy(),
+        "train_acc": result.train_acc[r].double().numpy(),
+        "test_acc": result.test_acc[r].double().numpy(),
+        "diverged": np.arange(epochs) >= (epochs if diverged_at is None else diverged_at),
+    }
+
+
+def run_unbalanced(
+    table: pd.DataFrame,
+    threshold: int,
+    remedy: Remedy,
+    seeds: Sequence[int],
+    spec: UnbalancedSpec,
+    threads: int,
+) -> list[tuple[pa.Table, pa.Table]]:
+    """Train the wine network at one threshold and remedy for each seed; return, per seed,
+    the per-epoch table and the per-class table (schemas in :mod:`moredata.io`)."""
+    labels = binarise(table[WINE_TARGET].to_numpy(), threshold)
+    if np.bincount(labels, minlength=2).min() == 0:
+        quality = table[WINE_TARGET]
+        raise ValueError(
+            f"unbalanced.thresholds: threshold {threshold} leaves a class empty (quality in this "
+            f"file ranges {quality.min()}..{quality.max()}); use thresholds from "
+            f"{quality.min()} to {quality.max() - 1}"
+        )
+    start = time.perf_counter()
+    replicates = [wine_replicate(table, threshold, remedy, seed, spec) for seed in seeds]
+    settings_for = [
+        _wine_settings(spec, remedy, rep.y_train.numpy().astype(np.int64)) for rep in replicates
+    ]
+    label = f"threshold={threshold} remedy={remedy}"
+    trained = _train_groups(replicates, settings_for, label)
+    wall = time.perf_counter() - start
+    outputs = []
+    for seed, rep, settings, (result, r) in zip(seeds, replicates, settings_for, trained, strict=True):
+        grid = {"threshold": threshold, "remedy": remedy, "seed": seed}
+        meta = io.provenance({**asdict(spec), **grid, "pos_weight": settings.pos_weight}, seed,
+                             threads, wall)
+        meta["replicates_in_job"] = len(seeds)
+        epoch_cols = _epoch_columns(result, r)
+        epochs = io.table({**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols},
+                          io.UNBALANCED_EPOCHS, meta)
+        per_class = class_metrics(
+            y_train=rep.y_train.numpy().astype(np.int64),
+            y_test=rep.y_test.numpy().astype(np.int64),
+            pred=result.test_pred[r].numpy(),
+            score=result.test_score[r].double().numpy(),
+            class_names=CLASS_NAMES,
+        )
+        per_class["final_train_loss"] = [float(result.train_loss[r, -1])] * len(CLASS_NAMES)
+        classes = io.table({**_repeat(grid, len(CLASS_NAMES)), **per_class},
+                           io.UNBALANCED_CLASSES, meta)
+        outputs.append((epochs, classes))
+    return outputs
+
+
+def _wine_settings(spec: UnbalancedSpec, remedy: Remedy, y_train: np.ndarray) -> TrainSettings:
+    counts = np.bincount(y_train, minlength=2)
+    return TrainSettings(
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        learning_rate=spec.learning_rate,
+        optimizer=spec.optimizer,
+        loss="bce",
+        activation=spec.activation,
+        weight_decay=spec.weight_decay,
+        # Class weighting from the training split only: negatives per positive.
+        pos_weight=float(counts[0] / counts[1]) if remedy == "class_weight" else None,
+        oversample=remedy == "oversample",
+        on_divergence=spec.on_divergence,
+        log_every=spec.log_every,
+    )
+
+
+def _repeat(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
+    return {key: [value] * n for key, value in values.items()}
+
+
+def depth_replicate(data: pd.DataFrame, layers: int, seed: int, spec: DepthSpec) -> Replicate:
+    """Data (from a ``make_qwerties`` table), model and generator of one depth job."""
+    train_rows = data["split"] == "train"
+    x = torch.from_numpy(data[["x", "y"]].to_numpy(dtype=np.float32))
+    y = torch.from_numpy(data["label"].to_numpy(dtype=np.int64))
+    n_classes = int(data["label"].max()) + 1
+    sizes = depth_layer_sizes(layers, spec.total_units, n_inputs=2, n_classes=n_classes)
+    return Replicate(
+        model=build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, layers)),
+        x_train=x[train_rows.to_numpy()],
+        y_train=y[train_rows.to_numpy()],
+        x_test=x[~train_rows.to_numpy()],
+        y_test=y[~train_rows.to_numpy()],
+        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers)),
+    )
+
+
+def run_depth(
+    datasets: Sequence[pd.DataFrame],
+    layers: int,
+    n: int,
+    seeds: Sequence[int],
+    spec: DepthSpec,
+    threads: int,
+) -> list[tuple[pa.Table, pa.Table]]:
+    """Train the depth model with ``layers`` layers on each seed's qwerty data (one dataset
+    per seed); return, per seed, the per-epoch table and the one-row result table."""
+    start = time.perf_counter()
+    replicates = [depth_replicate(d, layers, s, spec) for d, s in zip(datasets, seeds, strict=True)]
+    settings = TrainSettings(
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        learning_rate=spec.learning_rate,
+        optimizer=spec.optimizer,
+        loss="cross_entropy",
+        activation="relu",
+        on_divergence=spec.on_divergence,
+        log_every=spec.log_every,
+    )
+    trained = _train_groups(replicates, [settings] * len(replicates), f"layers={layers} n={n}")
+    wall = time.perf_counter() - start
+    sizes = depth_layer_sizes(layers, spec.total_units, n_classes=replicates[0].model[-1].out_features)
+    units, params = spec.total_units // layers, count_parameters(sizes)
+    outputs = []
+    for seed, (result, r) in zip(seeds, trained, strict=True):
+        grid = {"layers": layers, "n": n, "seed": seed, "units": units, "params": params}
+        meta = io.provenance({**asdict(spec), **grid}, seed, threads, wall)
+        meta["replicates_in_job"] = len(seeds)
+        epoch_cols = _epoch_columns(result, r)
+        epochs = io.table({**_repeat(grid, spec.epochs), **epoch_cols}, io.DEPTH_EPOCHS, meta)
+        last = slice(spec.epochs - spec.result_epochs, spec.epochs)
+        summary = {
+            **grid,
+            "classes": sizes[-1],
+            "final_test_acc": float(epoch_cols["test_acc"][last].mean()),
+            "final_train_loss": float(epoch_cols["train_loss"][last].mean()),
+            "diverged": bool(epoch_cols["diverged"].any()),
+        }
+        outputs.append((epochs, io.table(_repeat(summary, 1), io.DEPTH_RESULT, meta)))
+    return outputs

@@ -1,0 +1,158 @@
+"""Parquet tables with fixed schemas, provenance metadata and atomic writes.
+
+Every metrics file carries its grid values in its rows (so aggregation never parses paths)
+and a JSON provenance record in the Parquet key-value metadata under ``moredata``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PROVENANCE_KEY = b"moredata"
+
+_EPOCH_METRICS = [
+    pa.field("epoch", pa.int32(), nullable=False),
+    pa.field("train_loss", pa.float64()),
+    pa.field("train_acc", pa.float64()),
+    pa.field("test_acc", pa.float64()),
+    pa.field("diverged", pa.bool_(), nullable=False),
+]
+
+UNBALANCED_GRID = [
+    pa.field("threshold", pa.int64(), nullable=False),
+    pa.field("remedy", pa.string(), nullable=False),
+    pa.field("seed", pa.int64(), nullable=False),
+]
+DEPTH_GRID = [
+    pa.field("layers", pa.int64(), nullable=False),
+    pa.field("n", pa.int64(), nullable=False),
+    pa.field("seed", pa.int64(), nullable=False),
+]
+
+# One row per epoch of a wine job.
+UNBALANCED_EPOCHS = pa.schema([*UNBALANCED_GRID, *_EPOCH_METRICS])
+# One row per class of a wine job, after training; job-level imbalance metrics repeat per row.
+UNBALANCED_CLASSES = pa.schema(
+    [
+        *UNBALANCED_GRID,
+        pa.field("class", pa.string(), nullable=False),
+        pa.field("n_train", pa.int64(), nullable=False),
+        pa.field("n_test", pa.int64(), nullable=False),
+        pa.field("test_acc", pa.float64()),
+        pa.field("precision", pa.float64()),
+        pa.field("recall", pa.float64()),
+        pa.field("f1", pa.float64()),
+        pa.field("overall_acc", pa.float64()),
+        pa.field("balanced_acc", pa.float64()),
+        pa.field("roc_auc", pa.float64()),
+        pa.field("final_train_loss", pa.float64()),
+    ]
+)
+# One row per epoch of a depth job.
+DEPTH_EPOCHS = pa.schema(
+    [
+        *DEPTH_GRID,
+        pa.field("units", pa.int64(), nullable=False),
+        pa.field("params", pa.int64(), nullable=False),
+        *_EPOCH_METRICS,
+    ]
+)
+# One row per depth job: the course's result (means over the last epochs).
+DEPTH_RESULT = pa.schema(
+    [
+        *DEPTH_GRID,
+        pa.field("units", pa.int64(), nullable=False),
+        pa.field("params", pa.int64(), nullable=False),
+        pa.field("classes", pa.int64(), nullable=False),
+        pa.field("final_test_acc", pa.float64()),
+        pa.field("final_train_loss", pa.float64()),
+        pa.field("diverged", pa.bool_(), nullable=False),
+    ]
+)
+
+
+def digest(value: Any) -> str:
+    """sha256 of a JSON-serialisable value (keys sorted), for config provenance."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def provenance(settings: Mapping[str, Any], seed: int | None, threads: int, wall_time_s: float) -> dict:
+    """The record stored with every metrics file."""
+    import numpy
+    import torch
+
+    return {
+        "config_digest": digest(dict(settings)),
+        "settings": dict(settings),
+        "seed": seed,
+        "threads": threads,
+        "wall_time_s": round(wall_time_s, 3),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def table(columns: Mapping[str, Sequence[Any]], schema: pa.Schema, meta: Mapping | None = None) -> pa.Table:
+    """A table with exactly ``schema`` (columns cast, order fixed) and optional provenance."""
+    missing = set(schema.names) - set(columns)
+    if missing:
+        raise KeyError(f"missing columns for schema: {sorted(missing)}")
+    arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+    result = pa.Table.from_arrays(arrays, schema=schema)
+    if meta is not None:
+        result = result.replace_schema_metadata({PROVENANCE_KEY: json.dumps(meta, sort_keys=True)})
+    return result
+
+
+def read_provenance(path: str | Path) -> dict:
+    metadata = pq.read_schema(path).metadata or {}
+    return json.loads(metadata[PROVENANCE_KEY])
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` only if the block
+    succeeds, so an interrupted writer never leaves a file that looks finished."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(data: pa.Table, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(data, tmp)
+
+
+def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` and rename the result to ``path`` once it is complete."""
+    with atomic_path(path) as tmp:
+        write(tmp)
+
+
+def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:
+    """Concatenate per-job Parquet files that share ``schema`` (provenance dropped)."""
+    import pyarrow.dataset as ds
+
+    if not paths:
+        return schema.empty_table()
+    dataset = ds.dataset([str(p) for p in paths], schema=schema, format="parquet")
+    return dataset.to_table().replace_schema_metadata(None)

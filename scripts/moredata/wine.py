@@ -1,0 +1,63 @@
+"""Job-level functions of the wine experiment: read inputs, call the experiment, write outputs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from moredata import io
+from moredata.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
+from moredata.experiments import Remedy, UnbalancedSpec, run_unbalanced
+
+log = logging.getLogger(__name__)
+
+
+def prepare_wine(
+    csv_path: str | Path, parquet_path: str | Path, max_total_sulfur_dioxide: float, zscore_mode: str
+) -> int:
+    """Check and clean the CSV, z-score the features over the whole table when
+    ``zscore_mode == "whole_table"`` (train_only scaling happens per job), write Parquet."""
+    raw = read_wine_csv(csv_path)
+    table = clean_wine(raw, max_total_sulfur_dioxide)
+    log.info("read %d rows, kept %d (total sulfur dioxide < %g)", len(raw), len(table),
+             max_total_sulfur_dioxide)
+    if len(table) < 2:
+        raise ValueError(
+            f"wine.max_total_sulfur_dioxide={max_total_sulfur_dioxide} leaves {len(table)} row(s) "
+            f"of {csv_path}; raise the limit"
+        )
+    if zscore_mode == "whole_table":
+        table = zscore(table, WINE_FEATURES)
+    io.write_atomically(parquet_path, lambda tmp: table.to_parquet(tmp, index=False))
+    return len(table)
+
+
+def train_unbalanced_job(
+    table_path: str | Path,
+    threshold: int,
+    remedy: Remedy,
+    seeds: Sequence[int],
+    settings: Mapping[str, Any],
+    threads: int,
+    epochs_paths: Sequence[str | Path],
+    classes_paths: Sequence[str | Path],
+) -> None:
+    """Train one (threshold, remedy) for ``seeds`` and write each seed's two tables."""
+    table = pd.read_parquet(table_path)
+    spec = UnbalancedSpec(**settings)
+    outputs = run_unbalanced(table, threshold, remedy, list(seeds), spec, threads)
+    for (epochs, classes), epochs_path, classes_path in zip(
+        outputs, epochs_paths, classes_paths, strict=True
+    ):
+        io.write_parquet(epochs, epochs_path)
+        io.write_parquet(classes, classes_path)
+        summary = classes.to_pydict()
+        log.info(
+            "per-class test accuracy: %s",
+            ", ".join(f"{c} {a:.1f}% (n_train={n})" for c, a, n in
+                      zip(summary["class"], summary["test_acc"], summary["n_train"], strict=True)),
+        )

@@ -1,0 +1,18 @@
+"""Rule train_depth: train the L-layer model on one n's qwerties, per seed."""
+
+from moredata.entry import rule_job
+
+sm = snakemake  # noqa: F821 (injected by the script directive)
+with rule_job(sm.log[0], sm.threads, uses_torch=True):
+    from moredata.depth import train_depth_job
+
+    train_depth_job(
+        list(sm.input),
+        layers=int(sm.wildcards.layers),
+        n=int(sm.wildcards.n),
+        seeds=sm.params.seeds,
+        settings=sm.params.settings,
+        threads=sm.threads,
+        epochs_paths=list(sm.output.epochs),
+        result_paths=list(sm.output.result),
+    )

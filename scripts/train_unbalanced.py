@@ -1,0 +1,18 @@
+"""Rule train_unbalanced: train the wine network at one threshold and remedy, per seed."""
+
+from moredata.entry import rule_job
+
+sm = snakemake  # noqa: F821 (injected by the script directive)
+with rule_job(sm.log[0], sm.threads, uses_torch=True):
+    from moredata.wine import train_unbalanced_job
+
+    train_unbalanced_job(
+        sm.input[0],
+        threshold=int(sm.wildcards.threshold),
+        remedy=sm.wildcards.remedy,
+        seeds=sm.params.seeds,
+        settings=sm.params.settings,
+        threads=sm.threads,
+        epochs_paths=list(sm.output.epochs),
+        classes_paths=list(sm.output.classes),
+    )

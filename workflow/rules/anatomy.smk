@@ -1,0 +1,20 @@
+rule compute_anatomy:
+    output:
+        report=report(
+            "results/anatomy/report.md",
+            caption="../report/anatomy.rst",
+            category="DataLoader anatomy",
+        ),
+        facts="results/anatomy/facts.json",
+    params:
+        settings=config["anatomy"],
+        seed=SEEDS[0],
+        code=code_digest("anatomy"),
+    log:
+        "logs/compute_anatomy.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../../scripts/compute_anatomy.py"

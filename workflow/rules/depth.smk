@@ -1,0 +1,85 @@
+rule make_qwerties:
+    output:
+        "results/data/qwerties/n~{n}_seed~{seed}.parquet",
+    params:
+        centers=DEPTH["centers"],
+        spread=DEPTH["spread"],
+        test_fraction=DEPTH["test_fraction"],
+        code=code_digest("data", "io", "seeds"),
+    log:
+        "logs/make_qwerties/n~{n}_seed~{seed}.log",
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
+    script:
+        "../../scripts/make_qwerties.py"
+
+
+rule train_depth:
+    input:
+        qwerties_for_job,
+    output:
+        epochs=per_seed("results/depth/epochs/layers~{layers}_n~{n}_seed~{seed}.parquet"),
+        result=per_seed("results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet"),
+    params:
+        settings=depth_settings(config),
+        seeds=job_seeds,
+        code=TRAINING_CODE,
+    log:
+        f"logs/train_depth/layers~{{layers}}_n~{{n}}_{seed_tag()}.log",
+    benchmark:
+        f"benchmarks/train_depth/layers~{{layers}}_n~{{n}}_{seed_tag()}.tsv"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=30,
+    script:
+        "../../scripts/train_depth.py"
+
+
+rule aggregate_depth:
+    input:
+        epochs=depth_runs("epochs"),
+        results=depth_runs("result"),
+    output:
+        epochs="results/depth/epochs.parquet",
+        results="results/depth/results.parquet",
+        summary="results/depth/summary.parquet",
+        summary_csv=report(
+            "results/depth/summary.csv",
+            caption="../report/depth_summary.rst",
+            category="Data size vs depth",
+        ),
+    params:
+        code=PLOTTING_CODE,
+    log:
+        "logs/aggregate_depth.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/aggregate_depth.py"
+
+
+rule plot_depth:
+    input:
+        results="results/depth/results.parquet",
+    output:
+        png=report(
+            "results/depth/figure.png",
+            caption="../report/depth.rst",
+            category="Data size vs depth",
+        ),
+        pdf="results/depth/figure.pdf",
+    params:
+        code=PLOTTING_CODE,
+    log:
+        "logs/plot_depth.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/plot_depth.py"

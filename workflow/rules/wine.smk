@@ -1,0 +1,109 @@
+rule download_wine:
+    output:
+        "results/data/wine.csv",
+    params:
+        url=config["wine"]["url"],
+        path=config["wine"]["path"],
+        sha256=config["wine"]["sha256"],
+    log:
+        "logs/download_wine.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=10,
+    script:
+        "../../scripts/download_wine.py"
+
+
+rule prepare_wine:
+    input:
+        "results/data/wine.csv",
+    output:
+        "results/data/wine.parquet",
+    params:
+        max_total_sulfur_dioxide=config["wine"]["max_total_sulfur_dioxide"],
+        zscore=config["wine"]["zscore"],
+        code=code_digest("data", "io"),
+    log:
+        "logs/prepare_wine.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    script:
+        "../../scripts/prepare_wine.py"
+
+
+rule train_unbalanced:
+    input:
+        "results/data/wine.parquet",
+    output:
+        epochs=per_seed(
+            "results/unbalanced/epochs/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet"
+        ),
+        classes=per_seed(
+            "results/unbalanced/classes/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet"
+        ),
+    params:
+        settings=threshold_settings,
+        seeds=job_seeds,
+        code=TRAINING_CODE,
+    log:
+        f"logs/train_unbalanced/threshold~{{threshold}}_remedy~{{remedy}}_{seed_tag()}.log",
+    benchmark:
+        f"benchmarks/train_unbalanced/threshold~{{threshold}}_remedy~{{remedy}}_{seed_tag()}.tsv"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=30,
+    script:
+        "../../scripts/train_unbalanced.py"
+
+
+rule aggregate_unbalanced:
+    input:
+        epochs=unbalanced_runs("epochs"),
+        classes=unbalanced_runs("classes"),
+    output:
+        epochs="results/unbalanced/epochs.parquet",
+        classes="results/unbalanced/classes.parquet",
+        summary="results/unbalanced/summary.parquet",
+        summary_csv=report(
+            "results/unbalanced/summary.csv",
+            caption="../report/unbalanced_summary.rst",
+            category="Unbalanced data",
+        ),
+    params:
+        code=PLOTTING_CODE,
+    log:
+        "logs/aggregate_unbalanced.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/aggregate_unbalanced.py"
+
+
+rule plot_unbalanced:
+    input:
+        epochs="results/unbalanced/epochs.parquet",
+        classes="results/unbalanced/classes.parquet",
+    output:
+        png=report(
+            "results/unbalanced/figure.png",
+            caption="../report/unbalanced.rst",
+            category="Unbalanced data",
+        ),
+        pdf="results/unbalanced/figure.pdf",
+    params:
+        code=PLOTTING_CODE,
+    log:
+        "logs/plot_unbalanced.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/plot_unbalanced.py"
