@@ -1,6 +1,6 @@
 """Rule train_unbalanced: train the wine network at one threshold and remedy, per seed."""
 
-from moredata.entry import rule_job
+from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
@@ -13,6 +13,6 @@ with rule_job(sm.log[0], sm.threads, uses_torch=True):
         seeds=sm.params.seeds,
         settings=sm.params.settings,
         threads=sm.threads,
-        epochs_paths=list(sm.output.epochs),
-        classes_paths=list(sm.output.classes),
+        epochs_paths=paths(sm.output.epochs),
+        classes_paths=paths(sm.output.classes),
     )

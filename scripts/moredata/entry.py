@@ -6,13 +6,18 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 log = logging.getLogger("moredata")
 
 # Errors caused by the user's input or data: reported as one line, not a traceback.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
+
+
+def paths(output: str | Iterable[str]) -> list[str]:
+    """A named rule input/output as a list of paths (Snakemake gives one path as a str)."""
+    return [output] if isinstance(output, str) else list(output)
 
 
 @contextmanager

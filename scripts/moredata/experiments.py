@@ -79,8 +79,8 @@ def wine_replicate(
         features = zscore(features, WINE_FEATURES, reference=features.iloc[train_idx])
     if remedy == "undersample":
         train_idx = undersample(train_idx, labels[train_idx], derive_seed(seed, Purpose.RESAMPLE))
-    x = torch.from_numpy(features.to_numpy(dtype=np.float32))
-    y = torch.from_numpy(labels.astype(np.float32))
+    x = torch.tensor(features.to_numpy(dtype=np.float32))
+    y = torch.tensor(labels.astype(np.float32))
     sizes = [len(WINE_FEATURES), *spec.hidden_layers, 1]
     return Replicate(
         model=build_mlp(sizes, spec.activation, derive_seed(seed, Purpose.INIT)),
@@ -206,8 +206,8 @@ def _repeat(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
 def depth_replicate(data: pd.DataFrame, layers: int, seed: int, spec: DepthSpec) -> Replicate:
     """Data (from a ``make_qwerties`` table), model and generator of one depth job."""
     train_rows = data["split"] == "train"
-    x = torch.from_numpy(data[["x", "y"]].to_numpy(dtype=np.float32))
-    y = torch.from_numpy(data["label"].to_numpy(dtype=np.int64))
+    x = torch.tensor(data[["x", "y"]].to_numpy(dtype=np.float32))
+    y = torch.tensor(data["label"].to_numpy(dtype=np.int64))
     n_classes = int(data["label"].max()) + 1
     sizes = depth_layer_sizes(layers, spec.total_units, n_inputs=2, n_classes=n_classes)
     return Replicate(

@@ -1,0 +1,314 @@
+"""The DataLoader anatomy lecture as facts computed live with numpy and torch.
+
+Nothing here is hard-coded: every value comes from running the objects it describes on a
+toy data set (a standard-normal ``observations x features`` matrix drawn from
+``np.random.default_rng(seed)`` and labels ``ceil(linspace(0.01, label_max, observations))``).
+
+``compute_facts`` returns a JSON-serialisable dict with these keys (shapes are lists of ints,
+dtypes are strings as numpy and torch print them):
+
+``settings``, ``seed``
+    The inputs, echoed.
+``numpy_data``
+    ``dtype`` and ``shape`` of the numpy matrix.
+``tensor_conversion``
+    ``tensor_dtype`` of ``torch.tensor(data)``, ``float_dtype`` of ``.float()`` and
+    ``long_dtype`` of ``.long()``.
+``long_truncates``
+    ``values`` (a few entries of the tensor, magnitude >= 1 first), their ``long`` and
+    ``trunc`` versions, and ``drops_decimals``: whether ``.long()`` equals truncation toward
+    zero on the whole tensor (and so changes the non-integer entries).
+``size_vs_shape``
+    numpy's ``numpy_shape``, torch's ``size`` and ``shape``, and ``equal`` (size == shape).
+``labels``
+    ``shape`` (a column), ``unique`` values, numpy ``dtype`` and the ``tensor_dtype`` used in
+    the data sets (``.long()``, class indices).
+``numpy_dataset_error``
+    ``TensorDataset(numpy_array)``: ``raised``, exception ``type`` name and the first line of
+    its ``message``.
+``dataset``
+    ``length`` of ``TensorDataset(data)``, and the tuple length of one item for
+    ``TensorDataset(data)`` (``item_len_data_only``) and ``TensorDataset(data, labels)``
+    (``item_len_with_labels``).
+``loader``
+    ``DataLoader(dataset, batch_size)``: ``keeps_dataset`` (``loader.dataset is dataset``),
+    ``len`` (batches known before iterating), ``batches`` (counted by iterating),
+    ``data_shapes`` and ``label_shapes`` of each batch, and ``drop_last``.
+``unshuffled_order``
+    Labels concatenated over one unshuffled pass: ``equals_labels`` (same order as the data
+    set) and ``sorted``.
+``shuffled_order``
+    ``shuffle=True`` with a ``torch.Generator`` seeded from ``seed``: ``iterations_differ``
+    (two successive passes give different orders), ``differs_from_unshuffled``,
+    ``permutations_of_labels`` (both passes hold exactly the labels) and the ``first_head`` /
+    ``second_head`` of each order.
+``single_batch``
+    ``next(iter(loader))``: ``data_shape`` and ``label_shape`` of the one batch it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from moredata.io import write_atomically
+from moredata.seeds import Purpose, derive_seed
+
+log = logging.getLogger(__name__)
+
+SETTING_KEYS = ("observations", "features", "label_max", "batch_size")
+# How many values to show for the .long() comparison and for the heads of label orders.
+_SAMPLE = 6
+_HEAD = 10
+
+
+def _shape(value: Any) -> list[int]:
+    return [int(n) for n in value.shape]
+
+
+def _labels_of_one_pass(loader: DataLoader) -> list[int]:
+    return [int(y) for _, labels in loader for y in labels.flatten()]
+
+
+def _numpy_dataset_error(data: np.ndarray) -> dict[str, Any]:
+    try:
+        TensorDataset(data)  # type: ignore[arg-type]  # the point: it wants tensors
+    except Exception as error:  # the lecture's point is the (unhelpful) failure itself
+        text = str(error)
+        return {
+            "raised": True,
+            "type": type(error).__name__,
+            "message": text.splitlines()[0] if text else "",
+        }
+    return {"raised": False, "type": None, "message": None}
+
+
+def compute_facts(settings: Mapping[str, int], seed: int) -> dict[str, Any]:
+    """Run the lecture's demonstrations on fresh toy data and report what they show."""
+    missing = [key for key in SETTING_KEYS if key not in settings]
+    if missing:
+        raise KeyError(f"anatomy settings lack {missing}")
+    n_obs, n_features = int(settings["observations"]), int(settings["features"])
+    label_max, batch_size = int(settings["label_max"]), int(settings["batch_size"])
+
+    data = np.random.default_rng(seed).standard_normal((n_obs, n_features))
+    tensor = torch.tensor(data)
+    as_long = tensor.long()
+    # Show entries of magnitude >= 1 first, so the dropped decimals are visible.
+    flat = tensor.flatten()
+    order = torch.argsort((flat.abs() < 1).to(torch.int8), stable=True)
+    sample = flat[order[:_SAMPLE]]
+
+    labels_np = np.ceil(np.linspace(0.01, label_max, n_obs)).reshape(-1, 1)
+    features = tensor.float()
+    labels = torch.tensor(labels_np).long()
+
+    data_only = TensorDataset(features)
+    dataset = TensorDataset(features, labels)
+
+    loader = DataLoader(dataset, batch_size=batch_size)
+    batches = list(loader)
+    label_order = [int(y) for y in labels.flatten()]
+    unshuffled = _labels_of_one_pass(loader)
+
+    generator = torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE))
+    shuffled_loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=generator)
+    first, second = _labels_of_one_pass(shuffled_loader), _labels_of_one_pass(shuffled_loader)
+
+    single_data, single_labels = next(iter(loader))
+
+    facts: dict[str, Any] = {
+        "settings": {key: int(settings[key]) for key in SETTING_KEYS},
+        "seed": int(seed),
+        "numpy_data": {"dtype": str(data.dtype), "shape": _shape(data)},
+        "tensor_conversion": {
+            "tensor_dtype": str(tensor.dtype),
+            "float_dtype": str(tensor.float().dtype),
+            "long_dtype": str(as_long.dtype),
+        },
+        "long_truncates": {
+            "values": [round(float(v), 4) for v in sample],
+            "long": [int(v) for v in sample.long()],
+            "trunc": [int(v) for v in torch.trunc(sample)],
+            "drops_decimals": bool(
+                torch.equal(as_long, torch.trunc(tensor).long())
+                and not torch.equal(as_long.double(), tensor)
+            ),
+        },
+        "size_vs_shape": {
+            "numpy_shape": _shape(data),
+            "size": list(tensor.size()),
+            "shape": list(tensor.shape),
+            "equal": bool(tensor.size() == tensor.shape),
+        },
+        "labels": {
+            "shape": _shape(labels_np),
+            "unique": [int(v) for v in np.unique(labels_np)],
+            "dtype": str(labels_np.dtype),
+            "tensor_dtype": str(labels.dtype),
+        },
+        "numpy_dataset_error": _numpy_dataset_error(data),
+        "dataset": {
+            "length": len(data_only),
+            "item_len_data_only": len(data_only[0]),
+            "item_len_with_labels": len(dataset[0]),
+        },
+        "loader": {
+            "keeps_dataset": loader.dataset is dataset,
+            "len": len(loader),
+            "batches": len(batches),
+            "data_shapes": [_shape(x) for x, _ in batches],
+            "label_shapes": [_shape(y) for _, y in batches],
+            "drop_last": bool(loader.drop_last),
+        },
+        "unshuffled_order": {
+            "equals_labels": unshuffled == label_order,
+            "sorted": unshuffled == sorted(unshuffled),
+        },
+        "shuffled_order": {
+            "iterations_differ": first != second,
+            "differs_from_unshuffled": first != unshuffled and second != unshuffled,
+            "permutations_of_labels": sorted(first) == sorted(label_order)
+            and sorted(second) == sorted(label_order),
+            "first_head": first[:_HEAD],
+            "second_head": second[:_HEAD],
+        },
+        "single_batch": {
+            "data_shape": _shape(single_data),
+            "label_shape": _shape(single_labels),
+        },
+    }
+    log.info(
+        "anatomy: %d x %d data, %d batches of up to %d, numpy error %s",
+        n_obs,
+        n_features,
+        len(batches),
+        batch_size,
+        facts["numpy_dataset_error"]["type"],
+    )
+    return facts
+
+
+def _dims(shape: list[int]) -> str:
+    return " x ".join(str(n) for n in shape)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def render_report(facts: dict[str, Any]) -> str:
+    """The facts as a short Markdown report, one section per fact."""
+    s = facts["settings"]
+    conv, trunc, sizes = facts["tensor_conversion"], facts["long_truncates"], facts["size_vs_shape"]
+    labels, error, dataset = facts["labels"], facts["numpy_dataset_error"], facts["dataset"]
+    loader, plain, shuffled = facts["loader"], facts["unshuffled_order"], facts["shuffled_order"]
+    single = facts["single_batch"]
+    if error["raised"]:
+        error_line = f"- raises `{error['type']}`: `{error['message']}`"
+    else:
+        error_line = "- raises nothing with this torch version"
+    shape_counts: dict[str, int] = {}
+    for data_shape, label_shape in zip(loader["data_shapes"], loader["label_shapes"], strict=True):
+        key = f"{_dims(data_shape)} data, {_dims(label_shape)} labels"
+        shape_counts[key] = shape_counts.get(key, 0) + 1
+    batch_lines = [f"  - {count} x ({key})" for key, count in shape_counts.items()]
+    lines = [
+        "# Anatomy of a torch Dataset and DataLoader",
+        "",
+        f"Computed live with seed {facts['seed']}: {s['observations']} observations, "
+        f"{s['features']} features, labels up to {s['label_max']}, batch size {s['batch_size']}.",
+        "",
+        "## numpy data",
+        "",
+        f"- dtype `{facts['numpy_data']['dtype']}`, shape {_dims(facts['numpy_data']['shape'])}",
+        "",
+        "## Conversion to tensors",
+        "",
+        f"- `torch.tensor(data)`: `{conv['tensor_dtype']}`",
+        f"- `.float()`: `{conv['float_dtype']}`",
+        f"- `.long()`: `{conv['long_dtype']}`",
+        "",
+        "## `.long()` drops the decimals",
+        "",
+        f"- values: {trunc['values']}",
+        f"- `.long()`: {trunc['long']}",
+        f"- truncated: {trunc['trunc']}",
+        f"- `.long()` equals truncation on the whole tensor: {_yes(trunc['drops_decimals'])}",
+        "",
+        "## `.size()` and `.shape`",
+        "",
+        f"- numpy `.shape`: {_dims(sizes['numpy_shape'])}",
+        f"- torch `.size()`: {_dims(sizes['size'])}, `.shape`: {_dims(sizes['shape'])}, "
+        f"equal: {_yes(sizes['equal'])}",
+        "",
+        "## Labels",
+        "",
+        f"- `ceil(linspace(0.01, {s['label_max']}, {s['observations']}))` as a column: "
+        f"shape {_dims(labels['shape'])}, dtype `{labels['dtype']}`",
+        f"- values: {labels['unique']}; used as `{labels['tensor_dtype']}` in the data set",
+        "",
+        "## `TensorDataset` of a numpy array",
+        "",
+        error_line,
+        "",
+        "## `TensorDataset`",
+        "",
+        f"- `len(dataset)`: {dataset['length']}",
+        f"- one item of `TensorDataset(data)`: a {dataset['item_len_data_only']}-tuple",
+        f"- one item of `TensorDataset(data, labels)`: a {dataset['item_len_with_labels']}-tuple",
+        "",
+        "## `DataLoader`",
+        "",
+        "- keeps the whole data set (`loader.dataset is dataset`): "
+        f"{_yes(loader['keeps_dataset'])}",
+        f"- `len(loader)` before iterating: {loader['len']}; batches when iterated: "
+        f"{loader['batches']} (`drop_last` {loader['drop_last']})",
+        "- batches:",
+        *batch_lines,
+        "",
+        "## Order without shuffle",
+        "",
+        f"- same order as the labels: {_yes(plain['equals_labels'])}; "
+        f"sorted: {_yes(plain['sorted'])}",
+        "",
+        "## Order with `shuffle=True`",
+        "",
+        f"- first pass starts {shuffled['first_head']}",
+        f"- second pass starts {shuffled['second_head']}",
+        f"- the two passes differ: {_yes(shuffled['iterations_differ'])}; "
+        f"both differ from the unshuffled order: {_yes(shuffled['differs_from_unshuffled'])}; "
+        f"both are permutations of the labels: {_yes(shuffled['permutations_of_labels'])}",
+        "",
+        "## `next(iter(loader))`",
+        "",
+        f"- one batch: {_dims(single['data_shape'])} data, {_dims(single['label_shape'])} labels",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _text_writer(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+def write_anatomy(
+    settings: Mapping[str, int], seed: int, report_path: str | Path, facts_path: str | Path
+) -> None:
+    """Compute the facts and write the Markdown report and the JSON facts, each atomically."""
+    facts = compute_facts(settings, seed)
+    report = render_report(facts)
+    text = json.dumps(facts, indent=2, sort_keys=True) + "\n"
+    write_atomically(report_path, _text_writer(report))
+    write_atomically(facts_path, _text_writer(text))
+    log.info("wrote %s and %s", report_path, facts_path)

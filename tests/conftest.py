@@ -1,0 +1,126 @@
+"""Shared fixtures: the development data, a local HTTP server for it, and a runner for the
+real Snakefile in a temporary directory."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("MOREDATA_DATA_DIR", REPO.parent / "shared" / "data"))
+RED_WINE = DATA_DIR / "winequality-red.csv"
+RED_WINE_SHA256 = "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e"
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+# A grid small enough for seconds, big enough to exercise every rule and both seeds paths.
+TINY_CONFIG = {
+    "seeds": [0, 1],
+    "unbalanced": {"thresholds": [4, 6], "epochs": 3, "remedies": ["none"]},
+    "depth": {"layers": [1, 5], "n_per_cloud": [30, 60], "epochs": 6, "result_epochs": 2},
+    "training": {"log_every": 1},
+}
+
+
+@pytest.fixture(scope="session")
+def red_wine() -> Path:
+    if not RED_WINE.is_file():
+        pytest.fail(f"development data missing: {RED_WINE} (set MOREDATA_DATA_DIR)")
+    return RED_WINE
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def wine_server(red_wine: Path) -> Iterator[str]:
+    """Base URL of an HTTP server on 127.0.0.1 serving the development data directory."""
+    handler = functools.partial(_QuietHandler, directory=str(red_wine.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class Workflow:
+    """The real Snakefile run with ``snakemake`` in its own directory."""
+
+    def __init__(self, directory: Path, config: dict) -> None:
+        self.directory = directory
+        self.config = config
+        (directory / "config").mkdir(parents=True, exist_ok=True)
+        self.write_config(config)
+
+    def write_config(self, config: dict) -> None:
+        self.config = config
+        (self.directory / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+    def update_config(self, override: dict) -> None:
+        self.write_config(deep_merge(self.config, override))
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                   "--directory", str(self.directory), "--cores", "2", *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                cwd=self.directory)
+        if check and result.returncode != 0:
+            raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}")
+        return result
+
+    def planned_jobs(self, *args: str) -> dict[str, int]:
+        """Rule -> number of jobs a run would execute now (from a dry run)."""
+        result = self.run("--dry-run", "--quiet", "rules", *args)
+        counts: dict[str, int] = {}
+        lines = result.stdout.splitlines() + result.stderr.splitlines()
+        for line in lines:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+                counts[parts[0]] = int(parts[1])
+        return counts
+
+    def path(self, relative: str) -> Path:
+        return self.directory / relative
+
+
+def base_config() -> dict:
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture
+def make_workflow(tmp_path: Path, wine_server: str):
+    """Factory: a Workflow in a fresh directory with the tiny config (plus overrides); the wine
+    file is downloaded from the local HTTP server, so the real download path runs."""
+
+    def make(override: dict | None = None, name: str = "run") -> Workflow:
+        config = deep_merge(base_config(), TINY_CONFIG)
+        config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
+        config = deep_merge(config, override or {})
+        return Workflow(tmp_path / name, config)
+
+    return make
+
+
+def copy_results(source: Path, destination: Path) -> None:
+    shutil.copytree(source / "results", destination / "results")
