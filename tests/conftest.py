@@ -69,6 +69,7 @@ class Workflow:
 
     def __init__(self, directory: Path, config: dict) -> None:
         self.directory = directory
+        self.snakefile = REPO / "workflow" / "Snakefile"
         self.config = config
         (directory / "config").mkdir(parents=True, exist_ok=True)
         self.write_config(config)
@@ -81,7 +82,7 @@ class Workflow:
         self.write_config(deep_merge(self.config, override))
 
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"),
+        command = [SNAKEMAKE, "--snakefile", str(self.snakefile),
                    "--directory", str(self.directory), "--cores", "2", *args]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                                 cwd=self.directory)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
-from moredata.training import Replicate, TrainSettings
+from moredata.training import Replicate, TrainSettings, balancing_weights
 
 
 def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, list[float]]:
@@ -21,13 +21,16 @@ def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, 
     bce = settings.loss == "bce"
     y_train = replicate.y_train.float().unsqueeze(1) if bce else replicate.y_train
     y_test = replicate.y_test.float().unsqueeze(1) if bce else replicate.y_test
-    train_loader = DataLoader(
-        TensorDataset(replicate.x_train, y_train),
-        batch_size=settings.batch_size,
-        shuffle=True,
-        drop_last=True,
-        generator=replicate.generator,
-    )
+    dataset = TensorDataset(replicate.x_train, y_train)
+    generator = replicate.generator
+    if settings.oversample:
+        weights = balancing_weights(replicate.y_train)
+        sampler = WeightedRandomSampler(weights, len(dataset), replacement=True, generator=generator)
+        train_loader = DataLoader(dataset, batch_size=settings.batch_size, sampler=sampler,
+                                  drop_last=True, generator=generator)
+    else:
+        train_loader = DataLoader(dataset, batch_size=settings.batch_size, shuffle=True,
+                                  drop_last=True, generator=generator)
     if bce:
         pos_weight = None if settings.pos_weight is None else torch.tensor(settings.pos_weight)
         loss_fn: nn.Module = nn.BCEWithLogitsLoss(pos_weight=pos_weight)

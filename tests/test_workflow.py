@@ -1,0 +1,145 @@
+"""End-to-end: the real Snakefile on a tiny config, with the wine file downloaded from a local
+HTTP server; outputs, schemas, provenance, no-op reruns and rerun scoping."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import REPO, TINY_CONFIG, Workflow
+from moredata import io
+
+pytestmark = pytest.mark.slow
+
+GRID_FILES = {
+    "results/unbalanced/epochs/threshold~{t}_remedy~none_seed~{s}.parquet": io.UNBALANCED_EPOCHS,
+    "results/unbalanced/classes/threshold~{t}_remedy~none_seed~{s}.parquet": io.UNBALANCED_CLASSES,
+}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, wine_server) -> Workflow:
+    """One complete run of the tiny grid, shared by the read-only tests of this module."""
+    from conftest import RED_WINE, base_config, deep_merge
+
+    config = deep_merge(base_config(), TINY_CONFIG)
+    config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
+    workflow = Workflow(tmp_path_factory.mktemp("e2e"), config)
+    workflow.run()
+    return workflow
+
+
+def test_every_output_is_produced(finished):
+    for relative in [
+        "results/data/wine.csv",
+        "results/data/wine.parquet",
+        "results/unbalanced/figure.png",
+        "results/unbalanced/figure.pdf",
+        "results/unbalanced/summary.csv",
+        "results/depth/figure.png",
+        "results/depth/figure.pdf",
+        "results/depth/summary.csv",
+        "results/anatomy/report.md",
+        "results/anatomy/facts.json",
+    ]:
+        path = finished.path(relative)
+        assert path.is_file() and path.stat().st_size > 0, relative
+    assert finished.path("results/unbalanced/figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert finished.path("results/unbalanced/figure.pdf").read_bytes()[:5] == b"%PDF-"
+    prepared = pd.read_parquet(finished.path("results/data/wine.parquet"))
+    assert len(prepared) == 1597
+
+
+def test_every_rule_logs_and_training_is_benchmarked(finished):
+    logs = {p.parent.name if p.parent.name != "logs" else p.stem
+            for p in finished.path("logs").rglob("*.log")}
+    assert {"download_wine", "prepare_wine", "train_unbalanced", "aggregate_unbalanced",
+            "plot_unbalanced", "make_qwerties", "train_depth", "aggregate_depth", "plot_depth",
+            "compute_anatomy"} <= logs
+    log = finished.path("logs/train_unbalanced/threshold~4_remedy~none_seed~0.log").read_text()
+    assert log.count(" epoch ") == TINY_CONFIG["unbalanced"]["epochs"]  # log_every: 1
+    bench = pd.read_csv(finished.path("benchmarks/train_depth/layers~5_n~30_seed~1.tsv"), sep="\t")
+    assert {"s", "max_rss"} <= set(bench.columns)
+
+
+def test_per_job_files_have_the_documented_schema_and_provenance(finished):
+    for pattern, schema in GRID_FILES.items():
+        for threshold in TINY_CONFIG["unbalanced"]["thresholds"]:
+            for seed in TINY_CONFIG["seeds"]:
+                path = finished.path(pattern.format(t=threshold, s=seed))
+                assert pq.read_schema(path).remove_metadata() == schema
+                table = pd.read_parquet(path)
+                assert (table["threshold"] == threshold).all() and (table["seed"] == seed).all()
+                meta = io.read_provenance(path)
+                assert meta["seed"] == seed and meta["threads"] == 1
+                assert meta["torch"].startswith("2.13")
+                assert len(meta["config_digest"]) == 64 and meta["wall_time_s"] > 0
+
+
+def test_aggregates_hold_every_job(finished):
+    thresholds, seeds = TINY_CONFIG["unbalanced"]["thresholds"], TINY_CONFIG["seeds"]
+    epochs = pd.read_parquet(finished.path("results/unbalanced/epochs.parquet"))
+    assert len(epochs) == len(thresholds) * len(seeds) * TINY_CONFIG["unbalanced"]["epochs"]
+    assert epochs.dtypes["epoch"] == np.int32 and epochs.dtypes["train_loss"] == np.float64
+    classes = pd.read_parquet(finished.path("results/unbalanced/classes.parquet"))
+    assert len(classes) == len(thresholds) * len(seeds) * 2
+    per_job = classes.groupby(["threshold", "seed"])[["n_train", "n_test"]].sum()
+    assert (per_job.sum(axis=1) == 1597).all()
+    train_counts = classes[classes["seed"] == 0].set_index(["threshold", "class"])["n_train"]
+    assert train_counts[(4, "bad")] < train_counts[(4, "good")]
+    assert train_counts[(6, "bad")] > train_counts[(6, "good")]
+    results = pd.read_parquet(finished.path("results/depth/results.parquet"))
+    depth = TINY_CONFIG["depth"]
+    assert len(results) == len(depth["layers"]) * len(depth["n_per_cloud"]) * len(seeds)
+    assert set(results["params"]) == {483, 1187}  # L = 1 and L = 5 of 80 units
+    summary = pd.read_csv(finished.path("results/depth/summary.csv"))
+    assert (summary["n_seeds"] == len(seeds)).all()
+    facts = json.loads(finished.path("results/anatomy/facts.json").read_text())
+    assert facts["dataset"]["length"] == 100
+
+
+def test_second_run_does_nothing(finished):
+    result = finished.run()
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
+    workflow = Workflow(tmp_path / "scoped", finished.config)
+    shutil.copytree(finished.directory / "results", workflow.directory / "results")
+    shutil.copytree(finished.directory / ".snakemake", workflow.directory / ".snakemake")
+    assert workflow.planned_jobs() == {}
+
+    workflow.update_config({"unbalanced": {"threshold_overrides": [{"threshold": 6, "epochs": 4}]}})
+    assert workflow.planned_jobs() == {
+        "train_unbalanced": 2, "aggregate_unbalanced": 1, "plot_unbalanced": 1, "all": 1}
+
+    workflow.write_config(finished.config | {"seeds": [0, 1, 2]})
+    planned = workflow.planned_jobs()
+    assert planned["train_unbalanced"] == 2 and planned["train_depth"] == 4
+    assert planned["make_qwerties"] == 2 and "download_wine" not in planned
+
+    workflow.update_config({"seeds": [0, 1], "depth": {"learning_rate": 0.02}})
+    planned = workflow.planned_jobs()
+    assert planned.pop("train_depth") == 8
+    assert set(planned) == {"aggregate_depth", "plot_depth", "all"}
+
+
+def test_editing_training_code_reruns_training(finished, tmp_path):
+    copy = tmp_path / "repo"
+    for part in ("workflow", "scripts"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    workflow = Workflow(tmp_path / "code", finished.config)
+    shutil.copytree(finished.directory / "results", workflow.directory / "results")
+    shutil.copytree(finished.directory / ".snakemake", workflow.directory / ".snakemake")
+    workflow.snakefile = copy / "workflow" / "Snakefile"
+    assert workflow.planned_jobs() == {}
+    training = copy / "scripts" / "moredata" / "training.py"
+    training.write_text(training.read_text() + "\n# an edit\n")
+    planned = workflow.planned_jobs()
+    assert planned["train_unbalanced"] == 4 and planned["train_depth"] == 8
+    assert "make_qwerties" not in planned and "compute_anatomy" not in planned
