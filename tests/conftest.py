@@ -81,13 +81,26 @@ class Workflow:
     def update_config(self, override: dict) -> None:
         self.write_config(deep_merge(self.config, override))
 
-    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-        command = [SNAKEMAKE, "--snakefile", str(self.snakefile),
-                   "--directory", str(self.directory), "--cores", "2", *args]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                cwd=self.directory)
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess:
+        command = [
+            SNAKEMAKE,
+            "--snakefile",
+            str(self.snakefile),
+            "--directory",
+            str(self.directory),
+            "--cores",
+            "2",
+            *args,
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, cwd=self.directory
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}")
+            raise AssertionError(
+                f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}"
+            )
         return result
 
     def planned_jobs(self, *args: str) -> dict[str, int]:

@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+
 from moredata.anatomy import compute_facts, render_report, write_anatomy
 
 COURSE = {"observations": 100, "features": 20, "label_max": 4, "batch_size": 25}

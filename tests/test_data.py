@@ -67,10 +67,11 @@ def test_zscore_of_constant_column_is_zero():
 def test_binarise_counts_match_the_raw_file(red_wine, wine, threshold):
     cleaned = clean_wine(wine, 200)
     labels = binarise(cleaned["quality"].to_numpy(), threshold)
-    keep = [
-        float(row["total sulfur dioxide"]) < 200
-        for row in csv.DictReader(open(red_wine, newline=""), delimiter=";")
-    ]
+    with open(red_wine, newline="") as handle:
+        keep = [
+            float(row["total sulfur dioxide"]) < 200
+            for row in csv.DictReader(handle, delimiter=";")
+        ]
     qualities = [q for q, k in zip(raw_qualities(red_wine), keep, strict=True) if k]
     assert labels.sum() == sum(q > threshold for q in qualities)
     assert (labels == 0).sum() == sum(q <= threshold for q in qualities)

@@ -23,10 +23,22 @@ from moredata.training import (
     train,
 )
 
-WINE = TrainSettings(epochs=3, batch_size=8, learning_rate=0.001, optimizer="adam", loss="bce",
-                     activation="leaky_relu")
-DEPTH = TrainSettings(epochs=3, batch_size=8, learning_rate=0.01, optimizer="sgd",
-                      loss="cross_entropy", activation="relu")
+WINE = TrainSettings(
+    epochs=3,
+    batch_size=8,
+    learning_rate=0.001,
+    optimizer="adam",
+    loss="bce",
+    activation="leaky_relu",
+)
+DEPTH = TrainSettings(
+    epochs=3,
+    batch_size=8,
+    learning_rate=0.01,
+    optimizer="sgd",
+    loss="cross_entropy",
+    activation="relu",
+)
 
 
 def make_replicate(settings: TrainSettings, seed: int, n: int = 120) -> Replicate:
@@ -40,8 +52,14 @@ def make_replicate(settings: TrainSettings, seed: int, n: int = 120) -> Replicat
         x = torch.randn(n, 2, generator=g)
         y = torch.randint(0, 3, (n,), generator=g)
     cut = int(0.8 * n)
-    return Replicate(build_mlp(sizes, settings.activation, seed), x[:cut], y[:cut], x[cut:],
-                     y[cut:], torch.Generator().manual_seed(seed + 7))
+    return Replicate(
+        build_mlp(sizes, settings.activation, seed),
+        x[:cut],
+        y[:cut],
+        x[cut:],
+        y[cut:],
+        torch.Generator().manual_seed(seed + 7),
+    )
 
 
 CASES = {
@@ -72,8 +90,12 @@ def test_gradients_equal_autograd(settings):
     loss.backward()
     linears = [m for m in rep.model if isinstance(m, torch.nn.Linear)]
     for layer, linear in enumerate(linears):
-        torch.testing.assert_close(net.weight_grads[layer][0], linear.weight.grad.T, atol=1e-6, rtol=1e-5)
-        torch.testing.assert_close(net.bias_grads[layer][0, 0], linear.bias.grad, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(
+            net.weight_grads[layer][0], linear.weight.grad.T, atol=1e-6, rtol=1e-5
+        )
+        torch.testing.assert_close(
+            net.bias_grads[layer][0, 0], linear.bias.grad, atol=1e-6, rtol=1e-5
+        )
 
 
 def test_one_optimiser_step_changes_the_weights():
@@ -118,8 +140,9 @@ def test_metrics_match_the_reference_trainer(settings):
     np.testing.assert_allclose(result.train_loss[0].numpy(), history["train_loss"], atol=1e-6)
     # accuracies in % : compare as fractions
     for key in ("train_acc", "test_acc"):
-        np.testing.assert_allclose(getattr(result, key)[0].numpy() / 100,
-                                   np.array(history[key]) / 100, atol=1e-6)
+        np.testing.assert_allclose(
+            getattr(result, key)[0].numpy() / 100, np.array(history[key]) / 100, atol=1e-6
+        )
     for p, q in zip(fast.model.parameters(), ref.model.parameters(), strict=True):
         torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5)
 
@@ -131,8 +154,9 @@ def test_batched_replicates_equal_single_runs(settings):
     for r, seed in enumerate(seeds):
         single = train([make_replicate(settings, seed)], settings)
         for key in ("train_loss", "train_acc", "test_acc"):
-            np.testing.assert_allclose(getattr(batched, key)[r].numpy(),
-                                       getattr(single, key)[0].numpy(), atol=1e-5)
+            np.testing.assert_allclose(
+                getattr(batched, key)[r].numpy(), getattr(single, key)[0].numpy(), atol=1e-5
+            )
         assert torch.equal(batched.test_pred[r], single.test_pred[0])
 
 
@@ -147,7 +171,7 @@ def test_same_seed_gives_bit_identical_metrics():
 
 def test_divergence_fails_with_a_clear_message():
     settings = dataclasses.replace(DEPTH, learning_rate=1e6, epochs=5)
-    with pytest.raises(DivergenceError, match="diverged.*on_divergence: record"):
+    with pytest.raises(DivergenceError, match=r"diverged.*on_divergence: record"):
         train([make_replicate(settings, 0)], settings, label="layers=5")
 
 

@@ -56,11 +56,22 @@ def test_every_output_is_produced(finished):
 
 
 def test_every_rule_logs_and_training_is_benchmarked(finished):
-    logs = {p.parent.name if p.parent.name != "logs" else p.stem
-            for p in finished.path("logs").rglob("*.log")}
-    assert {"download_wine", "prepare_wine", "train_unbalanced", "aggregate_unbalanced",
-            "plot_unbalanced", "make_qwerties", "train_depth", "aggregate_depth", "plot_depth",
-            "compute_anatomy"} <= logs
+    logs = {
+        p.parent.name if p.parent.name != "logs" else p.stem
+        for p in finished.path("logs").rglob("*.log")
+    }
+    assert {
+        "download_wine",
+        "prepare_wine",
+        "train_unbalanced",
+        "aggregate_unbalanced",
+        "plot_unbalanced",
+        "make_qwerties",
+        "train_depth",
+        "aggregate_depth",
+        "plot_depth",
+        "compute_anatomy",
+    } <= logs
     log = finished.path("logs/train_unbalanced/threshold~4_remedy~none_seed~0.log").read_text()
     assert log.count(" epoch ") == TINY_CONFIG["unbalanced"]["epochs"]  # log_every: 1
     bench = pd.read_csv(finished.path("benchmarks/train_depth/layers~5_n~30_seed~1.tsv"), sep="\t")
@@ -116,7 +127,11 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
 
     workflow.update_config({"unbalanced": {"threshold_overrides": [{"threshold": 6, "epochs": 4}]}})
     assert workflow.planned_jobs() == {
-        "train_unbalanced": 2, "aggregate_unbalanced": 1, "plot_unbalanced": 1, "all": 1}
+        "train_unbalanced": 2,
+        "aggregate_unbalanced": 1,
+        "plot_unbalanced": 1,
+        "all": 1,
+    }
 
     workflow.write_config(finished.config | {"seeds": [0, 1, 2]})
     planned = workflow.planned_jobs()

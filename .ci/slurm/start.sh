@@ -120,7 +120,9 @@ start() {
 
 start munged /run/munge/munged.pid runuser -u munge -- /usr/sbin/munged
 munge -n | unmunge >/dev/null || die "munge credential check failed (munge -n | unmunge)"
-start slurmctld /run/slurm/slurmctld.pid slurmctld
+# -c: start from a clean state. Otherwise slurmctld restores old jobs and node states from
+# StateSaveLocation, and a node drained in an earlier run (e.g. "Low RealMemory") stays drained.
+start slurmctld /run/slurm/slurmctld.pid slurmctld -c
 slurmd_launch=0
 running slurmd /run/slurm/slurmd.pid >/dev/null || slurmd_launch="$(date +%s)"
 start slurmd /run/slurm/slurmd.pid slurmd

@@ -28,7 +28,13 @@ def seed_statistics(values: pd.Series) -> dict[str, float]:
     mean = float(finite.mean()) if k else np.nan
     std = float(finite.std(ddof=1)) if k > 1 else np.nan
     half = float(stats.t.ppf(0.975, k - 1) * std / np.sqrt(k)) if k > 1 else np.nan
-    return {"n_seeds": k, "mean": mean, "std": std, "ci95_low": mean - half, "ci95_high": mean + half}
+    return {
+        "n_seeds": k,
+        "mean": mean,
+        "std": std,
+        "ci95_low": mean - half,
+        "ci95_high": mean + half,
+    }
 
 
 def summarise(
@@ -67,7 +73,9 @@ def aggregate_unbalanced(
     keys = ["threshold", "remedy"]
     diverged_runs = epochs.groupby([*keys, "seed"])["diverged"].any().rename("run_diverged")
     classes = classes.join(diverged_runs, on=[*keys, "seed"])
-    per_class = summarise(classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["run_diverged"])
+    per_class = summarise(
+        classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["run_diverged"]
+    )
     jobs = classes.drop_duplicates([*keys, "seed"]).assign(**{"class": "all"})
     per_job = summarise(jobs, [*keys, "class"], UNBALANCED_JOB_METRICS, jobs["run_diverged"])
     summary = pd.concat([per_class, per_job], ignore_index=True)

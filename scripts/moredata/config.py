@@ -71,8 +71,17 @@ def check_config(config: Mapping[str, Any]) -> None:
 def unbalanced_settings(config: Mapping[str, Any], threshold: int) -> dict[str, Any]:
     """The effective settings of the wine jobs at ``threshold`` (overrides applied)."""
     unbalanced = config["unbalanced"]
-    keys = ("hidden_layers", "activation", "optimizer", "learning_rate", "weight_decay",
-            "epochs", "batch_size", "test_fraction", "stratify")
+    keys = (
+        "hidden_layers",
+        "activation",
+        "optimizer",
+        "learning_rate",
+        "weight_decay",
+        "epochs",
+        "batch_size",
+        "test_fraction",
+        "stratify",
+    )
     settings = {key: unbalanced[key] for key in keys}
     for override in unbalanced["threshold_overrides"]:
         if override["threshold"] == threshold:

@@ -127,7 +127,10 @@ def make_qwerties(
     with a ``split`` column ('train'/'test')."""
     rng = np.random.default_rng(data_seed)
     points = np.concatenate(
-        [np.asarray(c, dtype=float) + spread * rng.standard_normal((n_per_cloud, 2)) for c in centers]
+        [
+            np.asarray(c, dtype=float) + spread * rng.standard_normal((n_per_cloud, 2))
+            for c in centers
+        ]
     )
     labels = np.repeat(np.arange(len(centers), dtype=np.int64), n_per_cloud)
     _, test = split_indices(len(labels), test_fraction, split_seed)

@@ -57,5 +57,9 @@ def train_depth_job(
         io.write_parquet(epochs, epochs_path)
         io.write_parquet(result, result_path)
         row = result.to_pylist()[0]
-        log.info("seed %d: final test accuracy %.1f%%, final train loss %.3f",
-                 row["seed"], row["final_test_acc"], row["final_train_loss"])
+        log.info(
+            "seed %d: final test accuracy %.1f%%, final train loss %.3f",
+            row["seed"],
+            row["final_test_acc"],
+            row["final_train_loss"],
+        )

@@ -42,7 +42,10 @@ def fetch_verified(url: str, local_path: str | None, sha256: str, destination: s
         else:
             log.info("downloading %s", url)
             try:
-                with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, tmp.open("wb") as out:
+                with (
+                    urllib.request.urlopen(url, timeout=TIMEOUT_S) as response,
+                    tmp.open("wb") as out,
+                ):
                     shutil.copyfileobj(response, out)
             except (urllib.error.URLError, OSError, ValueError) as error:
                 reason = getattr(error, "reason", None) or error

@@ -159,14 +159,18 @@ def run_unbalanced(
     trained = _train_groups(replicates, settings_for, label)
     wall = time.perf_counter() - start
     outputs = []
-    for seed, rep, settings, (result, r) in zip(seeds, replicates, settings_for, trained, strict=True):
+    for seed, rep, settings, (result, r) in zip(
+        seeds, replicates, settings_for, trained, strict=True
+    ):
         grid = {"threshold": threshold, "remedy": remedy, "seed": seed}
-        meta = io.provenance({**asdict(spec), **grid, "pos_weight": settings.pos_weight}, seed,
-                             threads, wall)
+        meta = io.provenance(
+            {**asdict(spec), **grid, "pos_weight": settings.pos_weight}, seed, threads, wall
+        )
         meta["replicates_in_job"] = len(seeds)
         epoch_cols = _epoch_columns(result, r)
-        epochs = io.table({**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols},
-                          io.UNBALANCED_EPOCHS, meta)
+        epochs = io.table(
+            {**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols}, io.UNBALANCED_EPOCHS, meta
+        )
         per_class = class_metrics(
             y_train=rep.y_train.numpy().astype(np.int64),
             y_test=rep.y_test.numpy().astype(np.int64),
@@ -175,8 +179,9 @@ def run_unbalanced(
             class_names=CLASS_NAMES,
         )
         per_class["final_train_loss"] = [float(result.train_loss[r, -1])] * len(CLASS_NAMES)
-        classes = io.table({**_repeat(grid, len(CLASS_NAMES)), **per_class},
-                           io.UNBALANCED_CLASSES, meta)
+        classes = io.table(
+            {**_repeat(grid, len(CLASS_NAMES)), **per_class}, io.UNBALANCED_CLASSES, meta
+        )
         outputs.append((epochs, classes))
     return outputs
 
@@ -244,7 +249,9 @@ def run_depth(
     )
     trained = _train_groups(replicates, [settings] * len(replicates), f"layers={layers} n={n}")
     wall = time.perf_counter() - start
-    sizes = depth_layer_sizes(layers, spec.total_units, n_classes=replicates[0].model[-1].out_features)
+    sizes = depth_layer_sizes(
+        layers, spec.total_units, n_classes=replicates[0].model[-1].out_features
+    )
     units, params = spec.total_units // layers, count_parameters(sizes)
     outputs = []
     for seed, (result, r) in zip(seeds, trained, strict=True):

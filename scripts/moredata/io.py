@@ -87,7 +87,9 @@ def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def provenance(settings: Mapping[str, Any], seed: int | None, threads: int, wall_time_s: float) -> dict:
+def provenance(
+    settings: Mapping[str, Any], seed: int | None, threads: int, wall_time_s: float
+) -> dict:
     """The record stored with every metrics file."""
     import numpy
     import torch
@@ -104,7 +106,9 @@ def provenance(settings: Mapping[str, Any], seed: int | None, threads: int, wall
     }
 
 
-def table(columns: Mapping[str, Sequence[Any]], schema: pa.Schema, meta: Mapping | None = None) -> pa.Table:
+def table(
+    columns: Mapping[str, Sequence[Any]], schema: pa.Schema, meta: Mapping | None = None
+) -> pa.Table:
     """A table with exactly ``schema`` (columns cast, order fixed) and optional provenance."""
     missing = set(schema.names) - set(columns)
     if missing:

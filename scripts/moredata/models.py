@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 import torch
@@ -13,7 +14,9 @@ Activation = Literal["relu", "leaky_relu"]
 WINE_HIDDEN = (16, 32, 32)
 
 
-def depth_layer_sizes(layers: int, total_units: int, n_inputs: int = 2, n_classes: int = 3) -> list[int]:
+def depth_layer_sizes(
+    layers: int, total_units: int, n_inputs: int = 2, n_classes: int = 3
+) -> list[int]:
     """Layer widths of the depth experiment: ``total_units`` spread evenly over ``layers``."""
     if layers < 1:
         raise ValueError(f"layers must be >= 1, got {layers}")
@@ -25,7 +28,7 @@ def depth_layer_sizes(layers: int, total_units: int, n_inputs: int = 2, n_classe
 
 def count_parameters(sizes: list[int]) -> int:
     """Trainable parameters of a fully connected stack with biases: sum of (in + 1) * out."""
-    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=False))
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in pairwise(sizes))
 
 
 def build_mlp(sizes: list[int], activation: Activation, seed: int) -> nn.Sequential:
@@ -35,7 +38,7 @@ def build_mlp(sizes: list[int], activation: Activation, seed: int) -> nn.Sequent
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         modules: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
+        for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             modules.append(nn.Linear(fan_in, fan_out))
             if i < len(sizes) - 2:
                 modules.append(act())

@@ -13,31 +13,43 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from moredata import io  # noqa: E402
-from moredata.aggregate import seed_statistics  # noqa: E402
+from moredata import io
+from moredata.aggregate import seed_statistics
 
 log = logging.getLogger(__name__)
 
 
 def _band(ax, frame: pd.DataFrame, column: str, by: str, **style) -> None:
     """Mean line of ``column`` over seeds at each ``by`` value, with a 95 % CI band."""
-    rows = [seed_statistics(part[column].astype(float)) | {by: key}
-            for key, part in frame.groupby(by, sort=True)]
+    rows = [
+        seed_statistics(part[column].astype(float)) | {by: key}
+        for key, part in frame.groupby(by, sort=True)
+    ]
     stats = pd.DataFrame(rows)
     (line,) = ax.plot(stats[by], stats["mean"], **style)
     if stats["n_seeds"].max() > 1:
-        ax.fill_between(stats[by], stats["ci95_low"], stats["ci95_high"], alpha=0.25,
-                        color=line.get_color(), linewidth=0)
+        ax.fill_between(
+            stats[by],
+            stats["ci95_low"],
+            stats["ci95_high"],
+            alpha=0.25,
+            color=line.get_color(),
+            linewidth=0,
+        )
 
 
 def _save(fig, paths: Sequence[str | Path]) -> None:
     for path in paths:
-        io.write_atomically(path, lambda tmp, p=Path(path): fig.savefig(
-            tmp, format=p.suffix.lstrip("."), dpi=120, bbox_inches="tight"))
+        io.write_atomically(
+            path,
+            lambda tmp, p=Path(path): fig.savefig(
+                tmp, format=p.suffix.lstrip("."), dpi=120, bbox_inches="tight"
+            ),
+        )
     plt.close(fig)
 
 
@@ -46,8 +58,9 @@ def _main_remedy(frame: pd.DataFrame) -> str:
     return "none" if "none" in remedies else sorted(remedies)[0]
 
 
-def plot_unbalanced(epochs_path: str | Path, classes_path: str | Path,
-                    out_paths: Sequence[str | Path]) -> None:
+def plot_unbalanced(
+    epochs_path: str | Path, classes_path: str | Path, out_paths: Sequence[str | Path]
+) -> None:
     """A row per threshold: loss vs epoch, train/test accuracy vs epoch, per-class test
     accuracy bars labelled with the training count."""
     epochs = pd.read_parquet(epochs_path)
@@ -57,17 +70,21 @@ def plot_unbalanced(epochs_path: str | Path, classes_path: str | Path,
     classes = classes[classes["remedy"] == remedy]
     thresholds = sorted(epochs["threshold"].unique())
     n_seeds = epochs["seed"].nunique()
-    fig, axes = plt.subplots(len(thresholds), 3, figsize=(14, 3.6 * len(thresholds)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(thresholds), 3, figsize=(14, 3.6 * len(thresholds)), squeeze=False)
     for row, threshold in zip(axes, thresholds, strict=True):
         run = epochs[epochs["threshold"] == threshold]
         _band(row[0], run, "train_loss", "epoch")
-        row[0].set(title=f"Training loss (threshold {threshold + 0.5})", xlabel="Epoch",
-                   ylabel="Loss")
+        row[0].set(
+            title=f"Training loss (threshold {threshold + 0.5})", xlabel="Epoch", ylabel="Loss"
+        )
         _band(row[1], run, "train_acc", "epoch", label="Train")
         _band(row[1], run, "test_acc", "epoch", label="Test")
-        row[1].set(title=f"Accuracy (threshold {threshold + 0.5})", xlabel="Epoch",
-                   ylabel="Accuracy (%)", ylim=(0, 100))
+        row[1].set(
+            title=f"Accuracy (threshold {threshold + 0.5})",
+            xlabel="Epoch",
+            ylabel="Accuracy (%)",
+            ylim=(0, 100),
+        )
         row[1].legend(loc="lower right")
         per_class = classes[classes["threshold"] == threshold]
         names, means, errors, counts = [], [], [], []
@@ -78,12 +95,21 @@ def plot_unbalanced(epochs_path: str | Path, classes_path: str | Path,
             means.append(s["mean"])
             errors.append(s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0)
             counts.append(part["n_train"].mean())
-        bars = row[2].bar(names, means, yerr=errors, capsize=6, color=["tab:red", "tab:green"])
+        bars = row[2].bar(
+            names,
+            means,
+            yerr=errors if n_seeds > 1 else None,
+            capsize=6,
+            color=["tab:red", "tab:green"],
+        )
         for bar, count in zip(bars, counts, strict=True):
             label = f"N={count:.0f}" if n_seeds == 1 else f"N≈{count:.0f}"
             row[2].text(bar.get_x() + bar.get_width() / 2, 102, label, ha="center")
-        row[2].set(title=f"Test accuracy per class (threshold {threshold + 0.5})",
-                   ylabel="Accuracy (%)", ylim=(0, 112))
+        row[2].set(
+            title=f"Test accuracy per class (threshold {threshold + 0.5})",
+            ylabel="Accuracy (%)",
+            ylim=(0, 112),
+        )
     seeds_note = "1 seed" if n_seeds == 1 else f"mean of {n_seeds} seeds, 95% CI"
     fig.suptitle(f"Unbalanced wine data, remedy: {remedy} ({seeds_note})")
     fig.tight_layout()
@@ -104,11 +130,17 @@ def plot_depth(results_path: str | Path, out_paths: Sequence[str | Path]) -> Non
         _band(axes[0], run, "final_train_loss", "n", marker="o", label=label)
         _band(axes[1], run, "final_test_acc", "n", marker="o", label=label)
     n_classes = int(results["classes"].max())
-    axes[0].axhline(np.log(n_classes), color="grey", linestyle=":", label=f"ln {n_classes} (chance)")
+    axes[0].axhline(
+        np.log(n_classes), color="grey", linestyle=":", label=f"ln {n_classes} (chance)"
+    )
     axes[1].axhline(100 / n_classes, color="grey", linestyle=":", label="chance")
     axes[0].set(title="Final training loss", xlabel="Data points per cloud (n)", ylabel="Loss")
-    axes[1].set(title="Final test accuracy", xlabel="Data points per cloud (n)",
-                ylabel="Accuracy (%)", ylim=(0, 100))
+    axes[1].set(
+        title="Final test accuracy",
+        xlabel="Data points per cloud (n)",
+        ylabel="Accuracy (%)",
+        ylim=(0, 100),
+    )
     for ax in axes:
         ax.legend(fontsize=8)
     note = "1 seed" if n_seeds == 1 else f"mean of {n_seeds} seeds, shaded: 95% CI"

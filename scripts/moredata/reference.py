@@ -25,12 +25,24 @@ def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, 
     generator = replicate.generator
     if settings.oversample:
         weights = balancing_weights(replicate.y_train)
-        sampler = WeightedRandomSampler(weights, len(dataset), replacement=True, generator=generator)
-        train_loader = DataLoader(dataset, batch_size=settings.batch_size, sampler=sampler,
-                                  drop_last=True, generator=generator)
+        sampler = WeightedRandomSampler(
+            weights, len(dataset), replacement=True, generator=generator
+        )
+        train_loader = DataLoader(
+            dataset,
+            batch_size=settings.batch_size,
+            sampler=sampler,
+            drop_last=True,
+            generator=generator,
+        )
     else:
-        train_loader = DataLoader(dataset, batch_size=settings.batch_size, shuffle=True,
-                                  drop_last=True, generator=generator)
+        train_loader = DataLoader(
+            dataset,
+            batch_size=settings.batch_size,
+            shuffle=True,
+            drop_last=True,
+            generator=generator,
+        )
     if bce:
         pos_weight = None if settings.pos_weight is None else torch.tensor(settings.pos_weight)
         loss_fn: nn.Module = nn.BCEWithLogitsLoss(pos_weight=pos_weight)

@@ -14,6 +14,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 import torch
@@ -111,7 +112,7 @@ class _Network:
                 raise ValueError("all replicates must have the same layer sizes")
         self.activation = activation
         replicas = len(models)
-        shapes = [(fan_in, fan_out) for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=False)]
+        shapes = [(fan_in, fan_out) for fan_in, fan_out in pairwise(sizes)]
         total = replicas * sum((fan_in + 1) * fan_out for fan_in, fan_out in shapes)
         self.params = torch.empty(total)
         self.grads = torch.zeros(total)
@@ -168,7 +169,9 @@ class _Network:
             torch.bmm(inputs[layer].transpose(1, 2), g, out=self.weight_grads[layer])
             torch.sum(g, dim=1, keepdim=True, out=self.bias_grads[layer])
             if layer:
-                g = torch.bmm(g, self.weights[layer].transpose(1, 2)).mul_(self._act_grad(pre[layer - 1]))
+                g = torch.bmm(g, self.weights[layer].transpose(1, 2)).mul_(
+                    self._act_grad(pre[layer - 1])
+                )
 
     def to_models(self, models: Sequence[nn.Sequential]) -> None:
         """Copy the trained parameters back into the ``nn.Sequential`` models."""
@@ -304,9 +307,14 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
             test_acc[epoch] = _correct_fraction(test_logits, target_test, settings) * 100
             _check_divergence(epoch_loss[epoch], epoch, diverged, settings, label)
             if (epoch + 1) % settings.log_every == 0 or epoch + 1 == settings.epochs:
-                _log_epoch(epoch, settings.epochs, epoch_loss[epoch] / n_batches,
-                           epoch_correct[epoch] * 100 / (n_batches * settings.batch_size),
-                           test_acc[epoch], label)
+                _log_epoch(
+                    epoch,
+                    settings.epochs,
+                    epoch_loss[epoch] / n_batches,
+                    epoch_correct[epoch] * 100 / (n_batches * settings.batch_size),
+                    test_acc[epoch],
+                    label,
+                )
         pred, score = _predict(net.forward(x_test)[0], settings)
     net.to_models([r.model for r in replicates])
     return TrainResult(
@@ -351,5 +359,10 @@ def _log_epoch(
 
     log.info(
         "%sepoch %d/%d train_loss %s train_acc %s test_acc %s",
-        f"{label} " if label else "", epoch + 1, epochs, fmt(loss), fmt(train_acc), fmt(test_acc),
+        f"{label} " if label else "",
+        epoch + 1,
+        epochs,
+        fmt(loss),
+        fmt(train_acc),
+        fmt(test_acc),
     )

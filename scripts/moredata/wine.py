@@ -17,14 +17,21 @@ log = logging.getLogger(__name__)
 
 
 def prepare_wine(
-    csv_path: str | Path, parquet_path: str | Path, max_total_sulfur_dioxide: float, zscore_mode: str
+    csv_path: str | Path,
+    parquet_path: str | Path,
+    max_total_sulfur_dioxide: float,
+    zscore_mode: str,
 ) -> int:
     """Check and clean the CSV, z-score the features over the whole table when
     ``zscore_mode == "whole_table"`` (train_only scaling happens per job), write Parquet."""
     raw = read_wine_csv(csv_path)
     table = clean_wine(raw, max_total_sulfur_dioxide)
-    log.info("read %d rows, kept %d (total sulfur dioxide < %g)", len(raw), len(table),
-             max_total_sulfur_dioxide)
+    log.info(
+        "read %d rows, kept %d (total sulfur dioxide < %g)",
+        len(raw),
+        len(table),
+        max_total_sulfur_dioxide,
+    )
     if len(table) < 2:
         raise ValueError(
             f"wine.max_total_sulfur_dioxide={max_total_sulfur_dioxide} leaves {len(table)} row(s) "
@@ -58,6 +65,10 @@ def train_unbalanced_job(
         summary = classes.to_pydict()
         log.info(
             "per-class test accuracy: %s",
-            ", ".join(f"{c} {a:.1f}% (n_train={n})" for c, a, n in
-                      zip(summary["class"], summary["test_acc"], summary["n_train"], strict=True)),
+            ", ".join(
+                f"{c} {a:.1f}% (n_train={n})"
+                for c, a, n in zip(
+                    summary["class"], summary["test_acc"], summary["n_train"], strict=True
+                )
+            ),
         )

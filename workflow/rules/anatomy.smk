@@ -6,15 +6,17 @@ rule compute_anatomy:
             category="DataLoader anatomy",
         ),
         facts="results/anatomy/facts.json",
-    params:
-        settings=config["anatomy"],
-        seed=SEEDS[0],
-        code=code_digest("anatomy"),
     log:
         "logs/compute_anatomy.log",
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        settings=config["anatomy"],
+        seed=SEEDS[0],
+        code=code_digest("anatomy"),
     script:
         "../../scripts/compute_anatomy.py"

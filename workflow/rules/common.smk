@@ -24,7 +24,9 @@ try:
     validate(config, "../schemas/config.schema.yaml")
     check_config(config)
 except WorkflowError as error:
-    cause = next((a for a in error.args if hasattr(a, "absolute_path")), None)
+    cause = (
+        error.__context__
+    )  # the jsonschema.ValidationError behind Snakemake's message
     raise WorkflowError(schema_error_line(cause) if cause else str(error)) from None
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -51,7 +53,9 @@ def code_digest(*modules):
     return digest.hexdigest()[:16]
 
 
-TRAINING_CODE = code_digest("data", "experiments", "io", "metrics", "models", "seeds", "training")
+TRAINING_CODE = code_digest(
+    "data", "experiments", "io", "metrics", "models", "seeds", "training"
+)
 PLOTTING_CODE = code_digest("aggregate", "plotting")
 
 
@@ -73,7 +77,11 @@ def seed_tag():
 
 
 def qwerties_for_job(wildcards):
-    return expand("results/data/qwerties/n~{n}_seed~{seed}.parquet", n=wildcards.n, seed=job_seeds(wildcards))
+    return expand(
+        "results/data/qwerties/n~{n}_seed~{seed}.parquet",
+        n=wildcards.n,
+        seed=job_seeds(wildcards),
+    )
 
 
 def threshold_settings(wildcards):

@@ -1,17 +1,19 @@
 rule make_qwerties:
     output:
         "results/data/qwerties/n~{n}_seed~{seed}.parquet",
+    log:
+        "logs/make_qwerties/n~{n}_seed~{seed}.log",
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
     params:
         centers=DEPTH["centers"],
         spread=DEPTH["spread"],
         test_fraction=DEPTH["test_fraction"],
         code=code_digest("data", "io", "seeds"),
-    log:
-        "logs/make_qwerties/n~{n}_seed~{seed}.log",
-    threads: 1
-    resources:
-        mem_mb=300,
-        runtime=5,
     script:
         "../../scripts/make_qwerties.py"
 
@@ -20,20 +22,26 @@ rule train_depth:
     input:
         qwerties_for_job,
     output:
-        epochs=per_seed("results/depth/epochs/layers~{layers}_n~{n}_seed~{seed}.parquet"),
-        result=per_seed("results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet"),
-    params:
-        settings=depth_settings(config),
-        seeds=job_seeds,
-        code=TRAINING_CODE,
+        epochs=per_seed(
+            "results/depth/epochs/layers~{layers}_n~{n}_seed~{seed}.parquet"
+        ),
+        result=per_seed(
+            "results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet"
+        ),
     log:
         f"logs/train_depth/layers~{{layers}}_n~{{n}}_{seed_tag()}.log",
     benchmark:
         f"benchmarks/train_depth/layers~{{layers}}_n~{{n}}_{seed_tag()}.tsv"
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=600,
         runtime=30,
+    params:
+        settings=depth_settings(config),
+        seeds=job_seeds,
+        code=TRAINING_CODE,
     script:
         "../../scripts/train_depth.py"
 
@@ -51,14 +59,16 @@ rule aggregate_depth:
             caption="../report/depth_summary.rst",
             category="Data size vs depth",
         ),
-    params:
-        code=PLOTTING_CODE,
     log:
         "logs/aggregate_depth.log",
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        code=PLOTTING_CODE,
     script:
         "../../scripts/aggregate_depth.py"
 
@@ -73,13 +83,15 @@ rule plot_depth:
             category="Data size vs depth",
         ),
         pdf="results/depth/figure.pdf",
-    params:
-        code=PLOTTING_CODE,
     log:
         "logs/plot_depth.log",
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        code=PLOTTING_CODE,
     script:
         "../../scripts/plot_depth.py"

@@ -1,17 +1,19 @@
 rule download_wine:
     output:
         "results/data/wine.csv",
-    params:
-        url=config["wine"]["url"],
-        path=config["wine"]["path"],
-        sha256=config["wine"]["sha256"],
     log:
         "logs/download_wine.log",
     localrule: True
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=200,
         runtime=10,
+    params:
+        url=config["wine"]["url"],
+        path=config["wine"]["path"],
+        sha256=config["wine"]["sha256"],
     script:
         "../../scripts/download_wine.py"
 
@@ -21,16 +23,18 @@ rule prepare_wine:
         "results/data/wine.csv",
     output:
         "results/data/wine.parquet",
-    params:
-        max_total_sulfur_dioxide=config["wine"]["max_total_sulfur_dioxide"],
-        zscore=config["wine"]["zscore"],
-        code=code_digest("data", "io"),
     log:
         "logs/prepare_wine.log",
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
+    params:
+        max_total_sulfur_dioxide=config["wine"]["max_total_sulfur_dioxide"],
+        zscore=config["wine"]["zscore"],
+        code=code_digest("data", "io"),
     script:
         "../../scripts/prepare_wine.py"
 
@@ -45,18 +49,20 @@ rule train_unbalanced:
         classes=per_seed(
             "results/unbalanced/classes/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet"
         ),
-    params:
-        settings=threshold_settings,
-        seeds=job_seeds,
-        code=TRAINING_CODE,
     log:
         f"logs/train_unbalanced/threshold~{{threshold}}_remedy~{{remedy}}_{seed_tag()}.log",
     benchmark:
         f"benchmarks/train_unbalanced/threshold~{{threshold}}_remedy~{{remedy}}_{seed_tag()}.tsv"
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=600,
         runtime=30,
+    params:
+        settings=threshold_settings,
+        seeds=job_seeds,
+        code=TRAINING_CODE,
     script:
         "../../scripts/train_unbalanced.py"
 
@@ -74,14 +80,16 @@ rule aggregate_unbalanced:
             caption="../report/unbalanced_summary.rst",
             category="Unbalanced data",
         ),
-    params:
-        code=PLOTTING_CODE,
     log:
         "logs/aggregate_unbalanced.log",
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        code=PLOTTING_CODE,
     script:
         "../../scripts/aggregate_unbalanced.py"
 
@@ -97,13 +105,15 @@ rule plot_unbalanced:
             category="Unbalanced data",
         ),
         pdf="results/unbalanced/figure.pdf",
-    params:
-        code=PLOTTING_CODE,
     log:
         "logs/plot_unbalanced.log",
+    conda:
+        "../envs/moredata.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        code=PLOTTING_CODE,
     script:
         "../../scripts/plot_unbalanced.py"
