@@ -1,4 +1,4 @@
-"""Rule train_depth: train the L-layer model on one n's qwerties, per seed."""
+"""Rule train_depth: train the L-layer model at the job's (n, seed) grid points."""
 
 from moredata.entry import paths, rule_job
 
@@ -9,8 +9,7 @@ with rule_job(sm.log[0], sm.threads, uses_torch=True):
     train_depth_job(
         list(sm.input),
         layers=int(sm.wildcards.layers),
-        n=int(sm.wildcards.n),
-        seeds=sm.params.seeds,
+        points=sm.params.points,
         settings=sm.params.settings,
         threads=sm.threads,
         epochs_paths=paths(sm.output.epochs),

@@ -1,4 +1,4 @@
-"""Rule train_unbalanced: train the wine network at one threshold and remedy, per seed."""
+"""Rule train_unbalanced: train the wine network with one remedy at the job's grid points."""
 
 from moredata.entry import paths, rule_job
 
@@ -8,9 +8,8 @@ with rule_job(sm.log[0], sm.threads, uses_torch=True):
 
     train_unbalanced_job(
         sm.input[0],
-        threshold=int(sm.wildcards.threshold),
         remedy=sm.wildcards.remedy,
-        seeds=sm.params.seeds,
+        points=sm.params.points,
         settings=sm.params.settings,
         threads=sm.threads,
         epochs_paths=paths(sm.output.epochs),

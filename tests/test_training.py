@@ -79,9 +79,10 @@ def test_gradients_equal_autograd(settings):
     x, y = rep.x_train[:8], rep.y_train[:8]
     target = y.unsqueeze(-1) if settings.loss == "bce" else y
     net = _Network([rep.model], settings.activation)
-    logits, pre, inputs = net.forward(x.unsqueeze(0))
+    logits, pre, inputs = net.forward(x.unsqueeze(0), 1)
     _, grad, _ = _loss_and_grad(logits, target.unsqueeze(0), settings)
-    net.backward(grad, pre, inputs)
+    net.backward(grad, pre, inputs, 1)
+    _, _, weight_grads, bias_grads = net.views(1)
     if settings.loss == "bce":
         weight = None if settings.pos_weight is None else torch.tensor(settings.pos_weight)
         loss = torch.nn.BCEWithLogitsLoss(pos_weight=weight)(rep.model(x), target)
@@ -91,11 +92,9 @@ def test_gradients_equal_autograd(settings):
     linears = [m for m in rep.model if isinstance(m, torch.nn.Linear)]
     for layer, linear in enumerate(linears):
         torch.testing.assert_close(
-            net.weight_grads[layer][0], linear.weight.grad.T, atol=1e-6, rtol=1e-5
+            weight_grads[layer][0], linear.weight.grad.T, atol=1e-6, rtol=1e-5
         )
-        torch.testing.assert_close(
-            net.bias_grads[layer][0, 0], linear.bias.grad, atol=1e-6, rtol=1e-5
-        )
+        torch.testing.assert_close(bias_grads[layer][0, 0], linear.bias.grad, atol=1e-6, rtol=1e-5)
 
 
 def test_one_optimiser_step_changes_the_weights():
@@ -147,12 +146,20 @@ def test_metrics_match_the_reference_trainer(settings):
         torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("settings", [WINE, DEPTH], ids=["wine", "depth"])
-def test_batched_replicates_equal_single_runs(settings):
+BATCHED_CASES = {"wine": WINE, "depth": DEPTH, "depth-adam": CASES["depth-adam"]}
+
+
+@pytest.mark.parametrize("sizes", [(120, 120, 120), (90, 150, 61)], ids=["equal", "unequal"])
+@pytest.mark.parametrize("settings", BATCHED_CASES.values(), ids=BATCHED_CASES.keys())
+def test_batched_replicates_equal_single_runs(settings, sizes):
+    """Replicates trained as one batch (even with data sets of different sizes, where the
+    smaller ones sit out steps) give each replicate's single-run results."""
     seeds = [0, 1, 2]
-    batched = train([make_replicate(settings, s) for s in seeds], settings)
-    for r, seed in enumerate(seeds):
-        single = train([make_replicate(settings, seed)], settings)
+    batched = train(
+        [make_replicate(settings, s, n) for s, n in zip(seeds, sizes, strict=True)], settings
+    )
+    for r, (seed, n) in enumerate(zip(seeds, sizes, strict=True)):
+        single = train([make_replicate(settings, seed, n)], settings)
         for key in ("train_loss", "train_acc", "test_acc"):
             np.testing.assert_allclose(
                 getattr(batched, key)[r].numpy(), getattr(single, key)[0].numpy(), atol=1e-5

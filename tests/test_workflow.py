@@ -158,3 +158,26 @@ def test_editing_training_code_reruns_training(finished, tmp_path):
     planned = workflow.planned_jobs()
     assert planned["train_unbalanced"] == 4 and planned["train_depth"] == 8
     assert "make_qwerties" not in planned and "compute_anatomy" not in planned
+
+
+@pytest.mark.parametrize("batching", ["seeds", "grid"])
+def test_batched_jobs_give_the_same_metrics(finished, make_workflow, batching):
+    workflow = make_workflow({"batching": batching}, name=batching)
+    workflow.run()
+    planned = finished.planned_jobs("--forceall")
+    jobs = {"seeds": (2, 4), "grid": (1, 2)}[batching]  # (wine jobs, depth jobs)
+    logs = sorted(p.name for p in workflow.path("logs/train_unbalanced").iterdir())
+    assert len(logs) == jobs[0] and planned["train_unbalanced"] == 4
+    assert len(list(workflow.path("logs/train_depth").iterdir())) == jobs[1]
+    for table, keys in [
+        ("unbalanced/epochs.parquet", ["threshold", "seed", "epoch"]),
+        ("unbalanced/classes.parquet", ["threshold", "seed", "class"]),
+        ("depth/epochs.parquet", ["layers", "n", "seed", "epoch"]),
+    ]:
+        ours = pd.read_parquet(workflow.path(f"results/{table}")).sort_values(keys)
+        reference = pd.read_parquet(finished.path(f"results/{table}")).sort_values(keys)
+        assert ours.dtypes.equals(reference.dtypes)
+        numeric = reference.select_dtypes("number").columns
+        np.testing.assert_allclose(
+            ours[numeric].to_numpy(float), reference[numeric].to_numpy(float), atol=1e-5
+        )

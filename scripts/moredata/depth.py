@@ -41,16 +41,17 @@ def make_qwerties_job(
 def train_depth_job(
     data_paths: Sequence[str | Path],
     layers: int,
-    n: int,
-    seeds: Sequence[int],
+    points: Sequence[Mapping[str, int]],
     settings: Mapping[str, Any],
     threads: int,
     epochs_paths: Sequence[str | Path],
     result_paths: Sequence[str | Path],
 ) -> None:
-    """Train ``layers`` layers on each seed's qwerties and write each seed's two tables."""
+    """Train ``layers`` layers at each (n, seed) point on its qwerties (``data_paths``, same
+    order) and write each point's two tables."""
     datasets = [pd.read_parquet(p) for p in data_paths]
-    outputs = run_depth(datasets, layers, n, list(seeds), DepthSpec(**settings), threads)
+    grid = [(int(p["n"]), int(p["seed"])) for p in points]
+    outputs = run_depth(datasets, layers, grid, DepthSpec(**settings), threads)
     for (epochs, result), epochs_path, result_path in zip(
         outputs, epochs_paths, result_paths, strict=True
     ):
@@ -58,7 +59,8 @@ def train_depth_job(
         io.write_parquet(result, result_path)
         row = result.to_pylist()[0]
         log.info(
-            "seed %d: final test accuracy %.1f%%, final train loss %.3f",
+            "n %d seed %d: final test accuracy %.1f%%, final train loss %.3f",
+            row["n"],
             row["seed"],
             row["final_test_acc"],
             row["final_train_loss"],

@@ -18,7 +18,7 @@ import torch
 from moredata import io
 from moredata.data import WINE_FEATURES, WINE_TARGET, binarise, split_indices, zscore
 from moredata.metrics import class_metrics
-from moredata.models import build_mlp, count_parameters, depth_layer_sizes
+from moredata.models import build_mlp, count_parameters, depth_layer_sizes, layer_sizes
 from moredata.seeds import Purpose, derive_seed
 from moredata.training import Replicate, TrainResult, TrainSettings, train
 
@@ -107,13 +107,13 @@ def undersample(indices: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarra
 def _train_groups(
     replicates: Sequence[Replicate], settings_for: Sequence[TrainSettings], label: str
 ) -> list[tuple[TrainResult, int]]:
-    """Train replicates with equal training-set sizes and settings together; return each
-    replicate's result and its index within its batch."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, (rep, settings) in enumerate(zip(replicates, settings_for, strict=True)):
-        groups[(rep.x_train.shape[0], settings)].append(i)
+    """Train replicates with equal settings together; return each replicate's result and
+    its index within its batch."""
+    groups: dict[TrainSettings, list[int]] = defaultdict(list)
+    for i, settings in enumerate(settings_for):
+        groups[settings].append(i)
     results: list[tuple[TrainResult, int] | None] = [None] * len(replicates)
-    for (_, settings), members in groups.items():
+    for settings, members in groups.items():
         result = train([replicates[i] for i in members], settings, label)
         for position, i in enumerate(members):
             results[i] = (result, position)
@@ -132,16 +132,8 @@ def _epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
     }
 
 
-def run_unbalanced(
-    table: pd.DataFrame,
-    threshold: int,
-    remedy: Remedy,
-    seeds: Sequence[int],
-    spec: UnbalancedSpec,
-    threads: int,
-) -> list[tuple[pa.Table, pa.Table]]:
-    """Train the wine network at one threshold and remedy for each seed; return, per seed,
-    the per-epoch table and the per-class table (schemas in :mod:`moredata.io`)."""
+def check_threshold(table: pd.DataFrame, threshold: int) -> None:
+    """Fail with one line if ``threshold`` leaves a class without wines."""
     labels = binarise(table[WINE_TARGET].to_numpy(), threshold)
     if np.bincount(labels, minlength=2).min() == 0:
         quality = table[WINE_TARGET]
@@ -150,23 +142,40 @@ def run_unbalanced(
             f"file ranges {quality.min()}..{quality.max()}); use thresholds from "
             f"{quality.min()} to {quality.max() - 1}"
         )
+
+
+def run_unbalanced(
+    table: pd.DataFrame,
+    remedy: Remedy,
+    points: Sequence[tuple[int, int]],
+    specs: Mapping[int, UnbalancedSpec],
+    threads: int,
+) -> list[tuple[pa.Table, pa.Table]]:
+    """Train the wine network with one remedy at each (threshold, seed) of ``points``, as
+    replicates of one batched training where their settings agree; return, per point, the
+    per-epoch table and the per-class table (schemas in :mod:`moredata.io`)."""
+    for threshold in sorted({t for t, _ in points}):
+        check_threshold(table, threshold)
     start = time.perf_counter()
-    replicates = [wine_replicate(table, threshold, remedy, seed, spec) for seed in seeds]
+    replicates = [wine_replicate(table, t, remedy, seed, specs[t]) for t, seed in points]
     settings_for = [
-        _wine_settings(spec, remedy, rep.y_train.numpy().astype(np.int64)) for rep in replicates
+        _wine_settings(specs[t], remedy, rep.y_train.numpy().astype(np.int64))
+        for (t, _), rep in zip(points, replicates, strict=True)
     ]
-    label = f"threshold={threshold} remedy={remedy}"
-    trained = _train_groups(replicates, settings_for, label)
+    trained = _train_groups(replicates, settings_for, f"remedy={remedy}")
     wall = time.perf_counter() - start
     outputs = []
-    for seed, rep, settings, (result, r) in zip(
-        seeds, replicates, settings_for, trained, strict=True
+    for (threshold, seed), rep, settings, (result, r) in zip(
+        points, replicates, settings_for, trained, strict=True
     ):
         grid = {"threshold": threshold, "remedy": remedy, "seed": seed}
         meta = io.provenance(
-            {**asdict(spec), **grid, "pos_weight": settings.pos_weight}, seed, threads, wall
+            {**asdict(specs[threshold]), **grid, "pos_weight": settings.pos_weight},
+            seed,
+            threads,
+            wall,
         )
-        meta["replicates_in_job"] = len(seeds)
+        meta["replicates_in_job"] = len(points)
         epoch_cols = _epoch_columns(result, r)
         epochs = io.table(
             {**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols}, io.UNBALANCED_EPOCHS, meta
@@ -228,15 +237,18 @@ def depth_replicate(data: pd.DataFrame, layers: int, seed: int, spec: DepthSpec)
 def run_depth(
     datasets: Sequence[pd.DataFrame],
     layers: int,
-    n: int,
-    seeds: Sequence[int],
+    points: Sequence[tuple[int, int]],
     spec: DepthSpec,
     threads: int,
 ) -> list[tuple[pa.Table, pa.Table]]:
-    """Train the depth model with ``layers`` layers on each seed's qwerty data (one dataset
-    per seed); return, per seed, the per-epoch table and the one-row result table."""
+    """Train the ``layers``-layer model at each (n, seed) of ``points`` on that point's qwerty
+    data (``datasets``, same order), as replicates of one batched training; return, per point,
+    the per-epoch table and the one-row result table."""
     start = time.perf_counter()
-    replicates = [depth_replicate(d, layers, s, spec) for d, s in zip(datasets, seeds, strict=True)]
+    replicates = [
+        depth_replicate(data, layers, seed, spec)
+        for data, (_, seed) in zip(datasets, points, strict=True)
+    ]
     settings = TrainSettings(
         epochs=spec.epochs,
         batch_size=spec.batch_size,
@@ -247,17 +259,15 @@ def run_depth(
         on_divergence=spec.on_divergence,
         log_every=spec.log_every,
     )
-    trained = _train_groups(replicates, [settings] * len(replicates), f"layers={layers} n={n}")
+    trained = _train_groups(replicates, [settings] * len(replicates), f"layers={layers}")
     wall = time.perf_counter() - start
-    sizes = depth_layer_sizes(
-        layers, spec.total_units, n_classes=replicates[0].model[-1].out_features
-    )
+    sizes = layer_sizes(replicates[0].model)
     units, params = spec.total_units // layers, count_parameters(sizes)
     outputs = []
-    for seed, (result, r) in zip(seeds, trained, strict=True):
+    for (n, seed), (result, r) in zip(points, trained, strict=True):
         grid = {"layers": layers, "n": n, "seed": seed, "units": units, "params": params}
         meta = io.provenance({**asdict(spec), **grid}, seed, threads, wall)
-        meta["replicates_in_job"] = len(seeds)
+        meta["replicates_in_job"] = len(points)
         epoch_cols = _epoch_columns(result, r)
         epochs = io.table({**_repeat(grid, spec.epochs), **epoch_cols}, io.DEPTH_EPOCHS, meta)
         last = slice(spec.epochs - spec.result_epochs, spec.epochs)

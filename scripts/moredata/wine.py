@@ -45,30 +45,28 @@ def prepare_wine(
 
 def train_unbalanced_job(
     table_path: str | Path,
-    threshold: int,
     remedy: Remedy,
-    seeds: Sequence[int],
-    settings: Mapping[str, Any],
+    points: Sequence[Mapping[str, int]],
+    settings: Mapping[int, Mapping[str, Any]],
     threads: int,
     epochs_paths: Sequence[str | Path],
     classes_paths: Sequence[str | Path],
 ) -> None:
-    """Train one (threshold, remedy) for ``seeds`` and write each seed's two tables."""
+    """Train one remedy at each (threshold, seed) point and write each point's two tables
+    (``settings`` maps each threshold to its effective settings)."""
     table = pd.read_parquet(table_path)
-    spec = UnbalancedSpec(**settings)
-    outputs = run_unbalanced(table, threshold, remedy, list(seeds), spec, threads)
+    specs = {int(t): UnbalancedSpec(**values) for t, values in settings.items()}
+    grid = [(int(p["threshold"]), int(p["seed"])) for p in points]
+    outputs = run_unbalanced(table, remedy, grid, specs, threads)
     for (epochs, classes), epochs_path, classes_path in zip(
         outputs, epochs_paths, classes_paths, strict=True
     ):
         io.write_parquet(epochs, epochs_path)
         io.write_parquet(classes, classes_path)
-        summary = classes.to_pydict()
+        rows = classes.to_pylist()
         log.info(
-            "per-class test accuracy: %s",
-            ", ".join(
-                f"{c} {a:.1f}% (n_train={n})"
-                for c, a, n in zip(
-                    summary["class"], summary["test_acc"], summary["n_train"], strict=True
-                )
-            ),
+            "threshold %d seed %d: per-class test accuracy %s",
+            rows[0]["threshold"],
+            rows[0]["seed"],
+            ", ".join(f"{r['class']} {r['test_acc']:.1f}% (n_train={r['n_train']})" for r in rows),
         )

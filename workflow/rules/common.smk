@@ -1,4 +1,5 @@
 import hashlib
+import itertools
 import sys
 from pathlib import Path
 
@@ -32,9 +33,15 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 SEEDS = config["seeds"]
-BATCHED = config["replicates"] == "batched"
 UNBALANCED = config["unbalanced"]
 DEPTH = config["depth"]
+# Grid axes of the training jobs, in output order; `batching` decides which are bundled
+# into one job (remedy and layers always stay separate jobs).
+WINE_AXES = {"threshold": UNBALANCED["thresholds"], "seed": SEEDS}
+DEPTH_AXES = {"n": DEPTH["n_per_cloud"], "seed": SEEDS}
+BUNDLED = {"none": set(), "seeds": {"seed"}, "grid": {"threshold", "n", "seed"}}[
+    config["batching"]
+]
 
 
 wildcard_constraints:
@@ -59,33 +66,45 @@ TRAINING_CODE = code_digest(
 PLOTTING_CODE = code_digest("aggregate", "plotting")
 
 
-def per_seed(pattern):
-    """Output paths of a training job: one seed ({seed} wildcard) or, when seeds are
-    batched, every configured seed at once."""
-    if BATCHED:
-        return expand(pattern, seed=SEEDS, allow_missing=True)
-    return pattern
+def bundle(pattern, axes):
+    """Output paths of one training job: its bundled wildcards expanded to every value."""
+    values = {axis: axes[axis] for axis in axes if axis in BUNDLED}
+    return expand(pattern, **values, allow_missing=True) if values else pattern
 
 
-def job_seeds(wildcards):
-    return SEEDS if BATCHED else [int(wildcards.seed)]
+def bundle_name(pattern, axes):
+    """Log or benchmark path of one training job: bundled wildcards read 'all'."""
+    values = {axis: "all" for axis in axes if axis in BUNDLED}
+    return expand(pattern, **values, allow_missing=True)[0] if values else pattern
 
 
-def seed_tag():
-    """Part of a log/benchmark path naming the seeds of one training job."""
-    return "seeds~batched" if BATCHED else "seed~{seed}"
+def job_points(wildcards, axes):
+    """The grid points a training job trains, in the order of its outputs."""
+    values = [
+        axes[axis] if axis in BUNDLED else [int(wildcards[axis])] for axis in axes
+    ]
+    return [dict(zip(axes, point)) for point in itertools.product(*values)]
+
+
+def wine_points(wildcards):
+    return job_points(wildcards, WINE_AXES)
+
+
+def depth_points(wildcards):
+    return job_points(wildcards, DEPTH_AXES)
+
+
+def wine_settings(wildcards):
+    """Effective settings of each threshold the job trains (overrides applied)."""
+    thresholds = sorted({point["threshold"] for point in wine_points(wildcards)})
+    return {t: unbalanced_settings(config, t) for t in thresholds}
 
 
 def qwerties_for_job(wildcards):
-    return expand(
-        "results/data/qwerties/n~{n}_seed~{seed}.parquet",
-        n=wildcards.n,
-        seed=job_seeds(wildcards),
-    )
-
-
-def threshold_settings(wildcards):
-    return unbalanced_settings(config, int(wildcards.threshold))
+    return [
+        f"results/data/qwerties/n~{p['n']}_seed~{p['seed']}.parquet"
+        for p in depth_points(wildcards)
+    ]
 
 
 def unbalanced_runs(kind):

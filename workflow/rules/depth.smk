@@ -22,16 +22,22 @@ rule train_depth:
     input:
         qwerties_for_job,
     output:
-        epochs=per_seed(
-            "results/depth/epochs/layers~{layers}_n~{n}_seed~{seed}.parquet"
+        epochs=bundle(
+            "results/depth/epochs/layers~{layers}_n~{n}_seed~{seed}.parquet",
+            DEPTH_AXES,
         ),
-        result=per_seed(
-            "results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet"
+        result=bundle(
+            "results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet",
+            DEPTH_AXES,
         ),
     log:
-        f"logs/train_depth/layers~{{layers}}_n~{{n}}_{seed_tag()}.log",
+        bundle_name(
+            "logs/train_depth/layers~{layers}_n~{n}_seed~{seed}.log", DEPTH_AXES
+        ),
     benchmark:
-        f"benchmarks/train_depth/layers~{{layers}}_n~{{n}}_{seed_tag()}.tsv"
+        bundle_name(
+            "benchmarks/train_depth/layers~{layers}_n~{n}_seed~{seed}.tsv", DEPTH_AXES
+        )
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -39,8 +45,8 @@ rule train_depth:
         mem_mb=600,
         runtime=30,
     params:
+        points=depth_points,
         settings=depth_settings(config),
-        seeds=job_seeds,
         code=TRAINING_CODE,
     script:
         "../../scripts/train_depth.py"

@@ -43,16 +43,24 @@ rule train_unbalanced:
     input:
         "results/data/wine.parquet",
     output:
-        epochs=per_seed(
-            "results/unbalanced/epochs/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet"
+        epochs=bundle(
+            "results/unbalanced/epochs/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
+            WINE_AXES,
         ),
-        classes=per_seed(
-            "results/unbalanced/classes/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet"
+        classes=bundle(
+            "results/unbalanced/classes/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
+            WINE_AXES,
         ),
     log:
-        f"logs/train_unbalanced/threshold~{{threshold}}_remedy~{{remedy}}_{seed_tag()}.log",
+        bundle_name(
+            "logs/train_unbalanced/threshold~{threshold}_remedy~{remedy}_seed~{seed}.log",
+            WINE_AXES,
+        ),
     benchmark:
-        f"benchmarks/train_unbalanced/threshold~{{threshold}}_remedy~{{remedy}}_{seed_tag()}.tsv"
+        bundle_name(
+            "benchmarks/train_unbalanced/threshold~{threshold}_remedy~{remedy}_seed~{seed}.tsv",
+            WINE_AXES,
+        )
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -60,8 +68,8 @@ rule train_unbalanced:
         mem_mb=600,
         runtime=30,
     params:
-        settings=threshold_settings,
-        seeds=job_seeds,
+        points=wine_points,
+        settings=wine_settings,
         code=TRAINING_CODE,
     script:
         "../../scripts/train_unbalanced.py"
