@@ -181,3 +181,20 @@ def test_batched_jobs_give_the_same_metrics(finished, make_workflow, batching):
         np.testing.assert_allclose(
             ours[numeric].to_numpy(float), reference[numeric].to_numpy(float), atol=1e-5
         )
+
+
+def test_report_is_self_contained_with_captions(finished):
+    report = finished.path("report.html")
+    finished.run("--report", str(report))
+    html = report.read_text()
+    assert report.stat().st_size > 100_000  # figures are embedded
+    for caption in ("unbalanced-data figure", "Data size vs depth", "Imbalance remedies"):
+        assert caption in html
+
+
+@pytest.mark.parametrize(
+    "preset", sorted(p.name for p in (REPO / "config" / "presets").glob("*.yaml"))
+)
+def test_presets_are_valid_and_change_the_plan(finished, preset):
+    planned = finished.planned_jobs("--configfile", str(REPO / "config" / "presets" / preset))
+    assert planned.get("train_unbalanced", 0) + planned.get("train_depth", 0) > 0

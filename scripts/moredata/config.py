@@ -1,27 +1,145 @@
-"""Checks of the workflow config beyond its JSON schema, each failing with one line that
-names the key and what is allowed."""
+"""Validation of the workflow config: the JSON schema plus checks the schema cannot express,
+each failing with one line that names the key and what is allowed."""
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import yaml
+
+# Numeric bounds of a schema, as they read in front of / after "value".
+_LOWER = (("exclusiveMinimum", "<"), ("minimum", "<="))
+_UPPER = (("exclusiveMaximum", "<"), ("maximum", "<="))
+_BOUNDS = tuple(key for key, _ in (*_LOWER, *_UPPER))
 
 
 class ConfigError(ValueError):
     """An invalid config value; the message names the key."""
 
 
+def key_name(parts: Sequence[Any]) -> str:
+    """``unbalanced.threshold_overrides[0].epochs`` from a path of keys and list indices."""
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
+
+
+def _allowed_range(schema: Mapping[str, Any]) -> str:
+    """``0 < value < 1``, ``value >= 1``, ... from a schema's numeric bounds."""
+    low = next(((schema[k], op) for k, op in _LOWER if k in schema), None)
+    high = next(((schema[k], op) for k, op in _UPPER if k in schema), None)
+    if low and high:
+        return f"{low[0]} {low[1]} value {high[1]} {high[0]}"
+    if low:
+        return f"value {low[1].replace('<', '>')} {low[0]}"
+    return f"value {high[1]} {high[0]}" if high else "any number"
+
+
+def _allowed_count(schema: Mapping[str, Any]) -> str:
+    low, high = schema.get("minItems"), schema.get("maxItems")
+    if low is not None and low == high:
+        return f"exactly {low} items"
+    if low is not None and high is not None:
+        return f"{low} to {high} items"
+    return f"at least {low} items" if low is not None else f"at most {high} items"
+
+
 def schema_error_line(error: Any) -> str:
-    """One line for a ``jsonschema.ValidationError``: the key path and what went wrong."""
-    key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+    """One line for a ``jsonschema.ValidationError``: the key, what is wrong, what is allowed."""
+    path = list(error.absolute_path)
     message = error.message
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        message = f"{message}; allowed keys: {', '.join(allowed)}"
-    elif error.validator == "minItems" and not error.instance:
+        unknown = sorted(str(k) for k in error.instance if k not in allowed)
+        where = f"in '{key_name(path)}'" if path else "at the top level"
+        close = difflib.get_close_matches(unknown[0], allowed, n=1) if unknown else []
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        others = f" (also unknown: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
+        return (
+            f"config key '{key_name([*path, unknown[0]])}': unknown key{hint}{others}; "
+            f"allowed keys {where}: {', '.join(allowed)}"
+        )
+    if error.validator == "minItems" and not error.instance:
         message = "must not be an empty list"
-    return f"config key '{key}': {message}"
+    elif error.validator in _BOUNDS:
+        message = f"{message}; allowed: {_allowed_range(error.schema)}"
+    elif error.validator in ("minItems", "maxItems"):
+        message = f"{message}; allowed: {_allowed_count(error.schema)}"
+    elif error.validator == "pattern" and error.schema.get("description"):
+        message = f"{message} ({error.schema['description'].rstrip('.')})"
+    return f"config key '{key_name(path) or '(top level)'}': {message}"
+
+
+def load_schema(path: str | Path) -> dict[str, Any]:
+    with Path(path).open() as handle:
+        return yaml.safe_load(handle)
+
+
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local ``$ref`` (``#/$defs/...``) and merge the referring schema's own keys."""
+    ref = schema.get("$ref")
+    if not ref:
+        return schema
+    target: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return {**_resolve(target, root), **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+def check_numbers(config: Any, schema: Mapping[str, Any]) -> None:
+    """What JSON schema cannot say: no NaN or infinity anywhere, and no ``3.0`` where an
+    integer is expected (JSON counts 3.0 as an integer; Python and file names do not)."""
+
+    def walk(value: Any, sub: Mapping[str, Any], path: list[Any]) -> None:
+        sub = _resolve(sub, schema)
+        types = sub.get("type", [])
+        types = [types] if isinstance(types, str) else types
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ConfigError(
+                    f"config key '{key_name(path)}': {value} is not allowed; use a finite number"
+                )
+            if "integer" in types and "number" not in types:
+                raise ConfigError(
+                    f"config key '{key_name(path)}': {value} is not an integer; write {int(value)}"
+                )
+        elif isinstance(value, Mapping):
+            properties = sub.get("properties", {})
+            for key, item in value.items():
+                walk(item, properties.get(key, {}), [*path, key])
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, sub.get("items", {}), [*path, index])
+
+    walk(config, schema, [])
+
+
+def validate_config(config: Any, schema_path: str | Path) -> None:
+    """Check ``config`` against the schema (filling in its defaults, in place) and the
+    cross-key rules; raise :class:`ConfigError` with one line naming the first bad key."""
+    import jsonschema
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    if not isinstance(config, dict):
+        raise ConfigError(
+            f"config: expected a mapping of keys to values, got {type(config).__name__}"
+        )
+    try:
+        validate(config, str(schema_path))
+    except WorkflowError as error:
+        causes = [error.__context__, *error.args]
+        cause = next((c for c in causes if isinstance(c, jsonschema.ValidationError)), None)
+        if cause is None:
+            raise ConfigError(f"config: {str(error).strip().splitlines()[0]}") from None
+        raise ConfigError(schema_error_line(cause)) from None
+    check_numbers(config, load_schema(schema_path))
+    check_config(config)
 
 
 def n_train(n_total: int, test_fraction: float) -> int:
@@ -32,38 +150,49 @@ def n_train(n_total: int, test_fraction: float) -> int:
 def check_config(config: Mapping[str, Any]) -> None:
     """Cross-key rules the schema cannot express."""
     depth = config["depth"]
-    for layers in depth["layers"]:
-        if depth["total_units"] % layers:
+    units = depth["total_units"]
+    for index, layers in enumerate(depth["layers"]):
+        if units % layers:
+            divisors = ", ".join(str(d) for d in range(1, units + 1) if units % d == 0)
             raise ConfigError(
-                f"config key 'depth.layers': {layers} does not divide depth.total_units="
-                f"{depth['total_units']}; use layer counts that divide it"
+                f"config key 'depth.layers[{index}]': {layers} does not divide "
+                f"depth.total_units={units}; allowed layer counts: {divisors}"
             )
     classes = len(depth["centers"])
-    for n in depth["n_per_cloud"]:
+    for index, n in enumerate(depth["n_per_cloud"]):
         if n_train(classes * n, depth["test_fraction"]) < depth["batch_size"]:
+            smallest = n + 1
+            while n_train(classes * smallest, depth["test_fraction"]) < depth["batch_size"]:
+                smallest += 1
             raise ConfigError(
-                f"config key 'depth.n_per_cloud': {n} points per cloud leave fewer training "
-                f"samples than one batch (depth.batch_size={depth['batch_size']}); use larger n"
+                f"config key 'depth.n_per_cloud[{index}]': {n} points per cloud leave "
+                f"{n_train(classes * n, depth['test_fraction'])} training samples, fewer than one "
+                f"batch (depth.batch_size={depth['batch_size']}); use at least {smallest}"
             )
         if math.ceil(depth["test_fraction"] * classes * n) < 1:
-            raise ConfigError(f"config key 'depth.n_per_cloud': {n} leaves an empty test set")
+            raise ConfigError(
+                f"config key 'depth.n_per_cloud[{index}]': {n} leaves an empty test set; raise "
+                "depth.test_fraction or n"
+            )
     if depth["result_epochs"] > depth["epochs"]:
         raise ConfigError(
             f"config key 'depth.result_epochs': {depth['result_epochs']} is more than "
-            f"depth.epochs={depth['epochs']}"
+            f"depth.epochs={depth['epochs']}; use at most {depth['epochs']}"
         )
     unbalanced = config["unbalanced"]
     seen = set()
-    for override in unbalanced["threshold_overrides"]:
+    for index, override in enumerate(unbalanced["threshold_overrides"]):
         threshold = override["threshold"]
+        key = f"unbalanced.threshold_overrides[{index}].threshold"
         if threshold not in unbalanced["thresholds"]:
             raise ConfigError(
-                f"config key 'unbalanced.threshold_overrides': threshold {threshold} is not in "
-                f"unbalanced.thresholds {unbalanced['thresholds']}"
+                f"config key '{key}': {threshold} is not in unbalanced.thresholds "
+                f"{unbalanced['thresholds']}; override one of those"
             )
         if threshold in seen:
             raise ConfigError(
-                f"config key 'unbalanced.threshold_overrides': threshold {threshold} appears twice"
+                f"config key '{key}': threshold {threshold} is overridden twice; merge the "
+                "two entries"
             )
         seen.add(threshold)
 

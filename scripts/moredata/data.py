@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import csv
+import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 WINE_FEATURES = (
     "fixed acidity",
@@ -28,57 +29,112 @@ WINE_TARGET = "quality"
 WINE_SEPARATOR = ";"
 
 
+QUALITY_RANGE = (0, 10)  # the UCI score scale
+# A plain decimal number as the UCI files write them (no "nan", "inf", "1_000" or hex).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 class DataError(ValueError):
     """A data file that does not have the expected format; the message names file and fault."""
 
 
-def read_wine_csv(path: str | Path) -> pd.DataFrame:
-    """Read a UCI wine-quality CSV (``;``-separated, 11 features and ``quality``) and check it."""
+def read_wine_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
+    """Read a UCI wine-quality CSV (``;``-separated, a header with the 11 features and
+    ``quality``, one wine per line) and check every cell; any fault raises :class:`DataError`
+    with one line naming the file (``name``, default ``path``), the line and what is expected.
+    Columns beyond the twelve are ignored."""
     path = Path(path)
+    name = name or str(path)
     try:
-        with path.open(newline="") as handle:
-            header = handle.readline()
+        raw = path.read_bytes()
     except OSError as error:
-        raise DataError(f"{path}: cannot read the wine file ({error.strerror})") from error
-    if not header.strip():
-        raise DataError(f"{path}: the wine file is empty")
-    if WINE_SEPARATOR not in header:
-        found = csv.Sniffer().sniff(header, delimiters=",\t| ").delimiter if header else "?"
-        raise DataError(
-            f"{path}: expected ';'-separated columns, found {found!r}; the file must use the "
-            "UCI wine-quality format (semicolons)"
-        )
+        raise DataError(f"{name}: cannot read the wine file ({error.strerror or error})") from error
     try:
-        table = pd.read_csv(path, sep=WINE_SEPARATOR, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataError(f"{path}: not a readable CSV table ({error})".splitlines()[0]) from error
-    table.columns = [c.strip() for c in table.columns]
-    expected = [*WINE_FEATURES, WINE_TARGET]
-    missing = [c for c in expected if c not in table.columns]
-    if missing:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise DataError(
-            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; "
+            f"{name}: not a text file (byte {error.start} is not UTF-8); expected the UCI "
+            "wine-quality CSV"
+        ) from None
+    if not text.strip():
+        raise DataError(f"{name}: the wine file is empty; expected the UCI wine-quality CSV")
+    header_line = text.splitlines()[0]
+    if WINE_SEPARATOR not in header_line:
+        found = _separator(header_line)
+        raise DataError(
+            f"{name}: line 1 has no ';' ({found}; it starts {header_line[:40]!r}); the file "
+            "must be the UCI wine-quality CSV with ';'-separated columns"
+        )
+    reader = csv.reader(io.StringIO(text), delimiter=WINE_SEPARATOR, strict=True)
+    try:
+        rows = [(reader.line_num, row) for row in reader if row]
+    except csv.Error as error:
+        raise DataError(f"{name}: line {reader.line_num}: not valid CSV ({error})") from None
+    (_, header), data = rows[0], rows[1:]
+    header = [column.strip() for column in header]
+    expected = [*WINE_FEATURES, WINE_TARGET]
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    if duplicates:
+        raise DataError(f"{name}: line 1: column {duplicates[0]!r} appears more than once")
+    missing = [c for c in expected if c not in header]
+    if missing:
+        unknown = [c for c in header if c not in expected]
+        found = f"; unknown column(s) {', '.join(map(repr, unknown))}" if unknown else ""
+        raise DataError(
+            f"{name}: line 1: missing column(s) {', '.join(map(repr, missing))}{found}; "
             f"expected the columns {', '.join(expected)}"
         )
-    if table.empty:
-        raise DataError(f"{path}: the file has a header but no data rows")
-    numeric = {}
-    for column in expected:
-        values = pd.to_numeric(table[column].str.strip(), errors="coerce")
-        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            cell = table[column].iloc[row]
+    if not data:
+        raise DataError(f"{name}: the file has a header but no data rows")
+    ends_mid_row = not text.endswith(("\n", "\r"))
+    positions = [header.index(c) for c in expected]
+    values = np.empty((len(data), len(expected)))
+    for i, (line, row) in enumerate(data):
+        last = i == len(data) - 1
+        if len(row) != len(header):
+            if last and ends_mid_row and len(row) < len(header):
+                raise DataError(
+                    f"{name}: line {line} has {len(row)} of {len(header)} fields and the file "
+                    "ends without a newline: the file is truncated"
+                )
             raise DataError(
-                f"{path}: column {column!r}, data row {row + 1}: {cell!r} is not a number "
-                "(every cell must be numeric; the file may be truncated)"
+                f"{name}: line {line} has {len(row)} fields, the header has {len(header)}"
             )
-        numeric[column] = values.astype("float64")
-    result = pd.DataFrame(numeric)
-    if not np.allclose(result[WINE_TARGET], result[WINE_TARGET].round()):
-        raise DataError(f"{path}: column 'quality' must hold whole numbers")
-    result[WINE_TARGET] = result[WINE_TARGET].astype("int64")
-    return result
+        for j, (column, position) in enumerate(zip(expected, positions, strict=True)):
+            cell = row[position].strip()
+            if not _NUMBER.fullmatch(cell):
+                what = "empty cell" if not cell else f"{cell!r} is not a number"
+                cut = (
+                    " (the file ends here without a newline: truncated?)"
+                    if last and ends_mid_row
+                    else ""
+                )
+                raise DataError(
+                    f"{name}: line {line}, column {column!r}: {what}; every cell must be a "
+                    f"number{cut}"
+                )
+            values[i, j] = float(cell)
+    quality = values[:, -1]
+    bad = (
+        (quality != np.round(quality)) | (quality < QUALITY_RANGE[0]) | (quality > QUALITY_RANGE[1])
+    )
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{name}: line {data[i][0]}, column 'quality': {data[i][1][positions[-1]].strip()} is "
+            f"not a whole number from {QUALITY_RANGE[0]} to {QUALITY_RANGE[1]}"
+        )
+    table = pd.DataFrame(values[:, :-1], columns=list(WINE_FEATURES))
+    table[WINE_TARGET] = quality.astype(np.int64)
+    return table
+
+
+def _separator(line: str) -> str:
+    """Which separator a header line seems to use, for the error message."""
+    for separator, label in ((",", "commas"), ("\t", "tabs"), ("|", "bars")):
+        if separator in line:
+            return f"it is separated by {label}"
+    return "no separator found"
 
 
 def clean_wine(table: pd.DataFrame, max_total_sulfur_dioxide: float) -> pd.DataFrame:
@@ -109,6 +165,8 @@ def split_indices(
     n: int, test_fraction: float, seed: int, stratify: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seeded random train/test split of ``range(n)`` (sorted index arrays)."""
+    from sklearn.model_selection import train_test_split  # slow to import: only when used
+
     train, test = train_test_split(
         np.arange(n), test_size=test_fraction, random_state=seed % 2**32, stratify=stratify
     )

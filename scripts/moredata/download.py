@@ -1,19 +1,23 @@
-"""Fetch the wine CSV from a URL or a local path and verify its sha256 before use."""
+"""Fetch the wine CSV from a URL or a local path, verify its sha256 and its format before
+use: the destination appears only when both checks pass."""
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from moredata.data import DataError, read_wine_csv
 from moredata.io import atomic_path
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 60
+LOCAL_COPY_HINT = "to use a local copy, set wine.path in config/config.yaml to the CSV file"
 
 
 class DownloadError(RuntimeError):
@@ -28,36 +32,71 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _download(url: str, destination: Path) -> None:
+    """Write the body at ``url`` to ``destination``; any failure is one line naming wine.url."""
+    try:
+        with (
+            urllib.request.urlopen(url, timeout=TIMEOUT_S) as response,
+            destination.open("wb") as out,
+        ):
+            shutil.copyfileobj(response, out)
+    except urllib.error.HTTPError as error:
+        raise DownloadError(
+            f"wine.url: cannot download {url} (HTTP {error.code} {error.reason}); {LOCAL_COPY_HINT}"
+        ) from error
+    except http.client.IncompleteRead as error:
+        missing = f", {error.expected} missing" if error.expected else ""
+        raise DownloadError(
+            f"wine.url: the download of {url} broke off after {len(error.partial)} bytes"
+            f"{missing}; run again, or {LOCAL_COPY_HINT}"
+        ) from error
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise DownloadError(
+            f"wine.url: cannot download {url} ({reason}); {LOCAL_COPY_HINT}"
+        ) from error
+
+
 def fetch_verified(url: str, local_path: str | None, sha256: str, destination: str | Path) -> None:
     """Copy ``local_path`` (if given) or download ``url`` to ``destination``; the file appears
-    there only if its sha256 equals ``sha256``."""
+    there only if its sha256 equals ``sha256`` and it reads as a wine-quality CSV."""
     with atomic_path(destination) as tmp:
         if local_path:
-            source = Path(local_path).expanduser()
+            source = Path(local_path).expanduser().absolute()
+            if source.is_dir():
+                raise DownloadError(f"wine.path: {source} is a directory; give the CSV file")
             if not source.is_file():
-                raise DownloadError(f"wine.path: {source} does not exist or is not a file")
+                raise DownloadError(
+                    f"wine.path: {source} does not exist; give an existing CSV file (or set "
+                    "wine.path: null to download wine.url)"
+                )
             log.info("copying %s", source)
-            shutil.copyfile(source, tmp)
-            origin = str(source)
+            try:
+                shutil.copyfile(source, tmp)
+            except OSError as error:
+                raise DownloadError(
+                    f"wine.path: cannot read {source} ({error.strerror or error})"
+                ) from error
+            origin, key = str(source), "wine.path"
         else:
             log.info("downloading %s", url)
-            try:
-                with (
-                    urllib.request.urlopen(url, timeout=TIMEOUT_S) as response,
-                    tmp.open("wb") as out,
-                ):
-                    shutil.copyfileobj(response, out)
-            except (urllib.error.URLError, OSError, ValueError) as error:
-                reason = getattr(error, "reason", None) or error
-                raise DownloadError(
-                    f"wine.url: cannot download {url} ({reason}); to use a local copy, set "
-                    "wine.path in config/config.yaml to the CSV file"
-                ) from error
-            origin = url
+            _download(url, tmp)
+            origin, key = url, "wine.url"
         actual = sha256_of(tmp)
         if actual != sha256.lower():
             raise DownloadError(
                 f"wine.sha256: {origin} has sha256 {actual}, expected {sha256}; the file was not "
                 "used (fix wine.sha256 if you meant to use a different file)"
             )
-        log.info("verified sha256 %s (%d bytes)", actual, tmp.stat().st_size)
+        try:
+            table = read_wine_csv(tmp, name=f"{key} {origin}")
+        except DataError as error:
+            raise DataError(f"{error}; the file was not used") from None
+        log.info(
+            "verified sha256 %s (%d bytes, %d wines, quality %d..%d)",
+            actual,
+            tmp.stat().st_size,
+            len(table),
+            table["quality"].min(),
+            table["quality"].max(),
+        )

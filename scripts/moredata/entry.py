@@ -1,18 +1,24 @@
 """Shared plumbing of the rule scripts: logging to the rule's log file, the torch thread
-count from the rule's ``threads``, and expected errors turned into one clear line."""
+count from the rule's ``threads``, and every error turned into one clear last line."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 log = logging.getLogger("moredata")
 
-# Errors caused by the user's input or data: reported as one line, not a traceback.
+# Errors caused by the user's input or data: reported as one line, not a traceback, when
+# the package itself raised them (its messages name the config key or the file).
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Set to 1 to get the traceback of expected errors in the job's log as well.
+DEBUG_ENV = "MOREDATA_DEBUG"
 
 
 def paths(output: str | Iterable[str]) -> list[str]:
@@ -20,9 +26,29 @@ def paths(output: str | Iterable[str]) -> list[str]:
     return [output] if isinstance(output, str) else list(output)
 
 
+def raised_by_package(error: BaseException) -> bool:
+    """Whether the innermost frame of ``error``'s traceback is in this package: then its
+    message was written for the user (deep library errors are not)."""
+    tb = error.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().parent == PACKAGE_DIR
+
+
+def error_line(error: BaseException) -> str:
+    """The first line of an error's message (its type name if it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 @contextmanager
 def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Iterator[logging.Logger]:
-    """Run a rule's body with logging to ``log_path`` (and stderr) and a clean failure mode."""
+    """Run a rule's body with logging to ``log_path`` (and stderr) and a clean failure mode:
+    any error ends the job with exit status 1 and one ERROR line as the log's last line.
+    Errors the package raises on bad input get only that line; anything else (a bug, or a
+    library failing deep inside) also gets its traceback, written to the log."""
     file_handler = logging.FileHandler(log_path, mode="w")
     logging.basicConfig(
         level=logging.INFO,
@@ -31,15 +57,26 @@ def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Itera
         force=True,
     )
     logging.captureWarnings(True)
-    if uses_torch:
-        import torch
-
-        torch.set_num_threads(threads)
-        torch.set_num_interop_threads(threads)
-        log.info("torch %s with %d thread(s)", torch.__version__, threads)
     try:
+        if uses_torch:
+            import torch
+
+            torch.set_num_threads(threads)
+            torch.set_num_interop_threads(threads)
+            log.info("torch %s with %d thread(s)", torch.__version__, threads)
         yield log
-    except EXPECTED_ERRORS as error:
-        file_handler.stream.write(traceback.format_exc())  # details for the log file only
-        log.error("%s", str(error).splitlines()[0] if str(error) else type(error).__name__)
+    except Exception as error:
+        expected = isinstance(error, EXPECTED_ERRORS) and raised_by_package(error)
+        if not expected or os.environ.get(DEBUG_ENV):
+            file_handler.stream.write(traceback.format_exc())
+            file_handler.flush()
+        if expected:
+            log.error("%s", error_line(error))
+        else:
+            log.error(
+                "unexpected %s: %s (traceback in %s)",
+                type(error).__name__,
+                error_line(error),
+                log_path,
+            )
         sys.exit(1)

@@ -219,17 +219,17 @@ def _repeat(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
 
 def depth_replicate(data: pd.DataFrame, layers: int, seed: int, spec: DepthSpec) -> Replicate:
     """Data (from a ``make_qwerties`` table), model and generator of one depth job."""
-    train_rows = data["split"] == "train"
+    train_rows = torch.tensor((data["split"] == "train").to_numpy())
     x = torch.tensor(data[["x", "y"]].to_numpy(dtype=np.float32))
     y = torch.tensor(data["label"].to_numpy(dtype=np.int64))
     n_classes = int(data["label"].max()) + 1
     sizes = depth_layer_sizes(layers, spec.total_units, n_inputs=2, n_classes=n_classes)
     return Replicate(
         model=build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, layers)),
-        x_train=x[train_rows.to_numpy()],
-        y_train=y[train_rows.to_numpy()],
-        x_test=x[~train_rows.to_numpy()],
-        y_test=y[~train_rows.to_numpy()],
+        x_train=x[train_rows],
+        y_train=y[train_rows],
+        x_test=x[~train_rows],
+        y_test=y[~train_rows],
         generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers)),
     )
 

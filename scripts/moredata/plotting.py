@@ -147,3 +147,40 @@ def plot_depth(results_path: str | Path, out_paths: Sequence[str | Path]) -> Non
     fig.suptitle(f"Data size vs depth ({note}; mean of the last epochs)")
     fig.tight_layout()
     _save(fig, out_paths)
+
+
+REMEDY_BARS = (("balanced_acc", "balanced accuracy"), ("bad", "bad class"), ("good", "good class"))
+
+
+def plot_remedies(classes_path: str | Path, out_paths: Sequence[str | Path]) -> None:
+    """Per threshold, balanced accuracy and per-class test accuracy of each remedy, as means
+    over seeds with 95 % confidence intervals."""
+    classes = pd.read_parquet(classes_path)
+    thresholds = sorted(classes["threshold"].unique())
+    remedies = list(dict.fromkeys(classes["remedy"]))
+    n_seeds = classes["seed"].nunique()
+    fig, axes = plt.subplots(1, len(thresholds), figsize=(5 * len(thresholds), 4.2),
+                             squeeze=False, sharey=True)
+    width = 0.8 / len(REMEDY_BARS)
+    for ax, threshold in zip(axes[0], thresholds, strict=True):
+        at = classes[classes["threshold"] == threshold]
+        for k, (key, label) in enumerate(REMEDY_BARS):
+            means, errors = [], []
+            for remedy in remedies:
+                rows = at[at["remedy"] == remedy]
+                values = (rows.drop_duplicates("seed")["balanced_acc"] if key == "balanced_acc"
+                          else rows.loc[rows["class"] == key, "test_acc"])
+                s = seed_statistics(values.astype(float))
+                means.append(s["mean"])
+                errors.append(s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0)
+            x = np.arange(len(remedies)) + (k - 1) * width
+            ax.bar(x, means, width, yerr=errors if n_seeds > 1 else None, capsize=3, label=label)
+        ax.set_xticks(np.arange(len(remedies)), remedies, rotation=20)
+        ax.set(title=f"Threshold {threshold + 0.5}", ylim=(0, 100))
+        ax.axhline(50, color="grey", linestyle=":", linewidth=1)
+    axes[0][0].set_ylabel("Test accuracy (%)")
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    note = "1 seed" if n_seeds == 1 else f"mean of {n_seeds} seeds, 95% CI"
+    fig.suptitle(f"Imbalance remedies ({note})")
+    fig.tight_layout()
+    _save(fig, out_paths)

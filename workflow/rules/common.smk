@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 # The project's package lives in scripts/ (installed by `pip install -e .`; the path makes the
 # workflow usable from a plain checkout too).
@@ -12,23 +11,17 @@ sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from moredata.config import (
     ConfigError,
-    check_config,
     depth_settings,
-    schema_error_line,
     unbalanced_settings,
+    validate_config,
 )
 
 PACKAGE = Path(workflow.basedir).parent / "scripts" / "moredata"
 
-# Validate before anything else: one line naming the key, and the run stops.
+# Validate before anything else (schema, its defaults, cross-key rules): one line naming the
+# key and what is allowed, and the run stops before any job.
 try:
-    validate(config, "../schemas/config.schema.yaml")
-    check_config(config)
-except WorkflowError as error:
-    cause = (
-        error.__context__
-    )  # the jsonschema.ValidationError behind Snakemake's message
-    raise WorkflowError(schema_error_line(cause) if cause else str(error)) from None
+    validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
@@ -130,6 +123,8 @@ def all_outputs():
         "results/unbalanced/figure.png",
         "results/unbalanced/figure.pdf",
         "results/unbalanced/summary.csv",
+        "results/unbalanced/remedies.png",
+        "results/unbalanced/remedies.pdf",
         "results/depth/figure.png",
         "results/depth/figure.pdf",
         "results/depth/summary.csv",

@@ -125,3 +125,27 @@ rule plot_unbalanced:
         code=PLOTTING_CODE,
     script:
         "../../scripts/plot_unbalanced.py"
+
+
+rule plot_remedies:
+    input:
+        classes="results/unbalanced/classes.parquet",
+    output:
+        png=report(
+            "results/unbalanced/remedies.png",
+            caption="../report/remedies.rst",
+            category="Unbalanced data",
+        ),
+        pdf="results/unbalanced/remedies.pdf",
+    log:
+        "logs/plot_remedies.log",
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=PLOTTING_CODE,
+    script:
+        "../../scripts/plot_remedies.py"

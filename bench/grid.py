@@ -1,0 +1,68 @@
+"""The whole course grid through the pipeline against the course's loop, side by side.
+
+Runs, in one go on this machine:
+  * the reference: the course grid trained the course's way in one process
+    (bench/reference_grid.py);
+  * the pipeline: `snakemake --cores 2` from an empty results folder, with the course config,
+    for each `batching` mode, with 1 seed and with 10 seeds.
+Prints wall times, the speed-up over the reference and the 10-seed / 1-seed ratio, and the
+peak memory of the training jobs (from their benchmark files).
+
+Usage: python bench/grid.py [--modes none,seeds,grid] [--skip-reference]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import REPO, course_config, timed  # noqa: E402
+from reference_grid import run_reference_grid  # noqa: E402
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def run_pipeline(batching: str, seeds: list[int]) -> tuple[float, float]:
+    """Wall seconds of a complete pipeline run from empty results, and the peak RSS (MB) of
+    its training jobs."""
+    with tempfile.TemporaryDirectory() as workdir:
+        config = course_config() | {"batching": batching, "seeds": seeds}
+        (Path(workdir) / "config").mkdir()
+        (Path(workdir) / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                   "--directory", workdir, "--cores", "2", "--quiet"]
+        wall = timed(lambda: subprocess.run(command, check=True, capture_output=True))
+        rss = max(
+            pd.read_csv(path, sep="\t")["max_rss"].max()
+            for path in Path(workdir, "benchmarks").rglob("*.tsv")
+        )
+    return wall, rss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--modes", default="none,seeds,grid")
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    reference = None if args.skip_reference else run_reference_grid()
+    if reference is not None:
+        print(f"reference (course loop, 1 process, 1 seed): {reference:7.1f} s")
+    print(f"{'batching':<8} {'1 seed':>8} {'speed-up':>9} {'10 seeds':>9} {'10/1':>6} {'peak RSS':>9}")
+    for mode in args.modes.split(","):
+        one, rss_one = run_pipeline(mode, [0])
+        ten, rss_ten = run_pipeline(mode, list(range(10)))
+        speedup = f"{reference / one:8.1f}x" if reference else "        -"
+        print(f"{mode:<8} {one:7.1f}s {speedup} {ten:8.1f}s {ten / one:6.2f} "
+              f"{max(rss_one, rss_ten):7.0f}MB")
+
+
+if __name__ == "__main__":
+    main()

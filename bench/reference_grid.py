@@ -1,0 +1,48 @@
+"""The course grid trained the course's way: one process, a DataLoader loop with autograd,
+a default torch.optim optimiser and ``.item()`` per batch (moredata.reference).
+
+Usage: python bench/reference_grid.py   (prints the wall time in seconds)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import course_config, course_jobs  # noqa: E402
+from moredata.experiments import DepthSpec  # noqa: E402
+from moredata.reference import train_reference  # noqa: E402
+from moredata.training import TrainSettings  # noqa: E402
+
+
+def settings_of(spec) -> TrainSettings:
+    depth = isinstance(spec, DepthSpec)
+    return TrainSettings(
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        learning_rate=spec.learning_rate,
+        optimizer=spec.optimizer,
+        loss="cross_entropy" if depth else "bce",
+        activation="relu" if depth else spec.activation,
+        weight_decay=0.0 if depth else spec.weight_decay,
+    )
+
+
+def run_reference_grid(seed: int = 0) -> float:
+    """Wall seconds of the whole course grid trained with the reference loop."""
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        for _name, spec, replicate in course_jobs(course_config(), seed, Path(workdir)):
+            train_reference(replicate, settings_of(spec))
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(f"{run_reference_grid():.1f}")

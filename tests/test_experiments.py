@@ -1,0 +1,128 @@
+"""Experiment assembly: splits, remedies, z-scoring options and the tables each job writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import torch
+
+from moredata import io
+from moredata.data import WINE_FEATURES, clean_wine, make_qwerties, read_wine_csv, zscore
+from moredata.experiments import (
+    DepthSpec,
+    UnbalancedSpec,
+    _wine_settings,
+    run_depth,
+    run_unbalanced,
+    wine_replicate,
+)
+
+SPEC = UnbalancedSpec(
+    hidden_layers=[16, 32, 32],
+    activation="leaky_relu",
+    optimizer="adam",
+    learning_rate=0.001,
+    weight_decay=0.0,
+    epochs=2,
+    batch_size=8,
+    test_fraction=0.1,
+    stratify=False,
+    zscore="whole_table",
+)
+
+
+@pytest.fixture(scope="module")
+def cleaned(red_wine):
+    return clean_wine(read_wine_csv(red_wine), 200)
+
+
+@pytest.fixture(scope="module")
+def scaled(cleaned):
+    return zscore(cleaned, WINE_FEATURES)
+
+
+def counts(labels: torch.Tensor) -> list[int]:
+    return torch.bincount(labels.long(), minlength=2).tolist()
+
+
+def test_split_does_not_depend_on_threshold_or_remedy(scaled):
+    base = wine_replicate(scaled, 4, "none", 0, SPEC)
+    for threshold, remedy in [(6, "none"), (4, "oversample"), (5, "class_weight")]:
+        other = wine_replicate(scaled, threshold, remedy, 0, SPEC)
+        assert torch.equal(other.x_test, base.x_test)
+    assert not torch.equal(wine_replicate(scaled, 4, "none", 1, SPEC).x_test, base.x_test)
+
+
+def test_class_weight_comes_from_the_training_split(scaled):
+    rep = wine_replicate(scaled, 4, "class_weight", 0, SPEC)
+    bad, good = counts(rep.y_train)
+    settings = _wine_settings(SPEC, "class_weight", rep.y_train.numpy().astype(np.int64))
+    assert settings.pos_weight == pytest.approx(bad / good)
+    assert _wine_settings(SPEC, "none", rep.y_train.numpy().astype(np.int64)).pos_weight is None
+
+
+def test_undersampling_balances_training_and_keeps_the_test_split(scaled):
+    plain = wine_replicate(scaled, 6, "none", 2, SPEC)
+    under = wine_replicate(scaled, 6, "undersample", 2, SPEC)
+    minority = min(counts(plain.y_train))
+    assert counts(under.y_train) == [minority, minority]
+    assert torch.equal(under.x_test, plain.x_test) and torch.equal(under.y_test, plain.y_test)
+
+
+def test_stratified_split_keeps_the_class_ratio(scaled):
+    spec = dataclasses.replace(SPEC, stratify=True)
+    rep = wine_replicate(scaled, 4, "none", 0, spec)
+    bad_share_all = (scaled["quality"] <= 4).mean()
+    bad_share_test = counts(rep.y_test)[0] / len(rep.y_test)
+    assert abs(bad_share_test - bad_share_all) < 0.01
+
+
+def test_train_only_zscore_uses_training_statistics(cleaned):
+    spec = dataclasses.replace(SPEC, zscore="train_only")
+    rep = wine_replicate(cleaned, 5, "none", 0, spec)
+    x = rep.x_train.double()
+    np.testing.assert_allclose(x.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(x.std(0, unbiased=False), 1, atol=1e-5)
+    assert rep.x_test.double().mean(0).abs().max() > 1e-3  # the test split is not re-fitted
+
+
+def test_unbalanced_tables_have_the_schema_and_counts(scaled):
+    outputs = run_unbalanced(scaled, "none", [(4, 0), (6, 3)], {4: SPEC, 6: SPEC}, threads=1)
+    assert len(outputs) == 2
+    for (epochs, classes), (threshold, seed) in zip(outputs, [(4, 0), (6, 3)], strict=True):
+        assert epochs.schema.remove_metadata() == io.UNBALANCED_EPOCHS
+        assert classes.schema.remove_metadata() == io.UNBALANCED_CLASSES
+        assert epochs.num_rows == SPEC.epochs
+        assert set(epochs["threshold"].to_pylist()) == {threshold}
+        rows = classes.to_pylist()
+        assert [r["class"] for r in rows] == ["bad", "good"]
+        assert sum(r["n_train"] + r["n_test"] for r in rows) == len(scaled)
+        expected_bad = int((scaled["quality"] <= threshold).sum())
+        assert rows[0]["n_train"] + rows[0]["n_test"] == expected_bad
+        assert 0 <= rows[0]["balanced_acc"] <= 100
+        meta = json.loads(classes.schema.metadata[io.PROVENANCE_KEY])
+        assert meta["seed"] == seed and meta["settings"]["threshold"] == threshold
+
+
+def test_threshold_that_empties_a_class_is_a_clear_error(scaled):
+    with pytest.raises(
+        ValueError, match=r"unbalanced.thresholds: threshold 8 leaves a class empty"
+    ):
+        run_unbalanced(scaled, "none", [(8, 0)], {8: SPEC}, threads=1)
+
+
+def test_depth_tables_carry_units_and_parameters():
+    spec = DepthSpec(
+        total_units=12, optimizer="sgd", learning_rate=0.01, epochs=4, batch_size=8, result_epochs=2
+    )
+    data = make_qwerties(30, [[1, 1], [5, 1], [4, 4]], 1.0, 0.1, data_seed=1, split_seed=2)
+    ((epochs, result),) = run_depth([data], 3, [(30, 0)], spec, threads=1)
+    row = result.to_pylist()[0]
+    assert row["units"] == 4 and row["params"] == (2 + 1) * 4 + 2 * (4 + 1) * 4 + (4 + 1) * 3
+    last = epochs.to_pandas().tail(2)
+    assert row["final_test_acc"] == pytest.approx(last["test_acc"].mean())
+    assert isinstance(epochs, pa.Table) and epochs.num_rows == 4
