@@ -32,6 +32,14 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def _broke_off(url: str, received: int, missing: int | None) -> DownloadError:
+    more = f", {missing} missing" if missing else ""
+    return DownloadError(
+        f"wine.url: the download of {url} broke off after {received} bytes{more}; run again, "
+        f"or {LOCAL_COPY_HINT}"
+    )
+
+
 def _download(url: str, destination: Path) -> None:
     """Write the body at ``url`` to ``destination``; any failure is one line naming wine.url."""
     try:
@@ -40,21 +48,22 @@ def _download(url: str, destination: Path) -> None:
             destination.open("wb") as out,
         ):
             shutil.copyfileobj(response, out)
+            announced = (response.headers or {}).get("Content-Length", "")
+            received = out.tell()
     except urllib.error.HTTPError as error:
         raise DownloadError(
             f"wine.url: cannot download {url} (HTTP {error.code} {error.reason}); {LOCAL_COPY_HINT}"
         ) from error
     except http.client.IncompleteRead as error:
-        missing = f", {error.expected} missing" if error.expected else ""
-        raise DownloadError(
-            f"wine.url: the download of {url} broke off after {len(error.partial)} bytes"
-            f"{missing}; run again, or {LOCAL_COPY_HINT}"
-        ) from error
+        raise _broke_off(url, len(error.partial), error.expected) from error
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise DownloadError(
             f"wine.url: cannot download {url} ({reason}); {LOCAL_COPY_HINT}"
         ) from error
+    # http.client ends a body shorter than its Content-Length silently (no IncompleteRead).
+    if announced.isdigit() and received < int(announced):
+        raise _broke_off(url, received, int(announced) - received)
 
 
 def fetch_verified(url: str, local_path: str | None, sha256: str, destination: str | Path) -> None:

@@ -5,12 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import (
-    accuracy_score,
-    balanced_accuracy_score,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
 
 
 def class_metrics(
@@ -23,6 +17,14 @@ def class_metrics(
     """Per-class columns (class, n_train, n_test, test_acc = recall in %, precision, recall,
     f1) and job-level columns repeated on each row (overall_acc and balanced_acc in %,
     roc_auc). Undefined values (a class absent from the test set) are NaN."""
+    # Imported here: scikit-learn costs ~0.5 s of start-up, paid only by the jobs that need it.
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
     labels = list(range(len(class_names)))
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_test, pred, labels=labels, zero_division=np.nan

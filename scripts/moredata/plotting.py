@@ -159,8 +159,9 @@ def plot_remedies(classes_path: str | Path, out_paths: Sequence[str | Path]) -> 
     thresholds = sorted(classes["threshold"].unique())
     remedies = list(dict.fromkeys(classes["remedy"]))
     n_seeds = classes["seed"].nunique()
-    fig, axes = plt.subplots(1, len(thresholds), figsize=(5 * len(thresholds), 4.2),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(thresholds), figsize=(5 * len(thresholds), 4.2), squeeze=False, sharey=True
+    )
     width = 0.8 / len(REMEDY_BARS)
     for ax, threshold in zip(axes[0], thresholds, strict=True):
         at = classes[classes["threshold"] == threshold]
@@ -168,8 +169,11 @@ def plot_remedies(classes_path: str | Path, out_paths: Sequence[str | Path]) -> 
             means, errors = [], []
             for remedy in remedies:
                 rows = at[at["remedy"] == remedy]
-                values = (rows.drop_duplicates("seed")["balanced_acc"] if key == "balanced_acc"
-                          else rows.loc[rows["class"] == key, "test_acc"])
+                values = (
+                    rows.drop_duplicates("seed")["balanced_acc"]
+                    if key == "balanced_acc"
+                    else rows.loc[rows["class"] == key, "test_acc"]
+                )
                 s = seed_statistics(values.astype(float))
                 means.append(s["mean"])
                 errors.append(s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0)

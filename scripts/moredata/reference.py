@@ -23,26 +23,13 @@ def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, 
     y_test = replicate.y_test.float().unsqueeze(1) if bce else replicate.y_test
     dataset = TensorDataset(replicate.x_train, y_train)
     generator = replicate.generator
+    order: dict = {"shuffle": True}
     if settings.oversample:
         weights = balancing_weights(replicate.y_train)
-        sampler = WeightedRandomSampler(
-            weights, len(dataset), replacement=True, generator=generator
-        )
-        train_loader = DataLoader(
-            dataset,
-            batch_size=settings.batch_size,
-            sampler=sampler,
-            drop_last=True,
-            generator=generator,
-        )
-    else:
-        train_loader = DataLoader(
-            dataset,
-            batch_size=settings.batch_size,
-            shuffle=True,
-            drop_last=True,
-            generator=generator,
-        )
+        order = {"sampler": WeightedRandomSampler(weights, len(dataset), generator=generator)}
+    train_loader = DataLoader(
+        dataset, batch_size=settings.batch_size, drop_last=True, generator=generator, **order
+    )
     if bce:
         pos_weight = None if settings.pos_weight is None else torch.tensor(settings.pos_weight)
         loss_fn: nn.Module = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
