@@ -17,9 +17,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, course_config, timed  # noqa: E402
+from common import REPO, course_config, timed
 
-from moredata.aggregate import aggregate_depth  # noqa: E402
+from moredata.aggregate import aggregate_depth
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 AGGREGATED_FILES = 10_000
@@ -28,8 +28,16 @@ AGGREGATED_FILES = 10_000
 def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
     (workdir / "config").mkdir(exist_ok=True)
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile"),
-               "--directory", str(workdir), "--cores", "2", *args]
+    command = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
     return subprocess.run(command, check=True, capture_output=True, text=True)
 
 
@@ -40,8 +48,9 @@ def replicate_files(source: Path, directory: Path, count: int) -> list[Path]:
     paths = []
     for seed in range(count):
         column = table.schema.get_field_index("seed")
-        copy = table.set_column(column, table.schema.field("seed"),
-                                pa.array([seed] * table.num_rows, pa.int64()))
+        copy = table.set_column(
+            column, table.schema.field("seed"), pa.array([seed] * table.num_rows, pa.int64())
+        )
         path = directory / f"seed~{seed}.parquet"
         pq.write_table(copy, path)
         paths.append(path)
@@ -59,23 +68,31 @@ def main() -> None:
 
         big = course_config() | {"seeds": list(range(24))}
         dry = snakemake(workdir, big, "--dry-run", "--quiet", "rules")
-        jobs = next(int(line.split()[1]) for line in dry.stdout.splitlines()
-                    if line.startswith("total"))
+        jobs = next(
+            int(line.split()[1]) for line in dry.stdout.splitlines() if line.startswith("total")
+        )
         dag = timed(lambda: snakemake(workdir, big, "--dry-run", "--quiet", "rules"))
         print(f"DAG of a {jobs}-job grid (dry run):   {dag:6.2f} s   (goal < 10 s)")
 
         epochs = replicate_files(
             workdir / "results/depth/epochs/layers~20_n~550_seed~0.parquet",
-            workdir / "many/epochs", AGGREGATED_FILES)
+            workdir / "many/epochs",
+            AGGREGATED_FILES,
+        )
         results = replicate_files(
             workdir / "results/depth/result/layers~20_n~550_seed~0.parquet",
-            workdir / "many/result", AGGREGATED_FILES)
-        outputs = {name: workdir / f"many/{name}.parquet"
-                   for name in ("epochs", "results", "summary")}
+            workdir / "many/result",
+            AGGREGATED_FILES,
+        )
+        outputs = {
+            name: workdir / f"many/{name}.parquet" for name in ("epochs", "results", "summary")
+        }
         outputs["summary_csv"] = workdir / "many/summary.csv"
         aggregate = timed(lambda: aggregate_depth(epochs, results, outputs))
-        print(f"aggregating {AGGREGATED_FILES} + {AGGREGATED_FILES} metric files: "
-              f"{aggregate:6.2f} s   (goal < 10 s)")
+        print(
+            f"aggregating {AGGREGATED_FILES} + {AGGREGATED_FILES} metric files: "
+            f"{aggregate:6.2f} s   (goal < 10 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -15,10 +15,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import course_config, course_jobs  # noqa: E402
-from moredata.experiments import DepthSpec  # noqa: E402
-from moredata.reference import train_reference  # noqa: E402
-from moredata.training import TrainSettings  # noqa: E402
+from common import course_config, course_jobs
+
+from moredata.experiments import DepthSpec
+from moredata.reference import train_reference
+from moredata.training import TrainSettings
 
 
 def settings_of(spec) -> TrainSettings:

@@ -183,7 +183,7 @@ def plot_remedies(classes_path: str | Path, out_paths: Sequence[str | Path]) -> 
         ax.set(title=f"Threshold {threshold + 0.5}", ylim=(0, 100))
         ax.axhline(50, color="grey", linestyle=":", linewidth=1)
     axes[0][0].set_ylabel("Test accuracy (%)")
-    axes[0][0].legend(loc="lower left", fontsize=8)
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     note = "1 seed" if n_seeds == 1 else f"mean of {n_seeds} seeds, 95% CI"
     fig.suptitle(f"Imbalance remedies ({note})")
     fig.tight_layout()

@@ -54,7 +54,15 @@ def code_digest(*modules):
 
 
 TRAINING_CODE = code_digest(
-    "data", "experiments", "io", "metrics", "models", "seeds", "training"
+    "data",
+    "depth",
+    "experiments",
+    "io",
+    "metrics",
+    "models",
+    "seeds",
+    "training",
+    "wine",
 )
 PLOTTING_CODE = code_digest("aggregate", "plotting")
 

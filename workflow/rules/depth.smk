@@ -13,7 +13,7 @@ rule make_qwerties:
         centers=DEPTH["centers"],
         spread=DEPTH["spread"],
         test_fraction=DEPTH["test_fraction"],
-        code=code_digest("data", "io", "seeds"),
+        code=code_digest("data", "depth", "io", "seeds"),
     script:
         "../../scripts/make_qwerties.py"
 

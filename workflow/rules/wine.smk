@@ -34,7 +34,7 @@ rule prepare_wine:
     params:
         max_total_sulfur_dioxide=config["wine"]["max_total_sulfur_dioxide"],
         zscore=config["wine"]["zscore"],
-        code=code_digest("data", "io"),
+        code=code_digest("data", "io", "wine"),
     script:
         "../../scripts/prepare_wine.py"
 
