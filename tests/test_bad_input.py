@@ -13,6 +13,8 @@ import hashlib
 import http.server
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -296,7 +298,7 @@ def _lines(text: str) -> list[str]:
 
 
 def truncated(text: str) -> str:
-    """Cut in the middle of row 100, mid-number (as a broken download would)."""
+    """Cut after 17 characters of line 102, in the middle of a row (as a broken download)."""
     lines = _lines(text)
     return "".join(lines[:101]) + lines[101][:17]
 
@@ -580,6 +582,54 @@ def test_fetch_with_the_right_checksum_works(wine_server, tmp_path, name, digest
     )
 
 
+# --- How a failing job reports ---------------------------------------------------------------
+
+JOB = """
+import sys
+from moredata.entry import rule_job
+
+with rule_job(sys.argv[1]):
+    {body}
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "traceback"),
+    [
+        pytest.param(
+            "from moredata.data import read_wine_csv; read_wine_csv(sys.argv[2])",
+            "{data}: the wine file is empty; expected the UCI wine-quality CSV",
+            False,
+            id="bad-input",
+        ),
+        pytest.param(
+            "import pandas; pandas.read_parquet(sys.argv[2])",
+            "unexpected ArrowInvalid: .* (traceback in {log})",
+            True,
+            id="library-failure",
+        ),
+    ],
+)
+def test_a_failing_job_ends_with_one_error_line(tmp_path, body, message, traceback):
+    """Bad input gives exactly one line; a failure deep inside a library (a bug) keeps its
+    traceback in the log for the developer, but still ends with one line."""
+    log, data = tmp_path / "job.log", tmp_path / "empty.csv"
+    data.write_text("")
+    job = subprocess.run(
+        [sys.executable, "-c", JOB.format(body=body), str(log), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert job.returncode == 1
+    expected = E(message.format(data=data, log=log)).replace(E(".*"), ".*")
+    for text in (log.read_text(), job.stderr):
+        last = text.strip().splitlines()[-1]
+        one_line(last.split(" ERROR moredata: ", 1)[1], expected)
+    assert ("Traceback" in log.read_text()) == traceback
+    assert "Traceback" not in job.stderr
+
+
 # --- Data faults through the real workflow --------------------------------------------------
 
 WINE_TARGET = "results/unbalanced/figure.png"
@@ -659,7 +709,7 @@ def test_bad_file_with_matching_checksum_is_not_used(make_workflow, tmp_path, ma
 
 @pytest.mark.slow
 def test_threshold_that_empties_a_class_fails_its_training_job(make_workflow):
-    workflow = make_workflow({"seeds": [0], "unbalanced": {"thresholds": [4, 8], "epochs": 1}})
+    workflow = make_workflow({"seeds": [0], "unbalanced": {"thresholds": [8], "epochs": 1}})
     stderr = run_failing(workflow, "results/unbalanced/summary.csv")
     assert set(error_lines(stderr)) == {
         "unbalanced.thresholds: threshold 8 leaves a class empty (quality in this file ranges "
@@ -675,7 +725,7 @@ def test_white_wine_with_its_own_checksum_runs_end_to_end(make_workflow, wine_se
         {
             "seeds": [0],
             "wine": {"url": f"{wine_server}/{WHITE_WINE.name}", "sha256": WHITE_WINE_SHA256},
-            "unbalanced": {"thresholds": [5, 8], "epochs": 1},
+            "unbalanced": {"thresholds": [8], "epochs": 1},
         }
     )
     workflow.run(WINE_TARGET, timeout=300)
@@ -690,33 +740,50 @@ def test_white_wine_with_its_own_checksum_runs_end_to_end(make_workflow, wine_se
 # --- Training divergence --------------------------------------------------------------------
 
 DIVERGING = {
-    "seeds": [0],
-    "depth": {"layers": [1], "n_per_cloud": [30], "learning_rate": 1e6},
+    "depth": {"seeds": [0], "depth": {"layers": [1], "n_per_cloud": [30], "learning_rate": 1e6}},
+    # Adam's step is bounded by the learning rate: at 1e6 its loss grows to ~1e27 but stays
+    # finite, so the wine network diverges with SGD.
+    "unbalanced": {
+        "seeds": [0],
+        "unbalanced": {"thresholds": [4], "optimizer": "sgd", "learning_rate": 1e6, "epochs": 1},
+    },
 }
 
 
 @pytest.mark.slow
-def test_divergence_fails_the_job_and_says_how_to_change_it(make_workflow):
-    workflow = make_workflow(DIVERGING)
-    stderr = run_failing(workflow, "results/depth/summary.csv")
+@pytest.mark.parametrize(
+    "experiment",
+    [
+        "depth",
+        pytest.param(
+            "unbalanced",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="record mode: class_metrics passes the NaN scores of a diverged run to "
+                "sklearn's roc_auc_score, which raises 'Input contains NaN'",
+            ),
+        ),
+    ],
+)
+def test_divergence_fails_the_job_then_record_shows_it_in_the_aggregate(make_workflow, experiment):
+    workflow = make_workflow(DIVERGING[experiment])
+    summary = f"results/{experiment}/summary.csv"
+    stderr = run_failing(workflow, summary)
     (line,) = set(error_lines(stderr))
     one_line(
         line,
-        r"layers=1\b.*diverged \(non-finite training loss\) at epoch 1; lower the learning rate, "
-        r"or set training.on_divergence: record",
+        r"(layers=1|.*remedy=none)\b.*diverged \(non-finite training loss\) at epoch 1; lower the "
+        r"learning rate, or set training.on_divergence: record",
     )
     assert "Traceback" not in stderr
-    assert not workflow.path("results/depth/epochs").exists()
-    assert not workflow.path("results/depth/result").exists()
-    assert not workflow.path("results/depth/summary.csv").exists()
+    for part in ("epochs", "result", "classes", "epochs.parquet", "summary.csv"):
+        assert not workflow.path(f"results/{experiment}/{part}").exists(), part
 
-
-@pytest.mark.slow
-def test_recorded_divergence_shows_in_the_aggregate(make_workflow):
-    workflow = make_workflow(deep_merge(DIVERGING, {"training": {"on_divergence": "record"}}))
-    result = workflow.run("results/depth/summary.csv", timeout=300)
+    # What the message says to do: record the divergence instead.
+    workflow.update_config({"training": {"on_divergence": "record"}})
+    result = workflow.run(summary, check=False, timeout=300)
+    assert result.returncode == 0, "\n".join(error_lines(result.stderr))
     assert "diverged (non-finite training loss) at epoch 1" in result.stderr
-    epochs = pd.read_parquet(workflow.path("results/depth/epochs.parquet"))
+    epochs = pd.read_parquet(workflow.path(f"results/{experiment}/epochs.parquet"))
     assert epochs["diverged"].all()  # from the first epoch on
-    summary = pd.read_csv(workflow.path("results/depth/summary.csv"))
-    assert (summary["n_diverged"] == 1).all()
+    assert (pd.read_csv(workflow.path(summary))["n_diverged"] == 1).all()

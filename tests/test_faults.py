@@ -4,6 +4,7 @@ README's rerun, two runs on one directory, and bit-for-bit determinism."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -22,7 +23,7 @@ from conftest import RED_WINE, SNAKEMAKE, TINY_CONFIG, Workflow, base_config, de
 
 # Four wine training jobs (2 thresholds x 2 seeds) and their aggregate: enough to kill a run
 # with some jobs done and some not, small enough for seconds.
-GRID = {"seeds": [0, 1], "unbalanced": {"thresholds": [4, 6], "epochs": 2}}
+GRID = {"seeds": [0, 1], "batching": "none", "unbalanced": {"thresholds": [4, 6], "epochs": 1}}
 TARGET = "results/unbalanced/summary.csv"
 TRAIN = "train_unbalanced"
 TRAIN_OUTPUTS = [
@@ -129,38 +130,33 @@ def bits(column: pa.ChunkedArray) -> np.ndarray:
     return values.view(np.int64) if values.dtype == np.float64 else values
 
 
-def provenance(table: pa.Table) -> dict:
-    import json
-
-    meta = table.schema.metadata or {}
-    record = json.loads(meta.get(b"moredata", b"{}"))
-    record.pop("wall_time_s", None)
-    return record
+def metadata(table: pa.Table) -> dict:
+    """A table's key-value metadata, the provenance record without its wall time."""
+    meta = {key: json.loads(value) for key, value in (table.schema.metadata or {}).items()}
+    meta.get(b"moredata", {}).pop("wall_time_s", None)
+    return meta
 
 
 def assert_same_metrics(ours: Workflow, reference: Workflow) -> None:
-    """Every metric table under results/unbalanced holds bit-identical data, and identical
-    provenance except wall_time_s; the summary CSV is byte-identical."""
+    """Every table under results/ holds bit-identical data, with identical metadata
+    (provenance) except wall_time_s; the summary CSV is byte-identical."""
     files = sorted(
         p.relative_to(reference.directory) for p in reference.path("results").rglob("*.parquet")
     )
     assert files == sorted(
         p.relative_to(ours.directory) for p in ours.path("results").rglob("*.parquet")
     )
-    assert len([f for f in files if "unbalanced" in str(f)]) == len(TRAIN_OUTPUTS) + 3
+    assert len(files) == 1 + len(TRAIN_OUTPUTS) + 3  # wine, per job, aggregates
     for relative in files:
-        if relative.name == "wine.parquet":
-            continue
-        a, b = (
-            pq.read_table(ours.directory / relative),
-            pq.read_table(reference.directory / relative),
-        )
+        a = pq.read_table(ours.directory / relative)
+        b = pq.read_table(reference.directory / relative)
         assert a.schema.equals(b.schema, check_metadata=False), relative
         for name in a.column_names:
             np.testing.assert_array_equal(
                 bits(a[name]), bits(b[name]), err_msg=f"{relative}:{name}"
             )
-        assert provenance(a) == provenance(b), relative
+        assert metadata(a) == metadata(b), relative
+    assert b"moredata" in pq.read_schema(ours.path(TRAIN_OUTPUTS[0])).metadata
     assert ours.path(TARGET).read_bytes() == reference.path(TARGET).read_bytes()
 
 
@@ -217,17 +213,17 @@ def test_writer_killed_mid_write_leaves_no_final_file(tmp_path, sig):
 @pytest.mark.slow
 def test_second_run_is_locked_out_and_a_killed_job_leaves_no_output(tmp_path, wine_server):
     workflow = grid_workflow(tmp_path / "run", wine_server)
-    output = tmp_path / "first.out"
-    first = start(workflow, output, TARGET)
+    output, target = tmp_path / "first.out", "results/depth/result/layers~1_n~30_seed~0.parquet"
+    first = start(workflow, output, target)
     try:
         locks = workflow.path(".snakemake/locks")
         wait_for(lambda: locks.is_dir() and any(locks.iterdir()), first, "the first run locks")
-        second = workflow.run(TARGET, check=False, timeout=120)
+        second = workflow.run(target, check=False, timeout=120)
         assert second.returncode != 0
         assert LOCKED in second.stderr.splitlines()
         assert first.poll() is None  # the first run goes on
 
-        pid = wait_for(lambda: job_process(workflow.directory, TRAIN), first, "a training job")
+        pid = wait_for(lambda: job_process(workflow.directory, "train_depth"), first, "training")
         os.kill(pid, signal.SIGKILL)
         assert first.wait(timeout=300) != 0
     finally:
@@ -235,14 +231,14 @@ def test_second_run_is_locked_out_and_a_killed_job_leaves_no_output(tmp_path, wi
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
     log = output.read_text()
-    failed = log[log.index(f"Error in rule {TRAIN}:") :]
+    failed = log[log.index("Error in rule train_depth:") :]
     outputs = re.search(r"^\s+output: (.*)$", failed, re.MULTILINE)[1].split(", ")
-    assert len(outputs) >= 2
+    assert target in outputs
     for relative in outputs:
         assert not workflow.path(relative).exists(), relative
-    assert not workflow.path(TARGET).exists()
     for path in workflow.path("results").rglob("*.parquet"):
         pq.read_table(path)  # whatever exists is complete
+    assert planned(workflow, target) == {"train_depth": 1}  # and a rerun redoes the job
 
 
 # --- (b) kill -9 of snakemake and its jobs mid-grid, then the README's rerun ----------------

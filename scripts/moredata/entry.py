@@ -3,6 +3,7 @@ count from the rule's ``threads``, and every error turned into one clear last li
 
 from __future__ import annotations
 
+import linecache
 import logging
 import os
 import sys
@@ -27,14 +28,18 @@ def paths(output: str | Iterable[str]) -> list[str]:
 
 
 def raised_by_package(error: BaseException) -> bool:
-    """Whether the innermost frame of ``error``'s traceback is in this package: then its
-    message was written for the user (deep library errors are not)."""
+    """Whether a ``raise`` statement of this package raised ``error``: then its message was
+    written for the user. Errors raised inside a library (even by a C function the package
+    called) are not."""
     tb = error.__traceback__
     if tb is None:
         return False
     while tb.tb_next is not None:
         tb = tb.tb_next
-    return Path(tb.tb_frame.f_code.co_filename).resolve().parent == PACKAGE_DIR
+    filename = tb.tb_frame.f_code.co_filename
+    if Path(filename).resolve().parent != PACKAGE_DIR:
+        return False
+    return linecache.getline(filename, tb.tb_lineno).lstrip().startswith("raise")
 
 
 def error_line(error: BaseException) -> str:
