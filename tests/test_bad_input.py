@@ -755,14 +755,7 @@ DIVERGING = {
     "experiment",
     [
         "depth",
-        pytest.param(
-            "unbalanced",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="record mode: class_metrics passes the NaN scores of a diverged run to "
-                "sklearn's roc_auc_score, which raises 'Input contains NaN'",
-            ),
-        ),
+        "unbalanced",
     ],
 )
 def test_divergence_fails_the_job_then_record_shows_it_in_the_aggregate(make_workflow, experiment):
@@ -772,8 +765,8 @@ def test_divergence_fails_the_job_then_record_shows_it_in_the_aggregate(make_wor
     (line,) = set(error_lines(stderr))
     one_line(
         line,
-        r"(layers=1|.*remedy=none)\b.*diverged \(non-finite training loss\) at epoch 1; lower the "
-        r"learning rate, or set training.on_divergence: record",
+        r"(layers=1|threshold=4 remedy=none) .*seed=0: diverged \(non-finite training loss\) at "
+        rf"epoch 1; lower {experiment}\.learning_rate, or set training\.on_divergence: record",
     )
     assert "Traceback" not in stderr
     for part in ("epochs", "result", "classes", "epochs.parquet", "summary.csv"):

@@ -178,8 +178,10 @@ def test_same_seed_gives_bit_identical_metrics():
 
 def test_divergence_fails_with_a_clear_message():
     settings = dataclasses.replace(DEPTH, learning_rate=1e6, epochs=5)
-    with pytest.raises(DivergenceError, match=r"diverged.*on_divergence: record"):
-        train([make_replicate(settings, 0)], settings, label="layers=5")
+    with pytest.raises(
+        DivergenceError, match=r"diverged .* at epoch 1; lower depth\.learning_rate, or set"
+    ):
+        train([make_replicate(settings, 0)], settings, section="depth")
 
 
 def test_divergence_is_recorded_when_asked():
@@ -192,5 +194,5 @@ def test_divergence_is_recorded_when_asked():
 
 def test_batch_larger_than_training_set_is_an_error():
     settings = dataclasses.replace(DEPTH, batch_size=500)
-    with pytest.raises(ValueError, match="batch_size=500 is larger than the training set"):
-        train([make_replicate(settings, 0)], settings)
+    with pytest.raises(ValueError, match=r"depth\.batch_size=500 is larger than the training set"):
+        train([make_replicate(settings, 0)], settings, section="depth")

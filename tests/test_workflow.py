@@ -130,6 +130,7 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
         "train_unbalanced": 2,
         "aggregate_unbalanced": 1,
         "plot_unbalanced": 1,
+        "plot_remedies": 1,
         "all": 1,
     }
 

@@ -89,6 +89,7 @@ def wine_replicate(
         x_test=x[test_idx],
         y_test=y[test_idx],
         generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE)),
+        name=f"threshold={threshold} remedy={remedy} seed={seed}",
     )
 
 
@@ -105,7 +106,7 @@ def undersample(indices: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarra
 
 
 def _train_groups(
-    replicates: Sequence[Replicate], settings_for: Sequence[TrainSettings], label: str
+    replicates: Sequence[Replicate], settings_for: Sequence[TrainSettings], section: str
 ) -> list[tuple[TrainResult, int]]:
     """Train replicates with equal settings together; return each replicate's result and
     its index within its batch."""
@@ -114,7 +115,7 @@ def _train_groups(
         groups[settings].append(i)
     results: list[tuple[TrainResult, int] | None] = [None] * len(replicates)
     for settings, members in groups.items():
-        result = train([replicates[i] for i in members], settings, label)
+        result = train([replicates[i] for i in members], settings, section)
         for position, i in enumerate(members):
             results[i] = (result, position)
     return [r for r in results if r is not None]
@@ -162,7 +163,7 @@ def run_unbalanced(
         _wine_settings(specs[t], remedy, rep.y_train.numpy().astype(np.int64))
         for (t, _), rep in zip(points, replicates, strict=True)
     ]
-    trained = _train_groups(replicates, settings_for, f"remedy={remedy}")
+    trained = _train_groups(replicates, settings_for, "unbalanced")
     wall = time.perf_counter() - start
     outputs = []
     for (threshold, seed), rep, settings, (result, r) in zip(
@@ -231,6 +232,7 @@ def depth_replicate(data: pd.DataFrame, layers: int, seed: int, spec: DepthSpec)
         x_test=x[~train_rows],
         y_test=y[~train_rows],
         generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers)),
+        name=f"layers={layers} n={len(data) // n_classes} seed={seed}",
     )
 
 
@@ -259,7 +261,7 @@ def run_depth(
         on_divergence=spec.on_divergence,
         log_every=spec.log_every,
     )
-    trained = _train_groups(replicates, [settings] * len(replicates), f"layers={layers}")
+    trained = _train_groups(replicates, [settings] * len(replicates), "depth")
     wall = time.perf_counter() - start
     sizes = layer_sizes(replicates[0].model)
     units, params = spec.total_units // layers, count_parameters(sizes)

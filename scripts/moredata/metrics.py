@@ -31,7 +31,9 @@ def class_metrics(
     )
     present = np.unique(y_test)
     balanced = balanced_accuracy_score(y_test, pred) * 100 if len(present) > 1 else np.nan
-    auc = roc_auc_score(y_test, score) if len(present) == 2 and len(labels) == 2 else np.nan
+    # A diverged run (recorded, not failed) has NaN scores: its AUC is undefined, not an error.
+    defined = len(present) == 2 and len(labels) == 2 and np.isfinite(score).all()
+    auc = roc_auc_score(y_test, score) if defined else np.nan
     n = len(labels)
     return {
         "class": list(class_names),

@@ -63,6 +63,7 @@ class Replicate:
     x_test: Tensor
     y_test: Tensor
     generator: torch.Generator
+    name: str = ""  # the grid point, for messages (e.g. "threshold=4 seed=0")
 
 
 @dataclass(frozen=True)
@@ -277,14 +278,18 @@ def _pad(tensors: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str = "") -> TrainResult:
+def train(
+    replicates: Sequence[Replicate], settings: TrainSettings, section: str = ""
+) -> TrainResult:
     """Train the replicates' models in place; return per-epoch metrics and test predictions.
 
     Per epoch, as in the course: training loss = mean of batch losses, training accuracy =
     mean of batch accuracies (%), test accuracy (%) on the whole test set after the epoch.
     Replicates may have training and test sets of different sizes: a replicate with fewer
-    batches sits out the last steps of each epoch.
+    batches sits out the last steps of each epoch. ``section`` is the config section the
+    settings come from, named in error messages.
     """
+    key = f"{section}." if section else ""
     # Most batches first, so the replicates still training at any step are a prefix :m.
     order = sorted(range(len(replicates)), key=lambda i: -replicates[i].x_train.shape[0])
     reps = [replicates[i] for i in order]
@@ -293,7 +298,7 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
     n_batches = [n // batch for n in n_train]
     if min(n_batches) == 0:
         raise ValueError(
-            f"batch_size={batch} is larger than the training set ({min(n_train)} samples)"
+            f"{key}batch_size={batch} is larger than the training set ({min(n_train)} samples)"
         )
     active = [sum(nb > step for nb in n_batches) for step in range(n_batches[0])]
     net = _Network([r.model for r in reps], settings.activation)
@@ -331,7 +336,7 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
             test_logits = net.forward(x_test, replicas)[0]
             correct = _correct(test_logits, y_test, settings) & test_valid
             test_acc[epoch] = correct.sum(dim=1) / n_test * 100
-            _check_divergence(loss_sum, epoch, diverged, settings, label)
+            _check_divergence(loss_sum, epoch, diverged, reps, settings, key)
             if (epoch + 1) % settings.log_every == 0 or epoch + 1 == settings.epochs:
                 _log_epoch(
                     epoch,
@@ -339,7 +344,7 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
                     loss_sum / per_batch,
                     correct_sum * 100 / (per_batch * batch),
                     test_acc[epoch],
-                    label,
+                    section,
                 )
         pred, score = _predict(net.forward(x_test, replicas)[0], settings)
     net.to_models([r.model for r in reps])
@@ -364,7 +369,12 @@ def _correct(logits: Tensor, target: Tensor, settings: TrainSettings) -> Tensor:
 
 
 def _check_divergence(
-    losses: Tensor, epoch: int, diverged: list[int | None], settings: TrainSettings, label: str
+    losses: Tensor,
+    epoch: int,
+    diverged: list[int | None],
+    reps: Sequence[Replicate],
+    settings: TrainSettings,
+    key: str,
 ) -> None:
     finite = torch.isfinite(losses).tolist()
     for r, ok in enumerate(finite):
@@ -372,12 +382,12 @@ def _check_divergence(
             continue
         diverged[r] = epoch
         message = (
-            f"{label or 'training'}: replicate {r} diverged (non-finite training loss) at epoch "
-            f"{epoch + 1}; lower the learning rate, or set training.on_divergence: record"
+            f"{reps[r].name or f'replicate {r}'}: diverged (non-finite training loss) at epoch "
+            f"{epoch + 1}; lower {key}learning_rate"
         )
         if settings.on_divergence == "fail":
-            raise DivergenceError(message)
-        log.warning(message)
+            raise DivergenceError(f"{message}, or set training.on_divergence: record")
+        log.warning("%s (recorded: training.on_divergence is record)", message)
 
 
 def _log_epoch(
