@@ -11,7 +11,6 @@ import pandas as pd
 
 from moredata import io
 from moredata.data import make_qwerties
-from moredata.experiments import DepthSpec, run_depth
 from moredata.seeds import Purpose, derive_seed
 
 log = logging.getLogger(__name__)
@@ -49,6 +48,9 @@ def train_depth_job(
 ) -> None:
     """Train ``layers`` layers at each (n, seed) point on its qwerties (``data_paths``, same
     order) and write each point's two tables."""
+    # Imported here: make_qwerties jobs use this module too and need no torch (~1 s start-up).
+    from moredata.experiments import DepthSpec, run_depth
+
     datasets = [pd.read_parquet(p) for p in data_paths]
     grid = [(int(p["n"]), int(p["seed"])) for p in points]
     outputs = run_depth(datasets, layers, grid, DepthSpec(**settings), threads)
