@@ -11,6 +11,7 @@ the tests against autograd and against a DataLoader loop); the batches are those
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -103,9 +104,9 @@ def balancing_weights(labels: Tensor) -> Tensor:
 
 
 class _Network:
-    """R replicate MLPs whose parameters and gradients are views into flat buffers of shape
-    (R, P): replicate r's parameters are row r, so the first m replicates are a contiguous
-    prefix that can be stepped on its own."""
+    """R replicate MLPs whose parameters and gradients are views into flat buffers, layer by
+    layer: weights (R, in, out) and biases (R, 1, out), each contiguous, so batched matrix
+    products run on contiguous operands and replicates :m are a contiguous prefix of each."""
 
     def __init__(self, models: Sequence[nn.Sequential], activation: Activation) -> None:
         sizes = layer_sizes(models[0])
@@ -113,39 +114,31 @@ class _Network:
             if layer_sizes(model) != sizes:
                 raise ValueError("all replicates must have the same layer sizes")
         self.activation = activation
-        replicas = len(models)
-        shapes = list(pairwise(sizes))
-        self.params = torch.empty(replicas, sum((i + 1) * o for i, o in shapes))
+        self.replicas = len(models)
+        shapes = [
+            shape
+            for fan_in, fan_out in pairwise(sizes)
+            for shape in ((self.replicas, fan_in, fan_out), (self.replicas, 1, fan_out))
+        ]
+        self.params = torch.empty(sum(math.prod(shape) for shape in shapes))
         self.grads = torch.zeros_like(self.params)
+        self.param_tensors = _split(self.params, shapes)  # W1, b1, W2, b2, ...
+        self.grad_tensors = _split(self.grads, shapes)
         self._views: dict[int, tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor]]] = {}
-        self._layout: list[tuple[int, tuple[int, int], int, tuple[int, int]]] = []
-        offset = 0
-        for fan_in, fan_out in shapes:
-            self._layout.append(
-                (offset, (fan_in, fan_out), offset + fan_in * fan_out, (1, fan_out))
-            )
-            offset += (fan_in + 1) * fan_out
-        weights, biases, _, _ = self.views(replicas)
+        weights, biases, _, _ = self.views(self.replicas)
         linears = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
         with torch.no_grad():
             for layer, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
-                for r in range(replicas):
+                for r in range(self.replicas):
                     weight[r].copy_(linears[r][layer].weight.T)
                     bias[r, 0].copy_(linears[r][layer].bias)
 
     def views(self, m: int) -> tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor]]:
-        """Weights (m, in, out), biases (m, 1, out) and their gradients for replicates :m."""
+        """Weights, biases and their gradients of replicates :m."""
         if m not in self._views:
-
-            def take(buffer: Tensor, start: int, shape: tuple[int, int]) -> Tensor:
-                return buffer[:m, start : start + shape[0] * shape[1]].view(m, *shape)
-
-            self._views[m] = (
-                [take(self.params, start, shape) for start, shape, _, _ in self._layout],
-                [take(self.params, start, shape) for _, _, start, shape in self._layout],
-                [take(self.grads, start, shape) for start, shape, _, _ in self._layout],
-                [take(self.grads, start, shape) for _, _, start, shape in self._layout],
-            )
+            params = [t[:m] for t in self.param_tensors]
+            grads = [t[:m] for t in self.grad_tensors]
+            self._views[m] = (params[0::2], params[1::2], grads[0::2], grads[1::2])
         return self._views[m]
 
     def forward(self, x: Tensor, m: int) -> tuple[Tensor, list[Tensor], list[Tensor]]:
@@ -191,46 +184,71 @@ class _Network:
                     linear.bias.copy_(biases[layer][r, 0])
 
 
-class _Optimiser:
-    """SGD or Adam on the (R, P) buffers with torch.optim's update formulas (weight decay =
-    L2 added to the gradient). ``step(m)`` updates replicates :m only; Adam keeps a step
-    count per replicate, so replicates that sit out steps keep their own bias correction."""
+def _split(flat: Tensor, shapes: Sequence[tuple[int, ...]]) -> list[Tensor]:
+    """Consecutive views of ``flat`` with the given shapes."""
+    sizes = [math.prod(shape) for shape in shapes]
+    return [part.view(shape) for part, shape in zip(flat.split(sizes), shapes, strict=True)]
 
-    def __init__(self, settings: TrainSettings, params: Tensor, grads: Tensor) -> None:
+
+class _Optimiser:
+    """SGD or Adam with torch.optim's update formulas (weight decay = L2 added to the
+    gradient). ``step(m)`` updates replicates :m. While every replicate takes every step (the
+    usual case) one update covers the whole flat buffer; otherwise each parameter tensor is
+    updated for its first m replicates, and Adam's bias correction follows each replicate's
+    own step count."""
+
+    def __init__(self, settings: TrainSettings, net: _Network) -> None:
         self.settings = settings
-        self.params = params
-        self.grads = grads
-        self.steps = [0] * params.shape[0]
+        self.replicas = net.replicas
+        self.steps = torch.zeros(net.replicas, dtype=torch.float64)
+        buffers = [net.params, net.grads]
         if settings.optimizer == "adam":
-            self.exp_avg = torch.zeros_like(params)
-            self.exp_avg_sq = torch.zeros_like(params)
+            buffers += [torch.zeros_like(net.params), torch.zeros_like(net.params)]
+        self.flat = tuple(buffers)
+        shapes = [t.shape for t in net.param_tensors]
+        # Per parameter tensor: (param, grad[, exp_avg, exp_avg_sq]) views.
+        self.tensors = list(zip(*(_split(b, shapes) for b in buffers), strict=True))
+        self.uniform = True  # all replicates have taken the same number of steps
 
     def step(self, m: int) -> None:
+        self.steps[:m] += 1
+        if m < self.replicas:
+            self.uniform = False
+        if m == self.replicas and self.uniform:
+            t = float(self.steps[0])
+            self._update(*self.flat, steps=t)
+            return
+        counts = self.steps[:m].view(m, 1, 1)
+        for tensors in self.tensors:
+            self._update(*(t[:m] for t in tensors), steps=counts)
+        if m == self.replicas:
+            self.uniform = bool((self.steps == self.steps[0]).all())
+
+    def _update(
+        self,
+        params: Tensor,
+        grad: Tensor,
+        exp_avg: Tensor | None = None,
+        exp_avg_sq: Tensor | None = None,
+        *,
+        steps: float | Tensor,
+    ) -> None:
         s = self.settings
-        params, grad = self.params[:m], self.grads[:m]
         if s.weight_decay:
             grad = grad.add(params, alpha=s.weight_decay)
-        if s.optimizer == "sgd":
+        if exp_avg is None or exp_avg_sq is None:  # SGD
             params.add_(grad, alpha=-s.learning_rate)
             return
         beta1, beta2 = ADAM_BETAS
-        for r in range(m):
-            self.steps[r] += 1
-        exp_avg, exp_avg_sq = self.exp_avg[:m], self.exp_avg_sq[:m]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        counts = set(self.steps[:m])
-        if len(counts) == 1:  # the common case: one scalar bias correction, as torch.optim
-            (t,) = counts
-            bias_correction1 = 1 - beta1**t
-            bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+        bias_correction1 = 1 - beta1**steps
+        bias_correction2_sqrt = (1 - beta2**steps) ** 0.5
+        if isinstance(bias_correction1, float):  # one step count: torch.optim's exact ops
             denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
             params.addcdiv_(exp_avg, denom, value=-s.learning_rate / bias_correction1)
             return
-        t = torch.tensor(self.steps[:m], dtype=torch.float64).unsqueeze(1)
-        bias_correction1 = 1 - beta1**t
-        bias_correction2_sqrt = ((1 - beta2**t) ** 0.5).float()
-        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
+        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt.float()).add_(ADAM_EPS)
         params.addcdiv_(exp_avg * (-s.learning_rate / bias_correction1).float(), denom)
 
 
@@ -302,7 +320,7 @@ def train(
         )
     active = [sum(nb > step for nb in n_batches) for step in range(n_batches[0])]
     net = _Network([r.model for r in reps], settings.activation)
-    optimiser = _Optimiser(settings, net.params, net.grads)
+    optimiser = _Optimiser(settings, net)
     x_train, y_train = _pad([r.x_train for r in reps]), _pad([r.y_train for r in reps])
     x_test, y_test = _pad([r.x_test for r in reps]), _pad([r.y_test for r in reps])
     n_test = torch.tensor([r.x_test.shape[0] for r in reps])
