@@ -6,4 +6,6 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.aggregate import aggregate_unbalanced
 
-    aggregate_unbalanced(list(sm.input.epochs), list(sm.input.classes), sm.output)
+    aggregate_unbalanced(
+        list(sm.input.epochs), list(sm.input.classes), list(sm.input.predictions), sm.output
+    )

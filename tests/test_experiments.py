@@ -93,7 +93,9 @@ def test_train_only_zscore_uses_training_statistics(cleaned):
 def test_unbalanced_tables_have_the_schema_and_counts(scaled):
     outputs = run_unbalanced(scaled, "none", [(4, 0), (6, 3)], {4: SPEC, 6: SPEC}, threads=1)
     assert len(outputs) == 2
-    for (epochs, classes), (threshold, seed) in zip(outputs, [(4, 0), (6, 3)], strict=True):
+    for (epochs, classes, predictions), (threshold, seed) in zip(
+        outputs, [(4, 0), (6, 3)], strict=True
+    ):
         assert epochs.schema.remove_metadata() == io.UNBALANCED_EPOCHS
         assert classes.schema.remove_metadata() == io.UNBALANCED_CLASSES
         assert epochs.num_rows == SPEC.epochs
@@ -103,7 +105,12 @@ def test_unbalanced_tables_have_the_schema_and_counts(scaled):
         assert sum(r["n_train"] + r["n_test"] for r in rows) == len(scaled)
         expected_bad = int((scaled["quality"] <= threshold).sum())
         assert rows[0]["n_train"] + rows[0]["n_test"] == expected_bad
-        assert 0 <= rows[0]["balanced_acc"] <= 100
+        assert predictions.schema.remove_metadata() == io.UNBALANCED_PREDICTIONS
+        test = predictions.to_pandas()
+        assert len(test) == rows[0]["n_test"] + rows[1]["n_test"]
+        bad = test[test["y_true"] == 0]
+        assert rows[0]["test_acc"] == pytest.approx((bad["pred"] == 0).mean() * 100)
+        assert ((test["score"] > 0.5) == (test["pred"] == 1)).all()
         meta = json.loads(classes.schema.metadata[io.PROVENANCE_KEY])
         assert meta["seed"] == seed and meta["settings"]["threshold"] == threshold
 
@@ -126,3 +133,20 @@ def test_depth_tables_carry_units_and_parameters():
     last = epochs.to_pandas().tail(2)
     assert row["final_test_acc"] == pytest.approx(last["test_acc"].mean())
     assert isinstance(epochs, pa.Table) and epochs.num_rows == 4
+
+
+def test_imbalance_metrics_match_hand_counts():
+    from moredata.metrics import imbalance_metrics
+
+    y_true = np.array([0, 0, 0, 1, 1, 1, 1, 1])
+    pred = np.array([0, 1, 1, 1, 1, 1, 1, 0])
+    score = np.array([0.1, 0.6, 0.7, 0.9, 0.8, 0.7, 0.6, 0.4])
+    m = imbalance_metrics(y_true, pred, score, 2)
+    assert m["recall"] == pytest.approx([1 / 3, 4 / 5])
+    assert m["precision"] == pytest.approx([1 / 2, 4 / 6])
+    assert m["balanced_acc"][0] == pytest.approx((1 / 3 + 4 / 5) / 2 * 100)
+    assert m["overall_acc"][0] == pytest.approx(5 / 8 * 100)
+    # (positive, negative) pairs ranked correctly, ties counting half: 3 + 3 + 2.5 + 1.5 + 1
+    assert m["roc_auc"][0] == pytest.approx(11 / 15)
+    nan_score = imbalance_metrics(y_true, pred, np.full(8, np.nan), 2)
+    assert np.isnan(nan_score["roc_auc"][0])

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.slow
 GRID_FILES = {
     "results/unbalanced/epochs/threshold~{t}_remedy~none_seed~{s}.parquet": io.UNBALANCED_EPOCHS,
     "results/unbalanced/classes/threshold~{t}_remedy~none_seed~{s}.parquet": io.UNBALANCED_CLASSES,
+    "results/unbalanced/predictions/threshold~{t}_remedy~none_seed~{s}.parquet": (
+        io.UNBALANCED_PREDICTIONS
+    ),
 }
 
 
@@ -99,6 +102,12 @@ def test_aggregates_hold_every_job(finished):
     assert epochs.dtypes["epoch"] == np.int32 and epochs.dtypes["train_loss"] == np.float64
     classes = pd.read_parquet(finished.path("results/unbalanced/classes.parquet"))
     assert len(classes) == len(thresholds) * len(seeds) * 2
+    assert pq.read_schema(
+        finished.path("results/unbalanced/classes.parquet")
+    ).remove_metadata() == (io.UNBALANCED_CLASS_METRICS)
+    # Recall computed by scikit-learn from the predictions is the per-class test accuracy.
+    np.testing.assert_allclose(classes["recall"] * 100, classes["test_acc"])
+    assert classes["balanced_acc"].between(0, 100).all()
     per_job = classes.groupby(["threshold", "seed"])[["n_train", "n_test"]].sum()
     assert (per_job.sum(axis=1) == 1597).all()
     train_counts = classes[classes["seed"] == 0].set_index(["threshold", "class"])["n_train"]

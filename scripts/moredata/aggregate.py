@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import stats
 
 from moredata import io
+from moredata.metrics import imbalance_metrics
 
 log = logging.getLogger(__name__)
 
@@ -56,34 +58,76 @@ def summarise(
     return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS])
 
 
-def _write_outputs(tables: Mapping[str, pd.DataFrame], outputs: Mapping[str, str | Path]) -> None:
+def _write_outputs(
+    tables: Mapping[str, pd.DataFrame | pa.Table], outputs: Mapping[str, str | Path]
+) -> None:
+    """Write each table to its output (a ``pa.Table`` keeps its exact schema), and the
+    summary also as CSV."""
     for name, frame in tables.items():
-        io.write_atomically(outputs[name], lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+        if isinstance(frame, pa.Table):
+            io.write_parquet(frame, outputs[name])
+        else:
+            io.write_atomically(outputs[name], lambda tmp, f=frame: f.to_parquet(tmp, index=False))
     summary = tables["summary"]
     io.write_atomically(
         outputs["summary_csv"], lambda tmp: summary.to_csv(tmp, index=False, float_format="%.6g")
     )
 
 
+def job_metrics(predictions: pd.DataFrame, keys: Sequence[str], n_classes: int) -> pd.DataFrame:
+    """The imbalance metrics of every job, a row per (job keys..., class index)."""
+    rows = []
+    for job, part in predictions.groupby(list(keys), sort=True):
+        values = imbalance_metrics(
+            part["y_true"].to_numpy(), part["pred"].to_numpy(), part["score"].to_numpy(), n_classes
+        )
+        for index in range(n_classes):
+            rows.append(
+                {
+                    **dict(zip(keys, job, strict=True)),
+                    "class_index": index,
+                    **{name: column[index] for name, column in values.items()},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def aggregate_unbalanced(
-    epochs_paths: Sequence[str | Path], classes_paths: Sequence[str | Path], outputs: Mapping
+    epochs_paths: Sequence[str | Path],
+    classes_paths: Sequence[str | Path],
+    predictions_paths: Sequence[str | Path],
+    outputs: Mapping,
 ) -> None:
     epochs = io.read_tables(epochs_paths, io.UNBALANCED_EPOCHS).to_pandas()
     classes = io.read_tables(classes_paths, io.UNBALANCED_CLASSES).to_pandas()
+    predictions = io.read_tables(predictions_paths, io.UNBALANCED_PREDICTIONS).to_pandas()
     keys = ["threshold", "remedy"]
-    diverged_runs = epochs.groupby([*keys, "seed"])["diverged"].any().rename("run_diverged")
-    classes = classes.join(diverged_runs, on=[*keys, "seed"])
+    jobs = [*keys, "seed"]
+    # Rows of one job come in class-index order (bad, good).
+    classes["class_index"] = classes.groupby(jobs).cumcount()
+    metrics = job_metrics(predictions, jobs, int(classes["class_index"].max()) + 1)
+    classes = classes.merge(metrics, on=[*jobs, "class_index"], how="left", validate="1:1")
+    classes_table = pa.Table.from_pandas(
+        classes.drop(columns="class_index"), io.UNBALANCED_CLASS_METRICS, preserve_index=False
+    )
+    classes = classes_table.to_pandas()
+    diverged_runs = epochs.groupby(jobs)["diverged"].any().rename("run_diverged")
+    classes = classes.join(diverged_runs, on=jobs)
     per_class = summarise(
         classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["run_diverged"]
     )
-    jobs = classes.drop_duplicates([*keys, "seed"]).assign(**{"class": "all"})
-    per_job = summarise(jobs, [*keys, "class"], UNBALANCED_JOB_METRICS, jobs["run_diverged"])
-    summary = pd.concat([per_class, per_job], ignore_index=True)
+    per_job = classes.drop_duplicates(jobs).assign(**{"class": "all"})
+    per_job_summary = summarise(
+        per_job, [*keys, "class"], UNBALANCED_JOB_METRICS, per_job["run_diverged"]
+    )
+    summary = pd.concat([per_class, per_job_summary], ignore_index=True)
     _write_outputs(
-        {"epochs": epochs, "classes": classes.drop(columns="run_diverged"), "summary": summary},
+        {"epochs": epochs, "classes": classes_table, "summary": summary},
         outputs,
     )
-    log.info("aggregated %d wine runs; %d diverged", len(jobs), int(jobs["run_diverged"].sum()))
+    log.info(
+        "aggregated %d wine runs; %d diverged", len(per_job), int(per_job["run_diverged"].sum())
+    )
 
 
 def aggregate_depth(

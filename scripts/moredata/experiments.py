@@ -17,7 +17,7 @@ import torch
 
 from moredata import io
 from moredata.data import WINE_FEATURES, WINE_TARGET, binarise, split_indices, zscore
-from moredata.metrics import class_metrics
+from moredata.metrics import per_class_accuracy
 from moredata.models import build_mlp, count_parameters, depth_layer_sizes, layer_sizes
 from moredata.seeds import Purpose, derive_seed
 from moredata.training import Replicate, TrainResult, TrainSettings, train
@@ -151,10 +151,10 @@ def run_unbalanced(
     points: Sequence[tuple[int, int]],
     specs: Mapping[int, UnbalancedSpec],
     threads: int,
-) -> list[tuple[pa.Table, pa.Table]]:
+) -> list[tuple[pa.Table, pa.Table, pa.Table]]:
     """Train the wine network with one remedy at each (threshold, seed) of ``points``, as
     replicates of one batched training where their settings agree; return, per point, the
-    per-epoch table and the per-class table (schemas in :mod:`moredata.io`)."""
+    per-epoch, per-class and per-test-sample tables (schemas in :mod:`moredata.io`)."""
     for threshold in sorted({t for t, _ in points}):
         check_threshold(table, threshold)
     start = time.perf_counter()
@@ -181,18 +181,25 @@ def run_unbalanced(
         epochs = io.table(
             {**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols}, io.UNBALANCED_EPOCHS, meta
         )
-        per_class = class_metrics(
-            y_train=rep.y_train.numpy().astype(np.int64),
-            y_test=rep.y_test.numpy().astype(np.int64),
-            pred=result.test_pred[r].numpy(),
-            score=result.test_score[r].double().numpy(),
-            class_names=CLASS_NAMES,
+        y_test = rep.y_test.numpy().astype(np.int64)
+        pred = result.test_pred[r].numpy()
+        per_class = per_class_accuracy(
+            rep.y_train.numpy().astype(np.int64), y_test, pred, CLASS_NAMES
         )
         per_class["final_train_loss"] = [float(result.train_loss[r, -1])] * len(CLASS_NAMES)
         classes = io.table(
             {**_repeat(grid, len(CLASS_NAMES)), **per_class}, io.UNBALANCED_CLASSES, meta
         )
-        outputs.append((epochs, classes))
+        predictions = {
+            "sample": np.arange(len(y_test)),
+            "y_true": y_test,
+            "pred": pred,
+            "score": result.test_score[r].double().numpy(),
+        }
+        predictions_table = io.table(
+            {**_repeat(grid, len(y_test)), **predictions}, io.UNBALANCED_PREDICTIONS, meta
+        )
+        outputs.append((epochs, classes, predictions_table))
     return outputs
 
 

@@ -42,7 +42,7 @@ DEPTH_GRID = [
 
 # One row per epoch of a wine job.
 UNBALANCED_EPOCHS = pa.schema([*UNBALANCED_GRID, *_EPOCH_METRICS])
-# One row per class of a wine job, after training; job-level imbalance metrics repeat per row.
+# One row per class of a wine job, after training.
 UNBALANCED_CLASSES = pa.schema(
     [
         *UNBALANCED_GRID,
@@ -50,13 +50,30 @@ UNBALANCED_CLASSES = pa.schema(
         pa.field("n_train", pa.int64(), nullable=False),
         pa.field("n_test", pa.int64(), nullable=False),
         pa.field("test_acc", pa.float64()),
+        pa.field("final_train_loss", pa.float64()),
+    ]
+)
+# One row per test sample of a wine job: the final model's prediction and score.
+UNBALANCED_PREDICTIONS = pa.schema(
+    [
+        *UNBALANCED_GRID,
+        pa.field("sample", pa.int64(), nullable=False),
+        pa.field("y_true", pa.int64(), nullable=False),
+        pa.field("pred", pa.int64(), nullable=False),
+        pa.field("score", pa.float64()),
+    ]
+)
+# The aggregated per-class table: UNBALANCED_CLASSES plus the imbalance metrics computed from
+# the predictions (job-level ones repeat on each class row).
+UNBALANCED_CLASS_METRICS = pa.schema(
+    [
+        *UNBALANCED_CLASSES,
         pa.field("precision", pa.float64()),
         pa.field("recall", pa.float64()),
         pa.field("f1", pa.float64()),
         pa.field("overall_acc", pa.float64()),
         pa.field("balanced_acc", pa.float64()),
         pa.field("roc_auc", pa.float64()),
-        pa.field("final_train_loss", pa.float64()),
     ]
 )
 # One row per epoch of a depth job.

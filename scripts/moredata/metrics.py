@@ -1,4 +1,5 @@
-"""Test-set metrics that see class imbalance (scikit-learn implementations)."""
+"""Test-set metrics: the course's per-class accuracy, and metrics that see class imbalance
+(scikit-learn implementations, imported only where they are computed)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,30 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def class_metrics(
-    y_train: np.ndarray,
-    y_test: np.ndarray,
-    pred: np.ndarray,
-    score: np.ndarray,
-    class_names: Sequence[str],
+def per_class_accuracy(
+    y_train: np.ndarray, y_test: np.ndarray, pred: np.ndarray, class_names: Sequence[str]
 ) -> dict[str, list]:
-    """Per-class columns (class, n_train, n_test, test_acc = recall in %, precision, recall,
-    f1) and job-level columns repeated on each row (overall_acc and balanced_acc in %,
-    roc_auc). Undefined values (a class absent from the test set) are NaN."""
-    # Imported here: scikit-learn costs ~0.5 s of start-up, paid only by the jobs that need it.
+    """Per class: training and test counts and test accuracy in % (NaN for a class absent
+    from the test set)."""
+    n = len(class_names)
+    n_test = np.bincount(y_test, minlength=n)
+    hits = np.bincount(y_test[pred == y_test], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.where(n_test > 0, hits / n_test * 100, np.nan)
+    return {
+        "class": list(class_names),
+        "n_train": np.bincount(y_train, minlength=n).tolist(),
+        "n_test": n_test.tolist(),
+        "test_acc": accuracy.tolist(),
+    }
+
+
+def imbalance_metrics(
+    y_true: np.ndarray, pred: np.ndarray, score: np.ndarray, n_classes: int
+) -> dict[str, list]:
+    """Per class precision, recall and F1, and the job-level overall and balanced accuracy
+    (%) and ROC-AUC repeated per class. Undefined values (a class absent from the test set,
+    or never predicted) are NaN."""
     from sklearn.metrics import (
         accuracy_score,
         balanced_accuracy_score,
@@ -25,25 +39,20 @@ def class_metrics(
         roc_auc_score,
     )
 
-    labels = list(range(len(class_names)))
+    labels = list(range(n_classes))
     precision, recall, f1, _ = precision_recall_fscore_support(
-        y_test, pred, labels=labels, zero_division=np.nan
+        y_true, pred, labels=labels, zero_division=np.nan
     )
-    present = np.unique(y_test)
-    balanced = balanced_accuracy_score(y_test, pred) * 100 if len(present) > 1 else np.nan
+    present = np.unique(y_true)
+    balanced = balanced_accuracy_score(y_true, pred) * 100 if len(present) > 1 else np.nan
     # A diverged run (recorded, not failed) has NaN scores: its AUC is undefined, not an error.
-    defined = len(present) == 2 and len(labels) == 2 and np.isfinite(score).all()
-    auc = roc_auc_score(y_test, score) if defined else np.nan
-    n = len(labels)
+    defined = len(present) == 2 and n_classes == 2 and np.isfinite(score).all()
+    auc = roc_auc_score(y_true, score) if defined else np.nan
     return {
-        "class": list(class_names),
-        "n_train": np.bincount(y_train, minlength=n).tolist(),
-        "n_test": np.bincount(y_test, minlength=n).tolist(),
-        "test_acc": (np.asarray(recall, dtype=float) * 100).tolist(),
         "precision": np.asarray(precision, dtype=float).tolist(),
         "recall": np.asarray(recall, dtype=float).tolist(),
         "f1": np.asarray(f1, dtype=float).tolist(),
-        "overall_acc": [accuracy_score(y_test, pred) * 100] * n,
-        "balanced_acc": [balanced] * n,
-        "roc_auc": [auc] * n,
+        "overall_acc": [accuracy_score(y_true, pred) * 100] * n_classes,
+        "balanced_acc": [balanced] * n_classes,
+        "roc_auc": [auc] * n_classes,
     }

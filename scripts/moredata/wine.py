@@ -51,18 +51,20 @@ def train_unbalanced_job(
     threads: int,
     epochs_paths: Sequence[str | Path],
     classes_paths: Sequence[str | Path],
+    predictions_paths: Sequence[str | Path],
 ) -> None:
-    """Train one remedy at each (threshold, seed) point and write each point's two tables
+    """Train one remedy at each (threshold, seed) point and write each point's three tables
     (``settings`` maps each threshold to its effective settings)."""
     table = pd.read_parquet(table_path)
     specs = {int(t): UnbalancedSpec(**values) for t, values in settings.items()}
     grid = [(int(p["threshold"]), int(p["seed"])) for p in points]
     outputs = run_unbalanced(table, remedy, grid, specs, threads)
-    for (epochs, classes), epochs_path, classes_path in zip(
-        outputs, epochs_paths, classes_paths, strict=True
+    for (epochs, classes, predictions), epochs_path, classes_path, predictions_path in zip(
+        outputs, epochs_paths, classes_paths, predictions_paths, strict=True
     ):
         io.write_parquet(epochs, epochs_path)
         io.write_parquet(classes, classes_path)
+        io.write_parquet(predictions, predictions_path)
         rows = classes.to_pylist()
         log.info(
             "threshold %d seed %d: per-class test accuracy %s",

@@ -51,6 +51,10 @@ rule train_unbalanced:
             "results/unbalanced/classes/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
             WINE_AXES,
         ),
+        predictions=bundle(
+            "results/unbalanced/predictions/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
+            WINE_AXES,
+        ),
     log:
         bundle_name(
             "logs/train_unbalanced/threshold~{threshold}_remedy~{remedy}_seed~{seed}.log",
@@ -79,6 +83,7 @@ rule aggregate_unbalanced:
     input:
         epochs=unbalanced_runs("epochs"),
         classes=unbalanced_runs("classes"),
+        predictions=unbalanced_runs("predictions"),
     output:
         epochs="results/unbalanced/epochs.parquet",
         classes="results/unbalanced/classes.parquet",
