@@ -26,11 +26,12 @@ from conftest import RED_WINE, SNAKEMAKE, TINY_CONFIG, Workflow, base_config, de
 GRID = {"seeds": [0, 1], "batching": "none", "unbalanced": {"thresholds": [4, 6], "epochs": 1}}
 TARGET = "results/unbalanced/summary.csv"
 TRAIN = "train_unbalanced"
+OUTPUT_KINDS = ("epochs", "classes", "predictions")  # files of one train_unbalanced job
 TRAIN_OUTPUTS = [
     f"results/unbalanced/{kind}/threshold~{t}_remedy~none_seed~{s}.parquet"
     for t in GRID["unbalanced"]["thresholds"]
     for s in GRID["seeds"]
-    for kind in ("epochs", "classes")
+    for kind in OUTPUT_KINDS
 ]
 LOCKED = (
     "Error: Directory cannot be locked. Please make sure that no other Snakemake process is "
@@ -280,8 +281,11 @@ def test_kill_9_mid_grid_then_rerun_completes_only_the_missing_jobs(
     workflow.run(TARGET)
     rerun = {
         job
-        for job in range(0, len(TRAIN_OUTPUTS), 2)
-        if any(before.get(p) != stamp(workflow.path(p)) for p in TRAIN_OUTPUTS[job : job + 2])
+        for job in range(0, len(TRAIN_OUTPUTS), len(OUTPUT_KINDS))
+        if any(
+            before.get(p) != stamp(workflow.path(p))
+            for p in TRAIN_OUTPUTS[job : job + len(OUTPUT_KINDS)]
+        )
     }
     assert len(rerun) == plan[TRAIN]  # the jobs that ran are those planned, the rest untouched
     assert_same_metrics(workflow, reference)
