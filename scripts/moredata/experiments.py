@@ -25,7 +25,6 @@ from moredata.training import Replicate, TrainResult, TrainSettings, train
 log = logging.getLogger(__name__)
 
 Remedy = Literal["none", "class_weight", "oversample", "undersample"]
-REMEDIES: tuple[Remedy, ...] = ("none", "class_weight", "oversample", "undersample")
 CLASS_NAMES = ("bad", "good")
 
 

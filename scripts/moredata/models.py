@@ -10,9 +10,6 @@ from torch import nn
 
 Activation = Literal["relu", "leaky_relu"]
 
-# The wine network: Linear(11,16) -> Linear(16,32) -> Linear(32,32) -> Linear(32,1).
-WINE_HIDDEN = (16, 32, 32)
-
 
 def depth_layer_sizes(
     layers: int, total_units: int, n_inputs: int = 2, n_classes: int = 3
