@@ -200,7 +200,10 @@ class _Optimiser:
     def __init__(self, settings: TrainSettings, net: _Network) -> None:
         self.settings = settings
         self.replicas = net.replicas
-        self.steps = torch.zeros(net.replicas, dtype=torch.float64)
+        # Replicate 0 takes every step (train() puts the one with most batches first); the
+        # others lag by the steps they sat out, so counts never re-equalise once they differ.
+        self.taken = 0
+        self.lag = torch.zeros(net.replicas, dtype=torch.float64)
         buffers = [net.params, net.grads]
         if settings.optimizer == "adam":
             buffers += [torch.zeros_like(net.params), torch.zeros_like(net.params)]
@@ -211,18 +214,16 @@ class _Optimiser:
         self.uniform = True  # all replicates have taken the same number of steps
 
     def step(self, m: int) -> None:
-        self.steps[:m] += 1
+        self.taken += 1
         if m < self.replicas:
+            self.lag[m:] += 1
             self.uniform = False
-        if m == self.replicas and self.uniform:
-            t = float(self.steps[0])
-            self._update(*self.flat, steps=t)
+        if self.uniform:
+            self._update(*self.flat, steps=float(self.taken))
             return
-        counts = self.steps[:m].view(m, 1, 1)
+        counts = (self.taken - self.lag[:m]).view(m, 1, 1)
         for tensors in self.tensors:
             self._update(*(t[:m] for t in tensors), steps=counts)
-        if m == self.replicas:
-            self.uniform = bool((self.steps == self.steps[0]).all())
 
     def _update(
         self,
@@ -267,13 +268,13 @@ def _loss_and_grad(
             grad = prob - target
         else:  # d/dz of -[w y log s(z) + (1 - y) log(1 - s(z))]
             grad = prob * (1 - target) - pos_weight * target * (1 - prob)
-        correct = ((logits > 0).to(target.dtype) == target).sum(dim=(1, 2))
+        correct = _correct(logits, target[..., 0], settings).sum(dim=1)
     else:
         log_prob = torch.log_softmax(logits, dim=-1)
         losses = -log_prob.gather(-1, target.unsqueeze(-1))
         grad = log_prob.exp()
         grad.scatter_add_(-1, target.unsqueeze(-1), torch.full_like(losses, -1.0))
-        correct = (logits.argmax(-1) == target).sum(dim=1)
+        correct = _correct(logits, target, settings).sum(dim=1)
     return losses.mean(dim=(1, 2)), grad.div_(batch), correct
 
 
