@@ -48,4 +48,4 @@ def course_jobs(config: dict, seed: int, workdir: Path) -> Iterator[tuple[str, o
         make_qwerties_job(n, seed, depth["centers"], depth["spread"], depth["test_fraction"], path)
         data = pd.read_parquet(path)
         for layers in depth["layers"]:
-            yield f"depth L={layers} n={n}", spec, depth_replicate(data, layers, seed, spec)
+            yield f"depth L={layers} n={n}", spec, depth_replicate(data, layers, n, seed, spec)

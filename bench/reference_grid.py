@@ -30,7 +30,6 @@ def settings_of(spec) -> TrainSettings:
         learning_rate=spec.learning_rate,
         optimizer=spec.optimizer,
         loss="cross_entropy" if depth else "bce",
-        activation="relu" if depth else spec.activation,
         weight_decay=0.0 if depth else spec.weight_decay,
     )
 

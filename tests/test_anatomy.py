@@ -62,6 +62,23 @@ def test_labels_are_a_column_of_classes(facts):
     assert labels["tensor_dtype"] == "torch.int64"
 
 
+def test_labels_start_as_floats_and_long_keeps_their_values(facts):
+    labels = facts["labels"]
+    assert labels["dtype"] == "float64" and labels["float_tensor_dtype"] == "torch.float64"
+    assert all(isinstance(v, float) for v in labels["float_sample"])
+    assert labels["long_sample"] == [int(v) for v in labels["float_sample"]]
+    assert labels["long_sample"][0] == 1 and labels["long_sample"][-1] == 4
+    assert labels["long_keeps_values"] is True
+
+
+def test_numpy_has_size_but_no_size_method(facts):
+    sizes = facts["size_vs_shape"]
+    assert sizes["numpy_size_attribute"] == 100 * 20
+    call = sizes["numpy_size_call"]
+    assert call["raised"] is True and call["type"] == "TypeError"
+    assert "not callable" in call["message"]
+
+
 def test_tensor_dataset_rejects_numpy(facts):
     error = facts["numpy_dataset_error"]
     assert error["raised"] is True

@@ -16,6 +16,7 @@ from moredata.experiments import (
     DepthSpec,
     UnbalancedSpec,
     _wine_settings,
+    depth_replicate,
     run_depth,
     run_unbalanced,
     wine_replicate,
@@ -49,12 +50,48 @@ def counts(labels: torch.Tensor) -> list[int]:
     return torch.bincount(labels.long(), minlength=2).tolist()
 
 
-def test_split_does_not_depend_on_threshold_or_remedy(scaled):
+def initial_weights(rep) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in rep.model.parameters()]
+
+
+def same_weights(a, b) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
+
+
+def test_remedies_share_the_draws_of_their_threshold_and_seed(scaled):
+    """A paired comparison: the remedies of one (threshold, seed) share split and weights."""
     base = wine_replicate(scaled, 4, "none", 0, SPEC)
-    for threshold, remedy in [(6, "none"), (4, "oversample"), (5, "class_weight")]:
-        other = wine_replicate(scaled, threshold, remedy, 0, SPEC)
+    for remedy in ["oversample", "class_weight"]:
+        other = wine_replicate(scaled, 4, remedy, 0, SPEC)
         assert torch.equal(other.x_test, base.x_test)
-    assert not torch.equal(wine_replicate(scaled, 4, "none", 1, SPEC).x_test, base.x_test)
+        assert same_weights(initial_weights(other), initial_weights(base))
+
+
+@pytest.mark.parametrize(("threshold", "seed"), [(5, 0), (6, 0), (4, 1)])
+def test_each_threshold_and_seed_draws_its_own_split_and_weights(scaled, threshold, seed):
+    """As the course re-splits and re-initialises for every threshold."""
+    base = wine_replicate(scaled, 4, "none", 0, SPEC)
+    other = wine_replicate(scaled, threshold, "none", seed, SPEC)
+    assert not torch.equal(other.x_test, base.x_test)
+    assert not same_weights(initial_weights(other), initial_weights(base))
+    first, second = base.generator.initial_seed(), other.generator.initial_seed()
+    assert first != second
+
+
+def test_each_depth_point_draws_its_own_weights_and_shuffling():
+    """Every (layers, n, seed) gets a new network and shuffling, as in the course; the data of
+    one (n, seed) is shared by every layer count (it is one make_qwerties file)."""
+    spec = DepthSpec(
+        total_units=80, optimizer="sgd", learning_rate=0.01, epochs=1, batch_size=8, result_epochs=1
+    )
+    small = make_qwerties(50, [[1, 1], [5, 1], [4, 4]], 1.0, 0.1, data_seed=1, split_seed=2)
+    large = make_qwerties(100, [[1, 1], [5, 1], [4, 4]], 1.0, 0.1, data_seed=1, split_seed=2)
+    base = depth_replicate(small, 5, 50, 0, spec)
+    for other in (depth_replicate(large, 5, 100, 0, spec), depth_replicate(small, 5, 50, 1, spec)):
+        assert not same_weights(initial_weights(other), initial_weights(base))
+        assert other.generator.initial_seed() != base.generator.initial_seed()
+    again = depth_replicate(small, 5, 50, 0, spec)
+    assert same_weights(initial_weights(again), initial_weights(base))
 
 
 def test_class_weight_comes_from_the_training_split(scaled):
@@ -129,7 +166,8 @@ def test_depth_tables_carry_units_and_parameters():
     data = make_qwerties(30, [[1, 1], [5, 1], [4, 4]], 1.0, 0.1, data_seed=1, split_seed=2)
     ((epochs, result),) = run_depth([data], 3, [(30, 0)], spec, threads=1)
     row = result.to_pylist()[0]
-    assert row["units"] == 4 and row["params"] == (2 + 1) * 4 + 2 * (4 + 1) * 4 + (4 + 1) * 3
+    # The course's network: input 2 -> 4 (no activation), 3 hidden 4 -> 4, output 4 -> 3.
+    assert row["units"] == 4 and row["params"] == (2 + 1) * 4 + 3 * (4 + 1) * 4 + (4 + 1) * 3
     last = epochs.to_pandas().tail(2)
     assert row["final_test_acc"] == pytest.approx(last["test_acc"].mean())
     assert isinstance(epochs, pa.Table) and epochs.num_rows == 4

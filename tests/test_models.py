@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from moredata.models import build_mlp, count_parameters, depth_layer_sizes, layer_sizes
+from moredata.models import (
+    build_mlp,
+    count_parameters,
+    depth_layer_sizes,
+    layer_activations,
+    layer_sizes,
+)
 
 
 def formula_params(inputs: int, units: int, layers: int, outputs: int) -> int:
-    """Input layer, layers - 1 hidden-to-hidden layers, output layer, each with biases."""
-    return (inputs + 1) * units + (layers - 1) * (units + 1) * units + (units + 1) * outputs
+    """Input layer, ``layers`` hidden-to-hidden layers, output layer, each with biases."""
+    return (inputs + 1) * units + layers * (units + 1) * units + (units + 1) * outputs
 
 
 @pytest.mark.parametrize(
@@ -21,8 +27,15 @@ def test_depth_parameter_count_follows_the_formula(layers, total_units):
     units = total_units // layers
     expected = formula_params(2, units, layers, 3)
     assert count_parameters(sizes) == expected
-    model = build_mlp(sizes, "relu", seed=0)
+    model = build_mlp(sizes, "relu", seed=0, linear_input=True)
     assert sum(p.numel() for p in model.parameters() if p.requires_grad) == expected
+
+
+def test_deeper_course_networks_have_fewer_parameters():
+    """The lecture's reminder: with 80 units in all, more layers means fewer parameters."""
+    counts = [count_parameters(depth_layer_sizes(layers, 80)) for layers in (1, 5, 10, 20)]
+    assert counts == sorted(counts, reverse=True)
+    assert counts[0] / counts[-1] > 10
 
 
 def test_depth_layer_sizes_rejects_indivisible_units():
@@ -40,11 +53,20 @@ def test_wine_model_shape_and_parameters():
 
 
 @pytest.mark.parametrize("layers", [1, 5, 20])
-def test_depth_model_outputs_three_logits(layers):
-    model = build_mlp(depth_layer_sizes(layers, 80), "relu", seed=1)
+def test_depth_model_is_the_course_network(layers):
+    model = build_mlp(depth_layer_sizes(layers, 80), "relu", seed=1, linear_input=True)
     assert model(torch.zeros(8, 2)).shape == (8, 3)
-    # L counts the input layer: Linear(2, u), L - 1 hidden Linears, then the output layer.
-    assert sum(isinstance(m, torch.nn.Linear) for m in model) == layers + 1
+    # L counts the hidden layers: Linear(2, u) with no activation, L Linear(u, u) -> ReLU, then
+    # the output layer Linear(u, 3).
+    assert sum(isinstance(m, torch.nn.Linear) for m in model) == layers + 2
+    assert isinstance(model[0], torch.nn.Linear) and isinstance(model[1], torch.nn.Linear)
+    assert layer_activations(model) == [None, *(["relu"] * layers), None]
+
+
+def test_layer_activations_reads_every_layer():
+    assert layer_activations(build_mlp([11, 16, 1], "leaky_relu", 0)) == ["leaky_relu", None]
+    with pytest.raises(ValueError, match="unsupported layer"):
+        layer_activations(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()))
 
 
 def test_initialisation_is_seeded_and_leaves_global_rng_alone():

@@ -23,7 +23,7 @@ JOB = textwrap.dedent(
         rep = Replicate(build_mlp(depth_layer_sizes(20, 80), "relu", 0), x[:1800], y[:1800],
                         x[1800:], y[1800:], torch.Generator().manual_seed(0))
         settings = TrainSettings(epochs=3, batch_size=8, learning_rate=0.01, optimizer="sgd",
-                                 loss="cross_entropy", activation="relu", log_every=100)
+                                 loss="cross_entropy", log_every=100)
         cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         train([rep], settings)
         cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter() - wall0

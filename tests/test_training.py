@@ -29,7 +29,6 @@ WINE = TrainSettings(
     learning_rate=0.001,
     optimizer="adam",
     loss="bce",
-    activation="leaky_relu",
 )
 DEPTH = TrainSettings(
     epochs=3,
@@ -37,23 +36,22 @@ DEPTH = TrainSettings(
     learning_rate=0.01,
     optimizer="sgd",
     loss="cross_entropy",
-    activation="relu",
 )
 
 
 def make_replicate(settings: TrainSettings, seed: int, n: int = 120) -> Replicate:
     g = torch.Generator().manual_seed(1000 + seed)
     if settings.loss == "bce":
-        sizes = [11, 16, 32, 32, 1]
+        model = build_mlp([11, 16, 32, 32, 1], "leaky_relu", seed)
         x = torch.randn(n, 11, generator=g)
         y = (x[:, 0] + 0.5 * torch.randn(n, generator=g) > 0.8).float()
-    else:
-        sizes = depth_layer_sizes(5, 80)
+    else:  # the course's depth network: its input layer has no activation
+        model = build_mlp(depth_layer_sizes(5, 80), "relu", seed, linear_input=True)
         x = torch.randn(n, 2, generator=g)
         y = torch.randint(0, 3, (n,), generator=g)
     cut = int(0.8 * n)
     return Replicate(
-        build_mlp(sizes, settings.activation, seed),
+        model,
         x[:cut],
         y[:cut],
         x[cut:],
@@ -78,7 +76,7 @@ def test_gradients_equal_autograd(settings):
     rep = make_replicate(settings, seed=0)
     x, y = rep.x_train[:8], rep.y_train[:8]
     target = y.unsqueeze(-1) if settings.loss == "bce" else y
-    net = _Network([rep.model], settings.activation)
+    net = _Network([rep.model])
     logits, pre, inputs = net.forward(x.unsqueeze(0), 1)
     _, grad, _ = _loss_and_grad(logits, target.unsqueeze(0), settings)
     net.backward(grad, pre, inputs, 1)

@@ -90,6 +90,16 @@ def _numpy_dataset_error(data: np.ndarray) -> dict[str, Any]:
     return {"raised": False, "type": None, "message": None}
 
 
+def _numpy_size_call(data: np.ndarray) -> dict[str, Any]:
+    """numpy's ``.size`` is the element count, an int: calling it like torch's ``.size()``
+    fails."""
+    try:
+        data.size()  # type: ignore[operator]  # the point: numpy has no size() method
+    except TypeError as error:
+        return {"raised": True, "type": type(error).__name__, "message": str(error)}
+    return {"raised": False, "type": None, "message": None}
+
+
 def compute_facts(settings: Mapping[str, int], seed: int) -> dict[str, Any]:
     """Run the lecture's demonstrations on fresh toy data and report what they show."""
     missing = [key for key in SETTING_KEYS if key not in settings]
@@ -106,9 +116,12 @@ def compute_facts(settings: Mapping[str, int], seed: int) -> dict[str, Any]:
     order = torch.argsort((flat.abs() < 1).to(torch.int8), stable=True)
     sample = flat[order[:_SAMPLE]]
 
+    # As in the lecture: a float column of class numbers, made integer with .long().
     labels_np = np.ceil(np.linspace(0.01, label_max, n_obs)).reshape(-1, 1)
+    labels_float = torch.tensor(labels_np)
     features = tensor.float()
-    labels = torch.tensor(labels_np).long()
+    labels = labels_float.long()
+    spread = torch.linspace(0, n_obs - 1, _SAMPLE).long()  # sample positions across the classes
 
     data_only = TensorDataset(features)
     dataset = TensorDataset(features, labels)
@@ -147,12 +160,18 @@ def compute_facts(settings: Mapping[str, int], seed: int) -> dict[str, Any]:
             "size": list(tensor.size()),
             "shape": list(tensor.shape),
             "equal": bool(tensor.size() == tensor.shape),
+            "numpy_size_attribute": int(data.size),
+            "numpy_size_call": _numpy_size_call(data),
         },
         "labels": {
             "shape": _shape(labels_np),
             "unique": [int(v) for v in np.unique(labels_np)],
             "dtype": str(labels_np.dtype),
+            "float_tensor_dtype": str(labels_float.dtype),
             "tensor_dtype": str(labels.dtype),
+            "float_sample": [float(v) for v in labels_float.flatten()[spread]],
+            "long_sample": [int(v) for v in labels.flatten()[spread]],
+            "long_keeps_values": bool(torch.equal(labels.double(), labels_float)),
         },
         "numpy_dataset_error": _numpy_dataset_error(data),
         "dataset": {
@@ -245,7 +264,13 @@ def render_report(facts: dict[str, Any]) -> str:
         "",
         "## `.size()` and `.shape`",
         "",
-        f"- numpy `.shape`: {_dims(sizes['numpy_shape'])}",
+        f"- numpy `.shape`: {_dims(sizes['numpy_shape'])}; numpy `.size` is the element "
+        f"count {sizes['numpy_size_attribute']}, not a method: `data.size()` "
+        + (
+            f"raises `{sizes['numpy_size_call']['type']}`: `{sizes['numpy_size_call']['message']}`"
+            if sizes["numpy_size_call"]["raised"]
+            else "raises nothing with this numpy version"
+        ),
         f"- torch `.size()`: {_dims(sizes['size'])}, `.shape`: {_dims(sizes['shape'])}, "
         f"equal: {_yes(sizes['equal'])}",
         "",
@@ -253,6 +278,10 @@ def render_report(facts: dict[str, Any]) -> str:
         "",
         f"- `ceil(linspace(0.01, {s['label_max']}, {s['observations']}))` as a column: "
         f"shape {_dims(labels['shape'])}, dtype `{labels['dtype']}`",
+        f"- `torch.tensor(labels)`: `{labels['float_tensor_dtype']}`, e.g. "
+        f"{labels['float_sample']}",
+        f"- `.long()`: `{labels['tensor_dtype']}`, e.g. {labels['long_sample']}; values kept: "
+        f"{_yes(labels['long_keeps_values'])}",
         f"- values: {labels['unique']}; used as `{labels['tensor_dtype']}` in the data set",
         "",
         "## `TensorDataset` of a numpy array",

@@ -67,27 +67,31 @@ def _torch_generator(seed: int) -> torch.Generator:
 def wine_replicate(
     table: pd.DataFrame, threshold: int, remedy: Remedy, seed: int, spec: UnbalancedSpec
 ) -> Replicate:
-    """Data, model and shuffling generator of one (threshold, remedy, seed) wine job."""
+    """Data, model and shuffling generator of one (threshold, remedy, seed) wine job. The split,
+    initialisation and shuffling derive from (threshold, seed), so the remedies of one point
+    share them (a paired comparison) and every threshold gets its own draws."""
     labels = binarise(table[WINE_TARGET].to_numpy(), threshold)
     stratify = labels if spec.stratify else None
     train_idx, test_idx = split_indices(
-        len(table), spec.test_fraction, derive_seed(seed, Purpose.SPLIT), stratify
+        len(table), spec.test_fraction, derive_seed(seed, Purpose.SPLIT, threshold), stratify
     )
     features = table[list(WINE_FEATURES)]
     if spec.zscore == "train_only":
         features = zscore(features, WINE_FEATURES, reference=features.iloc[train_idx])
     if remedy == "undersample":
-        train_idx = undersample(train_idx, labels[train_idx], derive_seed(seed, Purpose.RESAMPLE))
+        train_idx = undersample(
+            train_idx, labels[train_idx], derive_seed(seed, Purpose.RESAMPLE, threshold)
+        )
     x = torch.tensor(features.to_numpy(dtype=np.float32))
     y = torch.tensor(labels.astype(np.float32))
     sizes = [len(WINE_FEATURES), *spec.hidden_layers, 1]
     return Replicate(
-        model=build_mlp(sizes, spec.activation, derive_seed(seed, Purpose.INIT)),
+        model=build_mlp(sizes, spec.activation, derive_seed(seed, Purpose.INIT, threshold)),
         x_train=x[train_idx],
         y_train=y[train_idx],
         x_test=x[test_idx],
         y_test=y[test_idx],
-        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE)),
+        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, threshold)),
         name=f"threshold={threshold} remedy={remedy} seed={seed}",
     )
 
@@ -210,7 +214,6 @@ def _wine_settings(spec: UnbalancedSpec, remedy: Remedy, y_train: np.ndarray) ->
         learning_rate=spec.learning_rate,
         optimizer=spec.optimizer,
         loss="bce",
-        activation=spec.activation,
         weight_decay=spec.weight_decay,
         # Class weighting from the training split only: negatives per positive.
         pos_weight=float(counts[0] / counts[1]) if remedy == "class_weight" else None,
@@ -224,21 +227,26 @@ def _repeat(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
     return {key: [value] * n for key, value in values.items()}
 
 
-def depth_replicate(data: pd.DataFrame, layers: int, seed: int, spec: DepthSpec) -> Replicate:
-    """Data (from a ``make_qwerties`` table), model and generator of one depth job."""
+def depth_replicate(
+    data: pd.DataFrame, layers: int, n: int, seed: int, spec: DepthSpec
+) -> Replicate:
+    """Data (the ``make_qwerties`` table of (n, seed)), model and shuffling generator of the
+    (layers, n, seed) grid point: each point gets its own initialisation and shuffling."""
     train_rows = torch.tensor((data["split"] == "train").to_numpy())
     x = torch.tensor(data[["x", "y"]].to_numpy(dtype=np.float32))
     y = torch.tensor(data["label"].to_numpy(dtype=np.int64))
     n_classes = int(data["label"].max()) + 1
     sizes = depth_layer_sizes(layers, spec.total_units, n_inputs=2, n_classes=n_classes)
     return Replicate(
-        model=build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, layers)),
+        model=build_mlp(
+            sizes, "relu", derive_seed(seed, Purpose.INIT, layers, n), linear_input=True
+        ),
         x_train=x[train_rows],
         y_train=y[train_rows],
         x_test=x[~train_rows],
         y_test=y[~train_rows],
-        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers)),
-        name=f"layers={layers} n={len(data) // n_classes} seed={seed}",
+        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers, n)),
+        name=f"layers={layers} n={n} seed={seed}",
     )
 
 
@@ -254,8 +262,8 @@ def run_depth(
     the per-epoch table and the one-row result table."""
     start = time.perf_counter()
     replicates = [
-        depth_replicate(data, layers, seed, spec)
-        for data, (_, seed) in zip(datasets, points, strict=True)
+        depth_replicate(data, layers, n, seed, spec)
+        for data, (n, seed) in zip(datasets, points, strict=True)
     ]
     settings = TrainSettings(
         epochs=spec.epochs,
@@ -263,7 +271,6 @@ def run_depth(
         learning_rate=spec.learning_rate,
         optimizer=spec.optimizer,
         loss="cross_entropy",
-        activation="relu",
         on_divergence=spec.on_divergence,
         log_every=spec.log_every,
     )

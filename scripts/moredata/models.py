@@ -14,13 +14,15 @@ Activation = Literal["relu", "leaky_relu"]
 def depth_layer_sizes(
     layers: int, total_units: int, n_inputs: int = 2, n_classes: int = 3
 ) -> list[int]:
-    """Layer widths of the depth experiment: ``total_units`` spread evenly over ``layers``."""
+    """Layer widths of the course's depth network: an input layer ``n_inputs -> u``, then
+    ``layers`` hidden layers ``u -> u`` with ``u = total_units / layers``, then ``u -> n_classes``
+    (build it with ``linear_input=True``: the course puts no activation after the input layer)."""
     if layers < 1:
         raise ValueError(f"layers must be >= 1, got {layers}")
     if total_units % layers:
         raise ValueError(f"total_units={total_units} is not divisible by layers={layers}")
     units = total_units // layers
-    return [n_inputs, *([units] * layers), n_classes]
+    return [n_inputs, units, *([units] * layers), n_classes]
 
 
 def count_parameters(sizes: list[int]) -> int:
@@ -28,17 +30,22 @@ def count_parameters(sizes: list[int]) -> int:
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in pairwise(sizes))
 
 
-def build_mlp(sizes: list[int], activation: Activation, seed: int) -> nn.Sequential:
-    """Linear layers with ``activation`` between them (none after the output), initialised by
-    torch's default scheme from ``seed`` without touching the global random state."""
-    act: type[nn.Module] = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU}[activation]
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU}
+
+
+def build_mlp(
+    sizes: list[int], activation: Activation, seed: int, linear_input: bool = False
+) -> nn.Sequential:
+    """Linear layers with ``activation`` between them (none after the output, and none after
+    the input layer when ``linear_input``), initialised by torch's default scheme from ``seed``
+    without touching the global random state."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         modules: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             modules.append(nn.Linear(fan_in, fan_out))
-            if i < len(sizes) - 2:
-                modules.append(act())
+            if i < len(sizes) - 2 and not (linear_input and i == 0):
+                modules.append(ACTIVATIONS[activation]())
         return nn.Sequential(*modules)
 
 
@@ -46,3 +53,18 @@ def layer_sizes(model: nn.Sequential) -> list[int]:
     """The widths [inputs, hidden..., outputs] of a model made by :func:`build_mlp`."""
     linears = [m for m in model if isinstance(m, nn.Linear)]
     return [linears[0].in_features, *(m.out_features for m in linears)]
+
+
+def layer_activations(model: nn.Sequential) -> list[Activation | None]:
+    """For each Linear layer of a :func:`build_mlp` model, the activation that follows it
+    (``None``: the layer's output goes on unchanged, as after the output layer)."""
+    names = {kind: name for name, kind in ACTIVATIONS.items()}
+    following: list[Activation | None] = []
+    for module in model:
+        if isinstance(module, nn.Linear):
+            following.append(None)
+        elif type(module) in names and following and following[-1] is None:
+            following[-1] = names[type(module)]  # type: ignore[assignment]
+        else:
+            raise ValueError(f"unsupported layer in a training model: {module}")
+    return following

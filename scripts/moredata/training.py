@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.utils.data import BatchSampler, RandomSampler, WeightedRandomSampler
 
-from moredata.models import Activation, layer_sizes
+from moredata.models import layer_activations, layer_sizes
 
 Loss = Literal["cross_entropy", "bce"]
 Optimizer = Literal["sgd", "adam"]
@@ -46,7 +46,6 @@ class TrainSettings:
     learning_rate: float
     optimizer: Optimizer
     loss: Loss
-    activation: Activation
     weight_decay: float = 0.0
     pos_weight: float | None = None  # BCE only: weight of the positive class in the loss
     oversample: bool = False  # draw each epoch's batches with class-balancing weights
@@ -108,12 +107,14 @@ class _Network:
     layer: weights (R, in, out) and biases (R, 1, out), each contiguous, so batched matrix
     products run on contiguous operands and replicates :m are a contiguous prefix of each."""
 
-    def __init__(self, models: Sequence[nn.Sequential], activation: Activation) -> None:
-        sizes = layer_sizes(models[0])
+    def __init__(self, models: Sequence[nn.Sequential]) -> None:
+        sizes, activations = layer_sizes(models[0]), layer_activations(models[0])
         for model in models[1:]:
-            if layer_sizes(model) != sizes:
-                raise ValueError("all replicates must have the same layer sizes")
-        self.activation = activation
+            if layer_sizes(model) != sizes or layer_activations(model) != activations:
+                raise ValueError("all replicates must have the same layers")
+        if activations[-1] is not None:
+            raise ValueError("the output layer must give logits (no activation after it)")
+        self.activations = activations
         self.replicas = len(models)
         shapes = [
             shape
@@ -155,7 +156,11 @@ class _Network:
             if layer == last:
                 return z, pre, inputs
             pre.append(z)
-            h = torch.relu(z) if self.activation == "relu" else F.leaky_relu(z, LEAKY_SLOPE)
+            activation = self.activations[layer]
+            if activation is None:
+                h = z
+            else:
+                h = torch.relu(z) if activation == "relu" else F.leaky_relu(z, LEAKY_SLOPE)
         raise AssertionError("unreachable")
 
     def backward(self, grad_out: Tensor, pre: list[Tensor], inputs: list[Tensor], m: int) -> None:
@@ -167,10 +172,12 @@ class _Network:
             torch.sum(g, dim=1, keepdim=True, out=bias_grads[layer])
             if layer:
                 g = torch.bmm(g, weights[layer].transpose(1, 2))
-                # One fused op each: the gradients autograd's ReLU / LeakyReLU nodes compute.
-                if self.activation == "relu":
+                # One fused op each: the gradients autograd's ReLU / LeakyReLU nodes compute
+                # (a layer without activation passes its gradient through unchanged).
+                activation = self.activations[layer - 1]
+                if activation == "relu":
                     g = torch.ops.aten.threshold_backward(g, inputs[layer], 0)
-                else:
+                elif activation == "leaky_relu":
                     g = torch.ops.aten.leaky_relu_backward(g, pre[layer - 1], LEAKY_SLOPE, False)
 
     def to_models(self, models: Sequence[nn.Sequential]) -> None:
@@ -320,7 +327,7 @@ def train(
             f"{key}batch_size={batch} is larger than the training set ({min(n_train)} samples)"
         )
     active = [sum(nb > step for nb in n_batches) for step in range(n_batches[0])]
-    net = _Network([r.model for r in reps], settings.activation)
+    net = _Network([r.model for r in reps])
     optimiser = _Optimiser(settings, net)
     x_train, y_train = _pad([r.x_train for r in reps]), _pad([r.y_train for r in reps])
     x_test, y_test = _pad([r.x_test for r in reps]), _pad([r.y_test for r in reps])
