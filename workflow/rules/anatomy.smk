@@ -17,6 +17,6 @@ rule compute_anatomy:
     params:
         settings=config["anatomy"],
         seed=SEEDS[0],
-        code=code_digest("anatomy"),
+        code=script_code("compute_anatomy"),
     script:
         "../../scripts/compute_anatomy.py"

@@ -1,4 +1,3 @@
-import hashlib
 import itertools
 import sys
 from pathlib import Path
@@ -7,16 +6,16 @@ from snakemake.exceptions import WorkflowError
 
 # The project's package lives in scripts/ (installed by `pip install -e .`; the path makes the
 # workflow usable from a plain checkout too).
-sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+SCRIPTS = Path(workflow.basedir).parent / "scripts"
+sys.path.insert(0, str(SCRIPTS))
 
+from moredata.codedigest import code_digest
 from moredata.config import (
     ConfigError,
     depth_settings,
     unbalanced_settings,
     validate_config,
 )
-
-PACKAGE = Path(workflow.basedir).parent / "scripts" / "moredata"
 
 # Validate before anything else (schema, its defaults, cross-key rules): one line naming the
 # key and what is allowed, and the run stops before any job.
@@ -45,26 +44,10 @@ wildcard_constraints:
     n=r"\d+",
 
 
-def code_digest(*modules):
-    """sha256 of package modules: a rule with this in its params reruns when they change."""
-    digest = hashlib.sha256()
-    for module in modules:
-        digest.update((PACKAGE / f"{module}.py").read_bytes())
-    return digest.hexdigest()[:16]
-
-
-TRAINING_CODE = code_digest(
-    "data",
-    "depth",
-    "experiments",
-    "io",
-    "metrics",
-    "models",
-    "seeds",
-    "training",
-    "wine",
-)
-PLOTTING_CODE = code_digest("aggregate", "plotting")
+def script_code(script):
+    """Digest of the package modules that scripts/<script>.py imports, read from its imports:
+    a rule with this in its params reruns exactly when code it runs changes."""
+    return code_digest(SCRIPTS / f"{script}.py", SCRIPTS / "moredata")
 
 
 def bundle(pattern, axes):

@@ -13,7 +13,7 @@ rule make_qwerties:
         centers=DEPTH["centers"],
         spread=DEPTH["spread"],
         test_fraction=DEPTH["test_fraction"],
-        code=code_digest("data", "depth", "io", "seeds"),
+        code=script_code("make_qwerties"),
     script:
         "../../scripts/make_qwerties.py"
 
@@ -47,7 +47,7 @@ rule train_depth:
     params:
         points=depth_points,
         settings=depth_settings(config),
-        code=TRAINING_CODE,
+        code=script_code("train_depth"),
     script:
         "../../scripts/train_depth.py"
 
@@ -74,7 +74,7 @@ rule aggregate_depth:
         mem_mb=1000,
         runtime=10,
     params:
-        code=PLOTTING_CODE,
+        code=script_code("aggregate_depth"),
     script:
         "../../scripts/aggregate_depth.py"
 
@@ -98,6 +98,6 @@ rule plot_depth:
         mem_mb=1000,
         runtime=10,
     params:
-        code=PLOTTING_CODE,
+        code=script_code("plot_depth"),
     script:
         "../../scripts/plot_depth.py"

@@ -14,6 +14,7 @@ rule download_wine:
         url=config["wine"]["url"],
         path=config["wine"]["path"],
         sha256=config["wine"]["sha256"],
+        code=script_code("download_wine"),
     script:
         "../../scripts/download_wine.py"
 
@@ -34,7 +35,7 @@ rule prepare_wine:
     params:
         max_total_sulfur_dioxide=config["wine"]["max_total_sulfur_dioxide"],
         zscore=config["wine"]["zscore"],
-        code=code_digest("data", "io", "wine"),
+        code=script_code("prepare_wine"),
     script:
         "../../scripts/prepare_wine.py"
 
@@ -74,7 +75,7 @@ rule train_unbalanced:
     params:
         points=wine_points,
         settings=wine_settings,
-        code=TRAINING_CODE,
+        code=script_code("train_unbalanced"),
     script:
         "../../scripts/train_unbalanced.py"
 
@@ -102,7 +103,7 @@ rule aggregate_unbalanced:
         mem_mb=1000,
         runtime=10,
     params:
-        code=PLOTTING_CODE,
+        code=script_code("aggregate_unbalanced"),
     script:
         "../../scripts/aggregate_unbalanced.py"
 
@@ -127,7 +128,7 @@ rule plot_unbalanced:
         mem_mb=1000,
         runtime=10,
     params:
-        code=PLOTTING_CODE,
+        code=script_code("plot_unbalanced"),
     script:
         "../../scripts/plot_unbalanced.py"
 
@@ -151,6 +152,6 @@ rule plot_remedies:
         mem_mb=1000,
         runtime=10,
     params:
-        code=PLOTTING_CODE,
+        code=script_code("plot_remedies"),
     script:
         "../../scripts/plot_remedies.py"

@@ -1,0 +1,71 @@
+"""Which package modules a rule script runs, read from the import statements themselves, and a
+digest of their source: a rule carrying the digest in its params reruns exactly when code it
+runs changes (Snakemake's own code trigger covers only the script file)."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE = "moredata"
+
+
+def _module_file(module: str, package_dir: Path) -> Path | None:
+    """The source file of a package module name (``moredata`` itself is its ``__init__``)."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = package_dir.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path, package_dir: Path) -> Iterator[str]:
+    """Package modules imported anywhere in ``path`` (top level or inside functions)."""
+    in_package = path.resolve().is_relative_to(package_dir.resolve())
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import: only meaningful inside the (flat) package
+                if not in_package:
+                    continue
+                base = f"{PACKAGE}.{base}" if base else PACKAGE
+            yield base
+            # `from moredata import io` imports the module moredata.io
+            for alias in node.names:
+                if _module_file(f"{base}.{alias.name}", package_dir):
+                    yield f"{base}.{alias.name}"
+
+
+def module_closure(script: str | Path, package_dir: str | Path) -> list[str]:
+    """Sorted names of the package modules that running ``script`` imports, directly or
+    through other package modules (a submodule import also runs its package's ``__init__``)."""
+    package_dir = Path(package_dir)
+    seen: set[str] = set()
+    pending = [Path(script)]
+    while pending:
+        for name in _imports(pending.pop(), package_dir):
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):
+                module = ".".join(parts[:depth])
+                path = _module_file(module, package_dir)
+                if path is not None and module not in seen:
+                    seen.add(module)
+                    pending.append(path)
+    return sorted(seen)
+
+
+def code_digest(script: str | Path, package_dir: str | Path) -> str:
+    """A short sha256 of the names and sources of the modules in ``module_closure``."""
+    digest = hashlib.sha256()
+    for module in module_closure(script, package_dir):
+        path = _module_file(module, Path(package_dir))
+        assert path is not None  # module_closure lists only modules with a file
+        digest.update(module.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
