@@ -13,6 +13,7 @@ import pytest
 
 from conftest import REPO, TINY_CONFIG, Workflow
 from moredata import io
+from moredata.models import count_parameters, depth_layer_sizes
 
 pytestmark = pytest.mark.slow
 
@@ -75,9 +76,12 @@ def test_every_rule_logs_and_training_is_benchmarked(finished):
         "plot_depth",
         "compute_anatomy",
     } <= logs
-    log = finished.path("logs/train_unbalanced/threshold~4_remedy~none_seed~0.log").read_text()
+    # Default batching (seeds): a training job's log and benchmark cover all its seeds.
+    log = finished.path("logs/train_unbalanced/threshold~4_remedy~none_seed~all.log").read_text()
     assert log.count(" epoch ") == TINY_CONFIG["unbalanced"]["epochs"]  # log_every: 1
-    bench = pd.read_csv(finished.path("benchmarks/train_depth/layers~5_n~30_seed~1.tsv"), sep="\t")
+    bench = pd.read_csv(
+        finished.path("benchmarks/train_depth/layers~5_n~30_seed~all.tsv"), sep="\t"
+    )
     assert {"s", "max_rss"} <= set(bench.columns)
 
 
@@ -116,7 +120,9 @@ def test_aggregates_hold_every_job(finished):
     results = pd.read_parquet(finished.path("results/depth/results.parquet"))
     depth = TINY_CONFIG["depth"]
     assert len(results) == len(depth["layers"]) * len(depth["n_per_cloud"]) * len(seeds)
-    assert set(results["params"]) == {483, 1187}  # L = 1 and L = 5 of 80 units
+    assert set(results["params"]) == {
+        count_parameters(depth_layer_sizes(layers, 80)) for layers in depth["layers"]
+    }
     summary = pd.read_csv(finished.path("results/depth/summary.csv"))
     assert (summary["n_seeds"] == len(seeds)).all()
     facts = json.loads(finished.path("results/anatomy/facts.json").read_text())
@@ -134,15 +140,17 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
     shutil.copytree(finished.directory / ".snakemake", workflow.directory / ".snakemake")
     assert workflow.planned_jobs() == {}
 
+    # Default batching (seeds): one training job per grid point, its seeds batched.
     workflow.update_config({"unbalanced": {"threshold_overrides": [{"threshold": 6, "epochs": 4}]}})
     assert workflow.planned_jobs() == {
-        "train_unbalanced": 2,
+        "train_unbalanced": 1,
         "aggregate_unbalanced": 1,
         "plot_unbalanced": 1,
         "plot_remedies": 1,
         "all": 1,
     }
 
+    # A new seed reruns each grid point's bundle; only the new seed's data is made.
     workflow.write_config(finished.config | {"seeds": [0, 1, 2]})
     planned = workflow.planned_jobs()
     assert planned["train_unbalanced"] == 2 and planned["train_depth"] == 4
@@ -150,7 +158,7 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
 
     workflow.update_config({"seeds": [0, 1], "depth": {"learning_rate": 0.02}})
     planned = workflow.planned_jobs()
-    assert planned.pop("train_depth") == 8
+    assert planned.pop("train_depth") == 4
     assert set(planned) == {"aggregate_depth", "plot_depth", "all"}
 
 
@@ -166,16 +174,16 @@ def test_editing_training_code_reruns_training(finished, tmp_path):
     training = copy / "scripts" / "moredata" / "training.py"
     training.write_text(training.read_text() + "\n# an edit\n")
     planned = workflow.planned_jobs()
-    assert planned["train_unbalanced"] == 4 and planned["train_depth"] == 8
+    assert planned["train_unbalanced"] == 2 and planned["train_depth"] == 4
     assert "make_qwerties" not in planned and "compute_anatomy" not in planned
 
 
-@pytest.mark.parametrize("batching", ["seeds", "grid"])
+@pytest.mark.parametrize("batching", ["none", "grid"])
 def test_batched_jobs_give_the_same_metrics(finished, make_workflow, batching):
     workflow = make_workflow({"batching": batching}, name=batching)
     workflow.run()
     planned = finished.planned_jobs("--forceall")
-    jobs = {"seeds": (2, 4), "grid": (1, 2)}[batching]  # (wine jobs, depth jobs)
+    jobs = {"none": (4, 8), "grid": (1, 2)}[batching]  # (wine jobs, depth jobs)
     logs = sorted(p.name for p in workflow.path("logs/train_unbalanced").iterdir())
     assert len(logs) == jobs[0] and planned["train_unbalanced"] == 4
     assert len(list(workflow.path("logs/train_depth").iterdir())) == jobs[1]

@@ -1,0 +1,167 @@
+"""A sweep of over 10,000 training grid points: what the workflow itself costs at that size.
+
+The depth grid is 20 seeds x 50 sizes x the 10 layer counts that divide 80 units (10,000
+points), with 1 epoch so that the training finishes; the wine grid is small (20 seeds x 3
+thresholds, 1 epoch). Measured, each against its goal:
+  * DAG build: a dry run from empty results;
+  * Snakemake's peak memory (RSS) during that dry run and during the no-op rerun;
+  * the SLURM profile's number of submissions in a dry run (needs .venv-slurm, made by
+    `bash .ci/slurm/venv.sh`; skipped without it);
+  * the full run (for the files; not a goal), then a no-op rerun;
+  * aggregation of the sweep's 20,000 depth metric files (the aggregate_depth job's function).
+
+Usage: python bench/sweep.py [--batching seeds] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import REPO, course_config
+
+from moredata.aggregate import aggregate_depth
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+SLURM_SNAKEMAKE = REPO / ".venv-slurm" / "bin" / "snakemake"
+LAYERS = [d for d in range(1, 81) if 80 % d == 0]  # the 10 layer counts that divide 80
+SIZES = list(range(20, 20 + 50 * 10, 10))  # 50 sizes per cloud
+SEEDS = list(range(20))
+
+
+def sweep_config(batching: str) -> dict:
+    config = course_config()
+    config.update(seeds=SEEDS, batching=batching)
+    config["depth"].update(layers=LAYERS, n_per_cloud=SIZES, epochs=1, result_epochs=1)
+    config["unbalanced"].update(epochs=1)
+    return config
+
+
+def snakemake(workdir: Path, *args: str, program: str = SNAKEMAKE) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) of the snakemake process tree, and its output."""
+    command = [
+        program,
+        "--snakefile",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        *args,
+    ]
+    # ru_maxrss of children is the largest of all children waited for so far: run each
+    # measured command in a fresh child that reports its own children's peak.
+    probe = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "w = time.perf_counter() - t; "
+        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(r.stdout + r.stderr); print(f'@@ {r.returncode} {w} {m}')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
+    ).stdout
+    code, wall, rss_kb = out.rsplit("@@ ", 1)[1].split()
+    if int(code) != 0:
+        raise SystemExit(f"snakemake failed:\n{out[-4000:]}")
+    return float(wall), int(rss_kb) / 1024, out
+
+
+def count_jobs(dry_run_output: str) -> int:
+    match = re.search(r"^total\s+(\d+)", dry_run_output, re.MULTILINE)
+    if not match:
+        raise SystemExit("no job count in the dry run's output")
+    return int(match.group(1))
+
+
+def slurm_submissions(workdir: Path) -> tuple[int, int] | None:
+    """(submissions, jobs) of a dry run with the SLURM profile, or None without the plugin."""
+    if not SLURM_SNAKEMAKE.exists():
+        return None
+    _, _, out = snakemake(
+        workdir,
+        "--profile",
+        str(REPO / "workflow" / "profiles" / "slurm"),
+        "--workflow-profile",
+        "none",
+        "--dry-run",
+        program=str(SLURM_SNAKEMAKE),
+    )
+    # A dry run lists every group job once ("Group job <name> (jobs in lexicogr. order):")
+    # and every ungrouped non-local job as its own submission.
+    groups = len(re.findall(r"Group job ", out))
+    grouped = set(
+        yaml.safe_load((REPO / "workflow/profiles/slurm/config.yaml").read_text())["groups"]
+    )
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, re.MULTILINE))
+    alone = sum(
+        int(n)
+        for rule, n in counts.items()
+        if rule not in grouped | {"total", "all", "download_wine"}
+    )
+    return groups + alone, count_jobs(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batching", default="seeds")
+    parser.add_argument("--keep", type=Path, help="run in this directory and keep it")
+    args = parser.parse_args()
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="sweep-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config").mkdir(exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(sweep_config(args.batching)))
+    points = len(LAYERS) * len(SIZES) * len(SEEDS)
+    print(f"sweep: {points} depth grid points, batching={args.batching}", flush=True)
+    try:
+        dag, dag_rss, out = snakemake(workdir, "--dry-run", "--quiet", "rules", "--cores", "2")
+        print(f"DAG build (dry run, {count_jobs(out)} jobs): {dag:6.1f} s  (goal <= 16 s)")
+        print(f"snakemake peak RSS, dry run:          {dag_rss:6.0f} MB", flush=True)
+        slurm = slurm_submissions(workdir)
+        if slurm is None:
+            print("SLURM submissions: skipped (no .venv-slurm; bash .ci/slurm/venv.sh)")
+        else:
+            submissions, jobs = slurm
+            print(
+                f"SLURM profile dry run: {submissions} submissions for {jobs} jobs "
+                f"(1/{jobs / max(submissions, 1):.0f}; goal <= 1/20)",
+                flush=True,
+            )
+        full, _, _ = snakemake(workdir, "--cores", "2", "--quiet")
+        print(f"full run (1 epoch):                   {full:6.1f} s", flush=True)
+        noop, noop_rss, out = snakemake(workdir, "--cores", "2")
+        assert "Nothing to be done" in out, out[-2000:]
+        print(f"no-op rerun:                          {noop:6.1f} s  (goal <= 10 s)")
+        print(f"snakemake peak RSS, no-op rerun:      {noop_rss:6.0f} MB", flush=True)
+        results = workdir / "results" / "depth"
+        epochs = sorted((results / "epochs").glob("*.parquet"))
+        finals = sorted((results / "result").glob("*.parquet"))
+        outputs = {
+            name: workdir / f"agg/{name}.parquet" for name in ("epochs", "results", "summary")
+        }
+        outputs["summary_csv"] = workdir / "agg/summary.csv"
+        (workdir / "agg").mkdir(exist_ok=True)
+        start = time.perf_counter()
+        aggregate_depth(epochs, finals, outputs)
+        aggregate = time.perf_counter() - start
+        print(
+            f"aggregation of {len(epochs)} + {len(finals)} files: {aggregate:6.1f} s  "
+            "(goal <= 10 s)"
+        )
+        print(f"bench peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
