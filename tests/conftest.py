@@ -50,7 +50,9 @@ def cached(url: str, sha256: str, cache: Path) -> Path:
     fetched (and verified) with the pipeline's own download code."""
     path = cache / url.rsplit("/", 1)[-1]
     if not (path.is_file() and sha256_of(path) == sha256.lower()):
-        fetch_verified(url, None, sha256, path)
+        fetch_verified(
+            url, None, sha256, path, _WINE["max_download_bytes"], _WINE["download_timeout_s"]
+        )
     return path
 
 

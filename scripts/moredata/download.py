@@ -51,10 +51,12 @@ def _broke_off(url: str, received: int, missing: int | None) -> DownloadError:
     )
 
 
-def _too_big(key: str, origin: str, size: str, max_bytes: int) -> DownloadError:
+def _too_big(key: str, origin: str, max_bytes: int, size: int | None = None) -> DownloadError:
+    """``size`` is the announced size; None when the limit was hit while copying."""
+    what = f"is {size} bytes, more than" if size is not None else "has more bytes than"
     return DownloadError(
-        f"{key}: {origin} is {size} bytes, more than wine.max_download_bytes={max_bytes}; the "
-        "file was not used (raise wine.max_download_bytes if it is the right file)"
+        f"{key}: {origin} {what} wine.max_download_bytes={max_bytes}; the file was not used "
+        "(raise wine.max_download_bytes if it is the right file)"
     )
 
 
@@ -65,7 +67,7 @@ def _copy(read: Callable[[], bytes], out: BinaryIO, key: str, origin: str, max_b
     for block in iter(read, b""):
         received += len(block)
         if received > max_bytes:
-            raise _too_big(key, origin, f"more than {max_bytes}", max_bytes)
+            raise _too_big(key, origin, max_bytes)
         try:
             out.write(block)
         except OSError as error:
@@ -90,7 +92,7 @@ def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float) -> None
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
             announced = (response.headers or {}).get("Content-Length", "")
             if announced.isdigit() and int(announced) > max_bytes:
-                raise _too_big("wine.url", url, announced, max_bytes)
+                raise _too_big("wine.url", url, max_bytes, int(announced))
             received = _copy(read, out, "wine.url", url, max_bytes)
     except urllib.error.HTTPError as error:
         raise DownloadError(

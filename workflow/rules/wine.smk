@@ -14,6 +14,8 @@ rule download_wine:
         url=config["wine"]["url"],
         path=config["wine"]["path"],
         sha256=config["wine"]["sha256"],
+        max_bytes=config["wine"]["max_download_bytes"],
+        timeout_s=config["wine"]["download_timeout_s"],
     script:
         "../../scripts/download_wine.py"
 
