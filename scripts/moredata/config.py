@@ -140,17 +140,21 @@ def coerce_command_line(
         if isinstance(value, list):
             return [coerce(item, sub.get("items", {})) for item in value]
         types = _types(sub)
-        if not isinstance(value, str) or "string" in types:
+        if not isinstance(value, str):
             return value
         text = value.strip()
+        # YAML's null, also where a string is allowed (wine.path: a file named "null" is
+        # less likely than a user asking for no file).
+        if "null" in types and text in ("null", "~"):
+            return None
+        if "string" in types:
+            return value
         if "integer" in types and re.fullmatch(r"[+-]?\d+", text):
             return int(text)
         if "number" in types and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", text, re.I):
             return float(text)
         if "boolean" in types and text.lower() in ("true", "false"):
             return text.lower() == "true"
-        if "null" in types and text in ("null", "~"):
-            return None
         return value
 
     def walk(target: dict[str, Any], given: Mapping[str, Any], sub: Mapping[str, Any]) -> None:
