@@ -67,9 +67,8 @@ CONFIG_CASES = [
     ),
     pytest.param(
         {"unbalanced": {"epochs": "500"}},
-        E(
-            "config key 'unbalanced.epochs': '500' is not of type 'integer'; write 500 without quotes"
-        ),
+        E("config key 'unbalanced.epochs': '500' is not of type 'integer'")
+        + E("; write 500 without quotes"),
         id="epochs-quoted",
     ),
     pytest.param(
