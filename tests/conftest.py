@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from moredata.download import fetch_verified, sha256_of
+from moredata.download import DownloadError, fetch_verified, sha256_of
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -74,7 +74,14 @@ def development_data() -> None:
     """Fill the download cache before any test reads from it (a fresh machine has no copy)."""
     if cache_dir() == DATA_DIR:
         for url, sha256 in DATA_FILES.items():
-            cached(url, sha256, DATA_DIR)
+            try:
+                cached(url, sha256, DATA_DIR)
+            except (DownloadError, OSError, ValueError) as error:
+                pytest.exit(
+                    f"development data: {error}; or set MOREDATA_DATA_DIR to a folder with "
+                    f"{', '.join(u.rsplit('/', 1)[-1] for u in DATA_FILES)}",
+                    returncode=1,
+                )
 
 
 @pytest.fixture(scope="session")
