@@ -6,4 +6,11 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.download import fetch_verified
 
-    fetch_verified(sm.params.url, sm.params.path, sm.params.sha256, sm.output[0])
+    fetch_verified(
+        sm.params.url,
+        sm.params.path,
+        sm.params.sha256,
+        sm.output[0],
+        sm.params.max_bytes,
+        sm.params.timeout_s,
+    )

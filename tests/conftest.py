@@ -16,11 +16,49 @@ from pathlib import Path
 import pytest
 import yaml
 
+from moredata.download import DownloadError, fetch_verified, sha256_of
+
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("MOREDATA_DATA_DIR", REPO.parent / "shared" / "data"))
-RED_WINE = DATA_DIR / "winequality-red.csv"
-RED_WINE_SHA256 = "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# The course's wine file (URL and sha256 from config/config.yaml) and the white-wine file the
+# bad-input tests use, from the same UCI folder.
+_WINE = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["wine"]
+DATA_FILES = {
+    _WINE["url"]: _WINE["sha256"],
+    _WINE["url"].replace("-red.csv", "-white.csv"): (
+        "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836"
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """$MOREDATA_CACHE, default ~/.cache/moredata."""
+    return Path(os.environ.get("MOREDATA_CACHE") or Path.home() / ".cache" / "moredata")
+
+
+def data_dir() -> Path:
+    """Where the development data is: $MOREDATA_DATA_DIR, else ../shared/data beside the
+    repository, else the download cache."""
+    if os.environ.get("MOREDATA_DATA_DIR"):
+        return Path(os.environ["MOREDATA_DATA_DIR"])
+    shared = REPO.parent / "shared" / "data"
+    return shared if shared.is_dir() else cache_dir()
+
+
+def cached(url: str, sha256: str, cache: Path) -> Path:
+    """``url`` in ``cache`` under its file name: reused when its sha256 matches, otherwise
+    fetched (and verified) with the pipeline's own download code."""
+    path = cache / url.rsplit("/", 1)[-1]
+    if not (path.is_file() and sha256_of(path) == sha256.lower()):
+        fetch_verified(
+            url, None, sha256, path, _WINE["max_download_bytes"], _WINE["download_timeout_s"]
+        )
+    return path
+
+
+DATA_DIR = data_dir()
+RED_WINE = DATA_DIR / "winequality-red.csv"
+RED_WINE_SHA256 = _WINE["sha256"]
 
 # A grid small enough for seconds, big enough to exercise every rule and both seeds paths.
 TINY_CONFIG = {
@@ -29,6 +67,21 @@ TINY_CONFIG = {
     "depth": {"layers": [1, 5], "n_per_cloud": [30, 60], "epochs": 6, "result_epochs": 2},
     "training": {"log_every": 1},
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def development_data() -> None:
+    """Fill the download cache before any test reads from it (a fresh machine has no copy)."""
+    if cache_dir() == DATA_DIR:
+        for url, sha256 in DATA_FILES.items():
+            try:
+                cached(url, sha256, DATA_DIR)
+            except (DownloadError, OSError, ValueError) as error:
+                pytest.exit(
+                    f"development data: {error}; or set MOREDATA_DATA_DIR to a folder with "
+                    f"{', '.join(u.rsplit('/', 1)[-1] for u in DATA_FILES)}",
+                    returncode=1,
+                )
 
 
 @pytest.fixture(scope="session")

@@ -67,7 +67,8 @@ CONFIG_CASES = [
     ),
     pytest.param(
         {"unbalanced": {"epochs": "500"}},
-        E("config key 'unbalanced.epochs': '500' is not of type 'integer'"),
+        E("config key 'unbalanced.epochs': '500' is not of type 'integer'")
+        + E("; write 500 without quotes"),
         id="epochs-quoted",
     ),
     pytest.param(
@@ -87,7 +88,8 @@ CONFIG_CASES = [
     ),
     pytest.param(
         {"unbalanced": {"stratify": "yes"}},
-        E("config key 'unbalanced.stratify': 'yes' is not of type 'boolean'"),
+        E("config key 'unbalanced.stratify': 'yes' is not of type 'boolean'")
+        + E("; write true or false, without quotes"),
         id="stratify-str",
     ),
     pytest.param(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,34 @@ def schema_error_line(error: Any) -> str:
         message = f"{message}; allowed: {_allowed_count(error.schema)}"
     elif error.validator == "pattern" and error.schema.get("description"):
         message = f"{message} ({error.schema['description'].rstrip('.')})"
+    elif error.validator in ("type", "enum"):
+        message += _yaml_hint(error.instance, _types(error.schema))
     return f"config key '{key_name(path) or '(top level)'}': {message}"
+
+
+def _yaml_hint(value: Any, types: Sequence[str]) -> str:
+    """How to write ``value`` so that YAML reads it as the wanted type. PyYAML follows YAML
+    1.1: ``1e-3`` (no dot) is a string, and unquoted yes/no/on/off are booleans."""
+    if isinstance(value, bool) and "boolean" not in types:
+        return "; YAML reads unquoted yes/no/on/off/true/false as a boolean: quote it, e.g. 'no'"
+    if not isinstance(value, str):
+        return ""
+    if "boolean" in types:
+        return "; write true or false, without quotes"
+    if {"number", "integer"} & set(types):
+        try:
+            number = float(value)
+        except ValueError:
+            return ""
+        if re.fullmatch(r"[+-]?\d+", value.strip()):
+            return f"; write {int(value)} without quotes"
+        mantissa, _, exponent = value.strip().lower().partition("e")
+        if not exponent:
+            return f"; write {number!r} without quotes"
+        mantissa += "" if "." in mantissa else ".0"
+        sign = "" if exponent[0] in "+-" else "+"
+        return f"; YAML reads {value} as text: write {mantissa}e{sign}{exponent} or {number!r}"
+    return ""
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:
@@ -91,14 +119,83 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
     return {**_resolve(target, root), **{k: v for k, v in schema.items() if k != "$ref"}}
 
 
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    types = schema.get("type", [])
+    return [types] if isinstance(types, str) else list(types)
+
+
+def coerce_command_line(
+    config: dict[str, Any], overrides: Mapping[str, Any], schema: Mapping[str, Any]
+) -> None:
+    """Give the ``--config`` values in ``config`` the types the schema asks for, in place.
+    Snakemake parses a top-level ``--config`` value itself, but list and mapping values
+    (``seeds=[0,1]``) reach the config as strings; a string that reads as the wanted integer,
+    number, boolean or null becomes that. Values from config files are left alone."""
+
+    def coerce(value: Any, sub: Mapping[str, Any]) -> Any:
+        sub = _resolve(sub, schema)
+        if isinstance(value, Mapping):
+            properties = sub.get("properties", {})
+            return {k: coerce(v, properties.get(k, {})) for k, v in value.items()}
+        if isinstance(value, list):
+            return [coerce(item, sub.get("items", {})) for item in value]
+        types = _types(sub)
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        # YAML's null, also where a string is allowed (wine.path: a file named "null" is
+        # less likely than a user asking for no file).
+        if "null" in types and text in ("null", "~"):
+            return None
+        if "string" in types:
+            return value
+        if "integer" in types and re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if "number" in types and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", text, re.I):
+            return float(text)
+        if "boolean" in types and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        return value
+
+    def walk(target: dict[str, Any], given: Mapping[str, Any], sub: Mapping[str, Any]) -> None:
+        properties = _resolve(sub, schema).get("properties", {})
+        for key, value in given.items():
+            if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+                walk(target[key], value, properties.get(key, {}))
+            elif key in target:
+                target[key] = coerce(target[key], properties.get(key, {}))
+
+    walk(config, overrides, schema)
+
+
+def check_config_files(paths: Sequence[str | Path]) -> None:
+    """PyYAML keeps the last of two equal keys without a word; name the file and line."""
+
+    class Strict(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise ConfigError(
+                        f"{path}: line {key_node.start_mark.line + 1}: key '{key}' appears twice "
+                        "in one mapping; keep one"
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    for path in paths:
+        with Path(path).open() as handle:
+            yaml.load(handle, Loader=Strict)  # Strict is a SafeLoader: no arbitrary objects
+
+
 def check_numbers(config: Any, schema: Mapping[str, Any]) -> None:
     """What JSON schema cannot say: no NaN or infinity anywhere, and no ``3.0`` where an
     integer is expected (JSON counts 3.0 as an integer; Python and file names do not)."""
 
     def walk(value: Any, sub: Mapping[str, Any], path: list[Any]) -> None:
         sub = _resolve(sub, schema)
-        types = sub.get("type", [])
-        types = [types] if isinstance(types, str) else types
+        types = _types(sub)
         if isinstance(value, float):
             if not math.isfinite(value):
                 raise ConfigError(

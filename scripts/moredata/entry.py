@@ -3,10 +3,12 @@ count from the rule's ``threads``, and every error turned into one clear last li
 
 from __future__ import annotations
 
+import errno
 import linecache
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,8 +20,10 @@ log = logging.getLogger("moredata")
 # the package itself raised them (its messages name the config key or the file).
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
 PACKAGE_DIR = Path(__file__).resolve().parent
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 # Set to 1 to get the traceback of expected errors in the job's log as well.
 DEBUG_ENV = "MOREDATA_DEBUG"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def paths(output: str | Iterable[str]) -> list[str]:
@@ -48,16 +52,40 @@ def error_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def check_writable(folder: str | Path) -> None:
+    """Raise one-line OSError if files cannot be created in ``folder`` (or, while it does
+    not exist, in its nearest existing parent, where it would be created)."""
+    target = Path(folder)
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    try:
+        # A real file, not os.access: permissions are not the only way to be refused
+        # (read-only mounts, root squash, ACLs).
+        with tempfile.TemporaryFile(dir=target):
+            pass
+    except OSError as error:
+        raise OSError(
+            f"cannot write {target}/: {error.strerror}; every job writes its log under "
+            f"{folder}/ (make it writable, e.g. chmod u+w {target})"
+        ) from None
+
+
 @contextmanager
 def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Iterator[logging.Logger]:
     """Run a rule's body with logging to ``log_path`` (and stderr) and a clean failure mode:
     any error ends the job with exit status 1 and one ERROR line as the log's last line.
     Errors the package raises on bad input get only that line; anything else (a bug, or a
     library failing deep inside) also gets its traceback, written to the log."""
-    file_handler = logging.FileHandler(log_path, mode="w")
+    try:
+        file_handler = logging.FileHandler(log_path, mode="w")
+    except OSError as error:
+        # No log file to end with the ERROR line: stderr (which Snakemake shows) gets it.
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, force=True)
+        log.error("cannot write the job's log %s: %s", log_path, error.strerror)
+        sys.exit(1)
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
         handlers=[file_handler, logging.StreamHandler()],
         force=True,
     )
@@ -72,6 +100,9 @@ def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Itera
         yield log
     except Exception as error:
         expected = isinstance(error, EXPECTED_ERRORS) and raised_by_package(error)
+        if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
+            # A full or read-only disk is the machine's state, not a bug: one line, anywhere.
+            expected, error = True, OSError(f"cannot write {error.filename}: {error.strerror}")
         if not expected or os.environ.get(DEBUG_ENV):
             file_handler.stream.write(traceback.format_exc())
             file_handler.flush()

@@ -176,11 +176,22 @@ def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
         write(tmp)
 
 
-def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:
-    """Concatenate per-job Parquet files that share ``schema`` (provenance dropped)."""
-    import pyarrow.dataset as ds
+class UnreadableFileError(ValueError):
+    """A per-job file that is not a readable Parquet file of the expected schema."""
 
-    if not paths:
-        return schema.empty_table()
-    dataset = ds.dataset([str(p) for p in paths], schema=schema, format="parquet")
-    return dataset.to_table().replace_schema_metadata(None)
+
+def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:
+    """Concatenate per-job Parquet files that share ``schema`` (provenance dropped). A file
+    that cannot be read (truncated, overwritten, another table) fails with one line that
+    names it and says how to recompute it."""
+    tables = [schema.empty_table()]
+    for path in paths:
+        try:
+            tables.append(pq.read_table(path, schema=schema).replace_schema_metadata(None))
+        except (pa.ArrowException, OSError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+            raise UnreadableFileError(
+                f"{path}: not a readable metrics file ({reason}); delete it and run snakemake "
+                "again, which recomputes it"
+            ) from None
+    return pa.concat_tables(tables)

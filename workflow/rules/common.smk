@@ -12,16 +12,26 @@ sys.path.insert(0, str(SCRIPTS))
 from moredata.codedigest import code_digest
 from moredata.config import (
     ConfigError,
+    check_config_files,
+    coerce_command_line,
     depth_settings,
+    load_schema,
     unbalanced_settings,
     validate_config,
 )
+from moredata.entry import check_writable
 
-# Validate before anything else (schema, its defaults, cross-key rules): one line naming the
-# key and what is allowed, and the run stops before any job.
+SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
+
+# Validate before anything else (config files, schema, its defaults, cross-key rules, a
+# writable logs/ folder): one line naming the key or file and what is allowed, and the run
+# stops before any job.
 try:
-    validate_config(config, Path(workflow.basedir) / "schemas" / "config.schema.yaml")
-except ConfigError as error:
+    check_config_files(workflow.configfiles)
+    coerce_command_line(config, workflow.config_settings.config, load_schema(SCHEMA))
+    validate_config(config, SCHEMA)
+    check_writable("logs")
+except (ConfigError, OSError) as error:
     raise WorkflowError(str(error)) from None
 
 SEEDS = config["seeds"]

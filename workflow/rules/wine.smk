@@ -15,6 +15,8 @@ rule download_wine:
         path=config["wine"]["path"],
         sha256=config["wine"]["sha256"],
         code=script_code("download_wine"),
+        max_bytes=config["wine"]["max_download_bytes"],
+        timeout_s=config["wine"]["download_timeout_s"],
     script:
         "../../scripts/download_wine.py"
 

@@ -1,0 +1,354 @@
+"""Command-line habits and the failures the schema alone cannot word well: ``--config`` lists,
+YAML 1.1 surprises, seed ranges, enum values, duplicate keys, a missing or malformed
+``--configfile``, an unwritable ``logs/``, a ``wine.path`` that is no regular file and a
+corrupted per-job file at aggregation. Each failure is one line naming the key or file, with a
+non-zero exit and no finished-looking output."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import RED_WINE, RED_WINE_SHA256, REPO, TINY_CONFIG, base_config, deep_merge
+from moredata.config import (
+    ConfigError,
+    check_config_files,
+    coerce_command_line,
+    load_schema,
+    validate_config,
+)
+from moredata.download import DownloadError, fetch_verified
+
+SCHEMA_PATH = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = load_schema(SCHEMA_PATH)
+E = re.escape
+
+
+def config_with(override: dict) -> dict:
+    return deep_merge(deep_merge(base_config(), TINY_CONFIG), override)
+
+
+def error_of(config: dict) -> str:
+    with pytest.raises(ConfigError) as caught:
+        validate_config(config, SCHEMA_PATH)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+# --- --config values from the command line ------------------------------------------------
+
+
+def test_command_line_strings_get_the_schema_types():
+    config = config_with({})
+    given = {
+        "seeds": ["0", "1", "2"],
+        "unbalanced": {"epochs": "3", "learning_rate": "1e-3", "stratify": "true"},
+        "wine": {"path": "null", "sha256": "0" * 64},
+    }
+    config = deep_merge(config, given)
+    coerce_command_line(config, given, SCHEMA)
+    assert config["seeds"] == [0, 1, 2]
+    assert config["unbalanced"]["epochs"] == 3
+    assert config["unbalanced"]["learning_rate"] == 0.001
+    assert config["unbalanced"]["stratify"] is True
+    assert config["wine"]["path"] is None
+    assert config["wine"]["sha256"] == "0" * 64  # a string key stays a string
+    validate_config(config, SCHEMA_PATH)
+
+
+def test_only_command_line_values_are_coerced():
+    """A quoted number in a config file is the user's mistake and gets its message."""
+    config = config_with({"unbalanced": {"epochs": "500"}, "seeds": ["x", "1"]})
+    coerce_command_line(config, {"seeds": ["x", "1"]}, SCHEMA)
+    assert config["unbalanced"]["epochs"] == "500"
+    assert config["seeds"] == ["x", 1]  # what does not read as an integer is left as it was
+    assert error_of(config) == "config key 'seeds[0]': 'x' is not of type 'integer'"
+
+
+# --- YAML 1.1, seeds, enums ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        pytest.param(
+            {"unbalanced": {"learning_rate": "1e-3"}},
+            "config key 'unbalanced.learning_rate': '1e-3' is not of type 'number'; YAML reads "
+            "1e-3 as text: write 1.0e-3 or 0.001",
+            id="exponent-without-dot",
+        ),
+        pytest.param(
+            {"depth": {"learning_rate": "5E2"}},
+            "config key 'depth.learning_rate': '5E2' is not of type 'number'; YAML reads 5E2 as "
+            "text: write 5.0e+2 or 500.0",
+            id="exponent-without-sign",
+        ),
+        pytest.param(
+            {"batching": False},
+            "config key 'batching': False is not of type 'string'; YAML reads unquoted "
+            "yes/no/on/off/true/false as a boolean: quote it, e.g. 'no'",
+            id="no-is-a-boolean",
+        ),
+        pytest.param(
+            {"unbalanced": {"remedies": ["none", False]}},
+            "config key 'unbalanced.remedies[1]': False is not of type 'string'; YAML reads "
+            "unquoted yes/no/on/off/true/false as a boolean: quote it, e.g. 'no'",
+            id="no-in-a-list",
+        ),
+        pytest.param(
+            {"unbalanced": {"stratify": "on"}},
+            "config key 'unbalanced.stratify': 'on' is not of type 'boolean'; write true or "
+            "false, without quotes",
+            id="quoted-boolean",
+        ),
+        pytest.param(
+            {"seeds": [-1]},
+            "config key 'seeds[0]': -1 is less than the minimum of 0; allowed: 0 <= value <= "
+            "4294967295",
+            id="negative-seed",
+        ),
+        pytest.param(
+            {"seeds": [2**32]},
+            "config key 'seeds[0]': 4294967296 is greater than the maximum of 4294967295; "
+            "allowed: 0 <= value <= 4294967295",
+            id="seed-too-big",
+        ),
+        pytest.param(
+            {"batching": "all"},
+            "config key 'batching': 'all' is not one of ['none', 'seeds', 'grid']",
+            id="enum",
+        ),
+        pytest.param(
+            {"wine": {"zscore": "train"}},
+            "config key 'wine.zscore': 'train' is not one of ['whole_table', 'train_only']",
+            id="enum-nested",
+        ),
+        pytest.param(
+            {"wine": {"max_download_bytes": 0}},
+            "config key 'wine.max_download_bytes': 0 is less than the minimum of 1; allowed: "
+            "value >= 1",
+            id="download-cap",
+        ),
+        pytest.param(
+            {"wine": {"download_timeout_s": 0}},
+            "config key 'wine.download_timeout_s': 0 is less than or equal to the minimum of 0; "
+            "allowed: value > 0",
+            id="download-deadline",
+        ),
+    ],
+)
+def test_bad_value_says_how_to_write_it(override, expected):
+    assert error_of(config_with(override)) == expected
+
+
+def test_the_seed_range_is_what_the_generators_take():
+    """Both ends of the documented range work in numpy and torch."""
+    import numpy as np
+    import torch
+
+    from moredata.seeds import Purpose, derive_seed
+
+    validate_config(config_with({"seeds": [0, 2**32 - 1]}), SCHEMA_PATH)
+    for seed in (0, 2**32 - 1):
+        derived = derive_seed(seed, Purpose.INIT)
+        np.random.default_rng(np.random.SeedSequence(seed))
+        torch.Generator().manual_seed(derived)
+
+
+def test_a_key_given_twice_names_the_file_and_line(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("seeds: [0]\nunbalanced:\n  epochs: 3\n  epochs: 5\n")
+    with pytest.raises(ConfigError) as caught:
+        check_config_files([REPO / "config" / "config.yaml", path])
+    assert (
+        str(caught.value) == f"{path}: line 4: key 'epochs' appears twice in one mapping; keep one"
+    )
+
+
+# --- wine.path that is no regular file ------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-null", "directory"])
+def test_wine_path_must_be_a_regular_file(tmp_path, kind):
+    if kind == "fifo":
+        source = tmp_path / "wine.fifo"
+        os.mkfifo(source)
+        expected = f"wine.path: {source} is a named pipe, not a regular file; give the CSV file"
+    elif kind == "dev-null":
+        source = Path(os.devnull)
+        expected = (
+            f"wine.path: {source} is a device or socket, not a regular file; give the CSV file"
+        )
+    else:
+        source = tmp_path / "folder"
+        source.mkdir()
+        expected = f"wine.path: {source} is a directory; give the CSV file"
+    destination = tmp_path / "out" / "wine.csv"
+    with pytest.raises(DownloadError) as caught:
+        fetch_verified("https://x.invalid/", str(source), RED_WINE_SHA256, destination, 10**6, 9)
+    assert str(caught.value) == expected
+    assert list(destination.parent.iterdir()) == []
+
+
+JOB = """
+import sys
+from pathlib import Path
+from moredata.entry import rule_job
+
+with rule_job(sys.argv[1]):
+    Path(sys.argv[1]).parent.parent.joinpath("done").write_text("finished")
+"""
+
+
+# --- Through the real Snakefile ------------------------------------------------------------
+
+
+class Run:
+    """``snakemake`` in a directory laid out like a checkout with the tiny config."""
+
+    def __init__(self, directory: Path, wine_server: str) -> None:
+        self.directory = directory
+        directory.mkdir()
+        for name in ("workflow", "scripts"):
+            (directory / name).symlink_to(REPO / name)
+        (directory / "config").mkdir()
+        config = config_with({"wine": {"url": f"{wine_server}/{RED_WINE.name}"}})
+        (directory / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+    def __call__(self, *args: str, user_namespace: bool = False) -> subprocess.CompletedProcess:
+        snakemake = str(Path(sys.executable).with_name("snakemake"))
+        prefix = ["unshare", "--user"] if user_namespace else []
+        return subprocess.run(
+            [*prefix, snakemake, "--cores", "2", *args],
+            cwd=self.directory,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+
+@pytest.fixture
+def run(tmp_path, wine_server) -> Run:
+    return Run(tmp_path / "checkout", wine_server)
+
+
+def test_config_list_on_the_command_line_runs(run):
+    result = run("-n", "--quiet", "rules", "--config", "seeds=[0,1,2]", "batching=none")
+    assert result.returncode == 0, result.stderr
+    counts = dict(
+        line.split() for line in result.stdout.splitlines() if re.fullmatch(r"\w+\s+\d+", line)
+    )
+    # 2 thresholds x 3 seeds; (2 layer counts x 2 n) x 3 seeds
+    assert counts["train_unbalanced"] == "6" and counts["train_depth"] == "12"
+
+
+def failure_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    return lines[lines.index(next(x for x in lines if x.startswith("WorkflowError"))) + 1]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            "unbalanced:\n  learning_rate: 1e-3\n",
+            "config key 'unbalanced.learning_rate': '1e-3' is not of type 'number'; YAML "
+            "reads 1e-3 as text: write 1.0e-3 or 0.001",
+            id="yaml-string",
+        ),
+        pytest.param(
+            "seeds: [0]\nseeds: [1]\n",
+            "{file}: line 2: key 'seeds' appears twice in one mapping; keep one",
+            id="duplicate-key",
+        ),
+        pytest.param("seeds: [0\n", "Config file is not valid JSON or YAML. ", id="malformed-yaml"),
+    ],
+)
+def test_a_bad_configfile_stops_the_run_before_any_job(run, content, expected):
+    path = run.directory / "mine.yaml"
+    path.write_text(content)
+    result = run("--configfile", "mine.yaml")
+    assert failure_line(result).startswith(expected.format(file=path)), result.stderr
+    assert not (run.directory / "results").exists()
+
+
+def test_a_missing_configfile_ends_naming_the_file(run):
+    """Snakemake reads --configfile before the workflow: its traceback cannot be caught, but
+    its last line names the file (README, "When something is wrong")."""
+    result = run("--configfile", "nope.yaml")
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "FileNotFoundError: [Errno 2] No such file or directory: 'nope.yaml'"
+    assert not (run.directory / "results").exists()
+
+
+def test_an_unwritable_logs_folder_is_one_line(run):
+    if os.geteuid() == 0 and shutil.which("unshare") is None:
+        pytest.skip("root needs unshare(1) to be refused by permissions")
+    logs = run.directory / "logs"
+    logs.mkdir()
+    logs.chmod(0o555)
+    try:
+        result = run("results/data/wine.csv", user_namespace=os.geteuid() == 0)
+    finally:
+        logs.chmod(0o755)
+    assert failure_line(result) == (
+        "cannot write logs/: Permission denied; every job writes its log under logs/ (make it "
+        "writable, e.g. chmod u+w logs)"
+    ), result.stderr
+    assert not (run.directory / "results").exists()
+
+
+def test_a_log_that_cannot_be_opened_fails_its_job_in_one_line(tmp_path):
+    """The job's own check, for a log folder that went away or cannot be written after the
+    run started (Snakemake made it)."""
+    log = tmp_path / "gone" / "job.log"
+    job = subprocess.run(
+        [sys.executable, "-c", JOB, str(log)], capture_output=True, text=True, timeout=120
+    )
+    assert job.returncode == 1
+    assert job.stderr.strip().split(" ERROR moredata: ", 1)[1] == (
+        f"cannot write the job's log {log}: No such file or directory"
+    )
+    assert not (tmp_path / "done").exists()
+
+
+@pytest.mark.slow
+def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
+    target = "results/unbalanced/summary.csv"
+    first = run(target, "--config", "seeds=[0]")
+    assert first.returncode == 0, first.stderr[-3000:]
+    summary = pd.read_csv(run.directory / target)
+    job_file = "results/unbalanced/classes/threshold~6_remedy~none_seed~0.parquet"
+    (run.directory / job_file).write_bytes(b"PAR1 not parquet at all")
+    failed = run(target, "--config", "seeds=[0]")
+    assert failed.returncode != 0
+    errors = {
+        line.split(" ERROR moredata: ", 1)[1]
+        for line in failed.stderr.splitlines()
+        if " ERROR moredata: " in line
+    }
+    assert len(errors) == 1, failed.stderr[-3000:]
+    (line,) = errors
+    assert re.fullmatch(
+        E(f"{job_file}: not a readable metrics file (")
+        + r"[^\n]+"
+        + E("); delete it and run snakemake again, which recomputes it"),
+        line,
+    ), line
+    assert "Traceback" not in failed.stderr
+    assert not (run.directory / target).exists()  # Snakemake removed the failed job's output
+    (run.directory / job_file).unlink()  # what the message says
+    again = run(target, "--config", "seeds=[0]")
+    assert again.returncode == 0, again.stderr[-3000:]
+    pd.testing.assert_frame_equal(pd.read_csv(run.directory / target), summary)

@@ -1,0 +1,90 @@
+"""Every ``snakemake`` command in README.md works with the pinned Snakemake: each is taken from
+the README's code blocks and inline code and run in a small checkout (tiny config, the real
+workflow and presets), as a dry run where that shows whether the command is right."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, TINY_CONFIG, base_config, deep_merge
+
+README = REPO / "README.md"
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# A report needs the figures of a finished run; without them the command gets as far as this
+# (so its flags and config were accepted) and stops.
+REPORT_NEEDS_RESULTS = "marked for report but does not exist"
+
+
+def readme_commands(text: str) -> list[str]:
+    """``snakemake`` commands of fenced code blocks (after ``&&`` too, with continuation
+    lines joined) and of inline code spans, in README order, without repeats."""
+    commands: list[str] = []
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.S | re.M)
+    prose = re.sub(r"^```[^\n]*\n.*?^```", "", text, flags=re.S | re.M)
+    pieces = [p for block in blocks for p in block.replace("\\\n", " ").splitlines()]
+    pieces += re.findall(r"`([^`\n]+)`", prose)
+    for piece in pieces:
+        for part in piece.split("&&"):
+            if not re.search(r"(^|[\s/])snakemake(\s|$)", part):
+                continue  # prose, error messages: not shell words
+            words = shlex.split(part)
+            while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                words.pop(0)  # environment assignments
+            command = shlex.join(words)
+            if words and Path(words[0]).name == "snakemake" and command not in commands:
+                commands.append(command)
+    return commands
+
+
+COMMANDS = readme_commands(README.read_text())
+
+
+def test_the_readme_commands_are_found():
+    """The extraction sees the commands of every kind of place they appear in."""
+    assert ".venv/bin/snakemake --cores 8" in COMMANDS  # after && in a code block
+    assert "snakemake --unlock" in COMMANDS  # a code block line of its own
+    assert "snakemake --forcerun train_depth" in COMMANDS  # inline code
+    assert any(c.startswith(".venv-slurm/bin/snakemake --profile") for c in COMMANDS)  # after env
+    assert len(COMMANDS) >= 10
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory) -> Path:
+    """The repository's layout with the tiny config; ``my.yaml`` is the README's own config."""
+    directory = tmp_path_factory.mktemp("readme")
+    for name in ("workflow", "scripts"):
+        (directory / name).symlink_to(REPO / name)
+    (directory / "config").mkdir()
+    shutil.copytree(REPO / "config" / "presets", directory / "config" / "presets")
+    config = deep_merge(base_config(), TINY_CONFIG)
+    (directory / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    (directory / "my.yaml").write_text("seeds: [3]\n")
+    return directory
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", COMMANDS)
+def test_readme_command_runs(checkout, command):
+    words = shlex.split(command)
+    if "slurm" in command and importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.skip("the SLURM executor plugin is not installed (pip install -e '.[slurm]')")
+    dry = [] if {"-n", "--dry-run", "--unlock", "--report"} & set(words) else ["-n"]
+    result = subprocess.run(
+        [SNAKEMAKE, *words[1:], *dry],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if "--report" in words and REPORT_NEEDS_RESULTS in result.stderr:
+        return
+    assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
