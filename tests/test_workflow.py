@@ -185,7 +185,7 @@ def test_batched_jobs_give_the_same_metrics(finished, make_workflow, batching):
     planned = finished.planned_jobs("--forceall")
     jobs = {"none": (4, 8), "grid": (1, 2)}[batching]  # (wine jobs, depth jobs)
     logs = sorted(p.name for p in workflow.path("logs/train_unbalanced").iterdir())
-    assert len(logs) == jobs[0] and planned["train_unbalanced"] == 4
+    assert len(logs) == jobs[0] and planned["train_unbalanced"] == 2  # default: seeds batched
     assert len(list(workflow.path("logs/train_depth").iterdir())) == jobs[1]
     for table, keys in [
         ("unbalanced/epochs.parquet", ["threshold", "seed", "epoch"]),
