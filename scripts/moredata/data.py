@@ -31,7 +31,7 @@ WINE_SEPARATOR = ";"
 
 
 QUALITY_RANGE = (0, 10)  # the UCI score scale
-# The network trains in float32: a larger value would become infinite there.
+# The network trains in float32: a value beyond its range would become infinite there.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # A plain decimal number as the UCI files write them (no "nan", "inf", "1_000" or hex).
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -116,14 +116,18 @@ def read_wine_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
                     f"{name}: line {line}, column {column!r}: {what}; every cell must be a "
                     f"number{cut}"
                 )
-            value = float(cell)
-            if not abs(value) <= FLOAT32_MAX:
-                why = "overflows to infinity" if math.isinf(value) else "is too large"
-                raise DataError(
-                    f"{name}: line {line}, column {column!r}: {cell} {why}; every value must be "
-                    f"finite and at most {FLOAT32_MAX:.4g} in size (the float32 range)"
-                )
-            values[i, j] = value
+            values[i, j] = float(cell)
+    with np.errstate(over="ignore"):
+        fits = np.isfinite(values.astype(np.float32))
+    if not fits.all():
+        i, j = np.argwhere(~fits)[0]
+        line, row = data[i]
+        why = "overflows to infinity" if math.isinf(values[i, j]) else "is too large"
+        raise DataError(
+            f"{name}: line {line}, column {expected[j]!r}: {row[positions[j]].strip()} {why}; "
+            f"every value must be finite in float32, the type the network trains in (at most "
+            f"{FLOAT32_MAX:.4g} in size)"
+        )
     quality = values[:, -1]
     bad = (
         (quality != np.round(quality)) | (quality < QUALITY_RANGE[0]) | (quality > QUALITY_RANGE[1])
@@ -176,8 +180,9 @@ def zscore(
         mean = reference[columns].mean()
         std = reference[columns].std(ddof=0)
         scaled = (table[columns] - mean) / std
+        fits = np.isfinite(scaled.to_numpy(dtype=np.float32)).all(axis=0)
     prefix = f"{source}: " if source else ""
-    for column in columns:
+    for column, fit in zip(columns, fits, strict=True):
         # max == min, not std == 0: the rounded mean of equal values can leave a std of 1e-17.
         if reference[column].max() == reference[column].min():
             value = float(reference[column].iloc[0])
@@ -187,7 +192,7 @@ def zscore(
             )
         values = scaled[column]
         stats_finite = bool(np.isfinite([mean[column], std[column]]).all())
-        if stats_finite and values.abs().max() <= FLOAT32_MAX:
+        if stats_finite and fit:
             continue
         # The culprit: the largest value when a statistic overflowed, else the largest z-score.
         culprit = (values if stats_finite else table[column]).abs().idxmax()
