@@ -175,13 +175,11 @@ def check_training_classes(
         return
     test_counts = np.bincount(y_test, minlength=len(class_names))
     counts = "; ".join(
-        f"{split} " + ", ".join(f"{c} {k}" for c, k in zip(class_names, part, strict=True))
+        f"{split}: " + ", ".join(f"{c} = {k}" for c, k in zip(class_names, part, strict=True))
         for split, part in (("train", train_counts), ("test", test_counts))
     )
     missing = class_names[int(train_counts.argmin())]
-    raise ValueError(
-        f"{point}: class {missing!r} has no sample in the training split ({counts}); {remedy}"
-    )
+    raise ValueError(f"{point}: the training split has no {missing!r} sample ({counts}); {remedy}")
 
 
 def _missing_test_classes(point: str, n_test: Sequence[int]) -> None:
@@ -347,7 +345,8 @@ def run_depth(
         on_divergence=spec.on_divergence,
         log_every=spec.log_every,
     )
-    clouds = [str(c) for c in range(int(max(data["label"].max() for data in datasets)) + 1)]
+    n_clouds = int(max(data["label"].max() for data in datasets)) + 1
+    clouds = [f"cloud {c}" for c in range(n_clouds)]
     for rep in replicates:
         check_training_classes(
             rep.name, _labels(rep.y_train), _labels(rep.y_test), clouds, DEPTH_SPLIT_REMEDY

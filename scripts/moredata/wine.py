@@ -73,5 +73,12 @@ def train_unbalanced_job(
             "threshold %d seed %d: per-class test accuracy %s",
             rows[0]["threshold"],
             rows[0]["seed"],
-            ", ".join(f"{r['class']} {r['test_acc']:.1f}% (n_train={r['n_train']})" for r in rows),
+            ", ".join(
+                f"{r['class']} {_percent(r['test_acc'])} (n_train={r['n_train']})" for r in rows
+            ),
         )
+
+
+def _percent(value: float | None) -> str:
+    """An accuracy for the log; None (no test sample of the class) reads as missing."""
+    return "missing" if value is None else f"{value:.1f}%"
