@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from moredata import io
 from moredata.aggregate import seed_statistics
@@ -165,14 +166,16 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
             ylabel="Accuracy (%)",
             ylim=ACCURACY_RANGE,
         )
+        for ax in row[:2]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         kept = per_class[~per_class["diverged"]]
         for x, (name, colour) in enumerate(CLASS_COLOURS.items()):
             part = kept[kept["class"] == name]
             k = _bar(row[2], x, part["test_acc"], 0.6, colour)
             count = per_class.loc[per_class["class"] == name, "n_train"].mean()
             label = f"N={count:.0f}" if n_seeds == 1 else f"N≈{count:.0f}"
-            if k < n_seeds:
-                label += f"\n{k}/{n_seeds} seeds"
+            if k < len(part):  # the class was missing from some seeds' test splits
+                label += f"\nin test: {k}/{len(part)} seeds"
             row[2].text(x, 102, label, ha="center", va="bottom", fontsize=9)
         row[2].set_xticks(range(len(CLASS_COLOURS)), list(CLASS_COLOURS))
         row[2].set(
@@ -268,7 +271,16 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
                     else rows.loc[rows["class"] == key, "test_acc"]
                 )
                 x = i + (k - 1) * width
-                _bar(ax, x, values, width, colour, label=label if i == 0 else None)
+                contributed = _bar(ax, x, values, width, colour, label=label if i == 0 else None)
+                if contributed < len(values):  # a class missing from some test splits
+                    ax.text(
+                        x,
+                        2,
+                        f"{contributed}/{len(values)} seeds",
+                        ha="center",
+                        rotation=90,
+                        fontsize=7,
+                    )
         ax.set_xticks(np.arange(len(remedies)), remedies, rotation=20)
         note = f" [{n_diverged} runs diverged, left out]" if n_diverged else ""
         ax.set(title=f"Threshold {threshold + 0.5}{note}", ylim=ACCURACY_RANGE)
