@@ -58,11 +58,6 @@ def test_zscore_with_reference_uses_reference_statistics():
     np.testing.assert_allclose(scaled["a"], (table["a"] - mean) / std)
 
 
-def test_zscore_of_constant_column_is_zero():
-    scaled = zscore(pd.DataFrame({"a": [3.0, 3.0]}), ["a"])
-    assert scaled["a"].tolist() == [0.0, 0.0]
-
-
 @pytest.mark.parametrize("threshold", [4, 5, 6])
 def test_binarise_counts_match_the_raw_file(red_wine, wine, threshold):
     cleaned = clean_wine(wine, 200)

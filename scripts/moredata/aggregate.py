@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 SUMMARY_COLUMNS = ["metric", "n_seeds", "n_diverged", "mean", "std", "ci95_low", "ci95_high"]
 UNBALANCED_CLASS_METRICS = ["test_acc", "precision", "recall", "f1"]
 UNBALANCED_JOB_METRICS = ["overall_acc", "balanced_acc", "roc_auc", "final_train_loss"]
+# What metrics.imbalance_metrics returns, per class.
+IMBALANCE_METRICS = ["precision", "recall", "f1", "overall_acc", "balanced_acc", "roc_auc"]
 DEPTH_METRICS = ["final_test_acc", "final_train_loss"]
 
 
@@ -42,17 +44,20 @@ def seed_statistics(values: pd.Series) -> dict[str, float]:
 def summarise(
     table: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str], diverged: pd.Series
 ) -> pd.DataFrame:
-    """One row per (keys..., metric) with statistics over the seeds in ``table``."""
+    """One row per (keys..., metric) with statistics over the seeds in ``table``. Diverged
+    seeds are counted in ``n_diverged`` and left out of the statistics; ``n_seeds`` counts
+    the seeds that contributed a value (a class absent from a seed's test split gives none)."""
     rows = []
     table = table.assign(_diverged=diverged.to_numpy())
     for group, part in table.groupby(list(keys), sort=True, observed=True):
+        kept = part.loc[~part["_diverged"]]
         for metric in metrics:
             rows.append(
                 {
                     **dict(zip(keys, group, strict=True)),
                     "metric": metric,
                     "n_diverged": int(part.loc[part["_diverged"], "seed"].nunique()),
-                    **seed_statistics(part[metric].astype(float)),
+                    **seed_statistics(kept[metric].astype(float)),
                 }
             )
     return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS])
@@ -75,12 +80,19 @@ def _write_outputs(
 
 
 def job_metrics(predictions: pd.DataFrame, keys: Sequence[str], n_classes: int) -> pd.DataFrame:
-    """The imbalance metrics of every job, a row per (job keys..., class index)."""
+    """The imbalance metrics of every job, a row per (job keys..., class index); a diverged
+    job (no predictions: ``pred`` null) gets NaN metrics."""
     rows = []
     for job, part in predictions.groupby(list(keys), sort=True):
-        values = imbalance_metrics(
-            part["y_true"].to_numpy(), part["pred"].to_numpy(), part["score"].to_numpy(), n_classes
-        )
+        if part["pred"].isna().any():
+            values = {name: [np.nan] * n_classes for name in IMBALANCE_METRICS}
+        else:
+            values = imbalance_metrics(
+                part["y_true"].to_numpy(),
+                part["pred"].to_numpy(dtype=np.int64),
+                part["score"].to_numpy(),
+                n_classes,
+            )
         for index in range(n_classes):
             rows.append(
                 {
@@ -111,23 +123,17 @@ def aggregate_unbalanced(
         classes.drop(columns="class_index"), io.UNBALANCED_CLASS_METRICS, preserve_index=False
     )
     classes = classes_table.to_pandas()
-    diverged_runs = epochs.groupby(jobs)["diverged"].any().rename("run_diverged")
-    classes = classes.join(diverged_runs, on=jobs)
-    per_class = summarise(
-        classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["run_diverged"]
-    )
+    per_class = summarise(classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["diverged"])
     per_job = classes.drop_duplicates(jobs).assign(**{"class": "all"})
     per_job_summary = summarise(
-        per_job, [*keys, "class"], UNBALANCED_JOB_METRICS, per_job["run_diverged"]
+        per_job, [*keys, "class"], UNBALANCED_JOB_METRICS, per_job["diverged"]
     )
     summary = pd.concat([per_class, per_job_summary], ignore_index=True)
     _write_outputs(
         {"epochs": epochs, "classes": classes_table, "summary": summary},
         outputs,
     )
-    log.info(
-        "aggregated %d wine runs; %d diverged", len(per_job), int(per_job["run_diverged"].sum())
-    )
+    log.info("aggregated %d wine runs; %d diverged", len(per_job), int(per_job["diverged"].sum()))
 
 
 def aggregate_depth(

@@ -309,9 +309,15 @@ def unbalanced_settings(config: Mapping[str, Any], threshold: int) -> dict[str, 
         "stratify",
     )
     settings = {key: unbalanced[key] for key in keys}
-    for override in unbalanced["threshold_overrides"]:
+    # Which key set the learning rate, for the message of a diverging job.
+    settings["learning_rate_key"] = "unbalanced.learning_rate"
+    for index, override in enumerate(unbalanced["threshold_overrides"]):
         if override["threshold"] == threshold:
             settings.update({k: v for k, v in override.items() if k != "threshold"})
+            if "learning_rate" in override:
+                settings["learning_rate_key"] = (
+                    f"unbalanced.threshold_overrides[{index}].learning_rate"
+                )
     settings["zscore"] = config["wine"]["zscore"]
     settings.update(config["training"])
     return settings

@@ -31,6 +31,8 @@ WINE_SEPARATOR = ";"
 
 
 QUALITY_RANGE = (0, 10)  # the UCI score scale
+# The network trains in float32: a value beyond its range would become infinite there.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 # A plain decimal number as the UCI files write them (no "nan", "inf", "1_000" or hex).
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -115,6 +117,17 @@ def read_wine_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
                     f"number{cut}"
                 )
             values[i, j] = float(cell)
+    with np.errstate(over="ignore"):
+        fits = np.isfinite(values.astype(np.float32))
+    if not fits.all():
+        i, j = np.argwhere(~fits)[0]
+        line, row = data[i]
+        why = "overflows to infinity" if math.isinf(values[i, j]) else "is too large"
+        raise DataError(
+            f"{name}: line {line}, column {expected[j]!r}: {row[positions[j]].strip()} {why}; "
+            f"every value must be finite in float32, the type the network trains in (at most "
+            f"{FLOAT32_MAX:.4g} in size)"
+        )
     quality = values[:, -1]
     bad = (
         (quality != np.round(quality)) | (quality < QUALITY_RANGE[0]) | (quality > QUALITY_RANGE[1])
@@ -125,7 +138,9 @@ def read_wine_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
             f"{name}: line {data[i][0]}, column 'quality': {data[i][1][positions[-1]].strip()} is "
             f"not a whole number from {QUALITY_RANGE[0]} to {QUALITY_RANGE[1]}"
         )
-    table = pd.DataFrame(values[:, :-1], columns=list(WINE_FEATURES))
+    # The index holds each wine's line in the file, so later checks can name the line.
+    lines = pd.Index([line for line, _ in data], name="line")
+    table = pd.DataFrame(values[:, :-1], columns=list(WINE_FEATURES), index=lines)
     table[WINE_TARGET] = quality.astype(np.int64)
     return table
 
@@ -139,21 +154,60 @@ def _separator(line: str) -> str:
 
 
 def clean_wine(table: pd.DataFrame, max_total_sulfur_dioxide: float) -> pd.DataFrame:
-    """Drop the rows whose total sulfur dioxide is at or above the limit (the course's outliers)."""
+    """Drop the rows whose total sulfur dioxide is at or above the limit (the course's outliers).
+    The index (line numbers from :func:`read_wine_csv`) is kept."""
     keep = table["total sulfur dioxide"] < max_total_sulfur_dioxide
-    return table.loc[keep].reset_index(drop=True)
+    return table.loc[keep]
 
 
 def zscore(
-    table: pd.DataFrame, columns: Sequence[str], reference: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    columns: Sequence[str],
+    reference: pd.DataFrame | None = None,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """z-score ``columns`` with the mean and population std (ddof=0) of ``reference``
-    (default: the table itself). Constant columns become 0 instead of NaN."""
+    (default: the table itself).
+
+    A constant column is rejected, not set to 0: its z-score is undefined, and a feature
+    without variation is a fault of the file. So is a statistic that overflows float64 or a
+    z-score beyond the float32 range the network trains in. The :class:`DataError` names the
+    column and, where one value is to blame, the value and its row: ``line N`` of ``source``
+    when given (the index then holds line numbers, as :func:`read_wine_csv` sets it)."""
+    columns = list(columns)
     reference = table if reference is None else reference
-    mean = reference[list(columns)].mean()
-    std = reference[list(columns)].std(ddof=0).replace(0.0, 1.0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mean = reference[columns].mean()
+        std = reference[columns].std(ddof=0)
+        scaled = (table[columns] - mean) / std
+        fits = np.isfinite(scaled.to_numpy(dtype=np.float32)).all(axis=0)
+    prefix = f"{source}: " if source else ""
+    for column, fit in zip(columns, fits, strict=True):
+        # max == min, not std == 0: the rounded mean of equal values can leave a std of 1e-17.
+        if reference[column].max() == reference[column].min():
+            value = float(reference[column].iloc[0])
+            raise DataError(
+                f"{prefix}column {column!r} has the same value {value!r} in all "
+                f"{len(reference)} rows: its z-score is undefined (std 0); every feature must vary"
+            )
+        values = scaled[column]
+        stats_finite = bool(np.isfinite([mean[column], std[column]]).all())
+        if stats_finite and fit:
+            continue
+        # The culprit: the largest value when a statistic overflowed, else the largest z-score.
+        culprit = (values if stats_finite else table[column]).abs().idxmax()
+        row = f"line {culprit}" if source else f"row {culprit}"
+        why = (
+            f"its z-score {values[culprit]:.4g} is beyond the float32 range"
+            if stats_finite
+            else "the column's mean or variance overflows float64"
+        )
+        raise DataError(
+            f"{prefix}{row}, column {column!r}: {float(table.at[culprit, column])!r} cannot be "
+            f"z-scored ({why})"
+        )
     result = table.copy()
-    result[list(columns)] = (table[list(columns)] - mean) / std
+    result[columns] = scaled
     return result
 
 

@@ -20,12 +20,17 @@ from moredata.data import WINE_FEATURES, WINE_TARGET, binarise, split_indices, z
 from moredata.metrics import per_class_accuracy
 from moredata.models import build_mlp, count_parameters, depth_layer_sizes, layer_sizes
 from moredata.seeds import Purpose, derive_seed
-from moredata.training import Replicate, TrainResult, TrainSettings, train
+from moredata.training import DivergenceError, Replicate, TrainResult, TrainSettings, train
 
 log = logging.getLogger(__name__)
 
 Remedy = Literal["none", "class_weight", "oversample", "undersample"]
 CLASS_NAMES = ("bad", "good")
+DEPTH_LEARNING_RATE_KEY = "depth.learning_rate"
+WINE_SPLIT_REMEDY = (
+    "lower unbalanced.test_fraction, change unbalanced.thresholds, or set unbalanced.stratify: true"
+)
+DEPTH_SPLIT_REMEDY = "lower depth.test_fraction or raise depth.n_per_cloud"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class UnbalancedSpec:
     zscore: Literal["whole_table", "train_only"]
     on_divergence: Literal["fail", "record"] = "fail"
     log_every: int = 10
+    # The config key that set learning_rate (a threshold override or the section's own).
+    learning_rate_key: str = "unbalanced.learning_rate"
 
 
 @dataclass(frozen=True)
@@ -109,31 +116,87 @@ def undersample(indices: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarra
 
 
 def _train_groups(
-    replicates: Sequence[Replicate], settings_for: Sequence[TrainSettings], section: str
+    replicates: Sequence[Replicate],
+    settings_for: Sequence[TrainSettings],
+    section: str,
+    rate_keys: Sequence[str],
 ) -> list[tuple[TrainResult, int]]:
     """Train replicates with equal settings together; return each replicate's result and
-    its index within its batch."""
+    its index within its batch. A divergence names the key that set that replicate's
+    learning rate (``rate_keys``): as the job's error, or as a WARNING when recorded."""
     groups: dict[TrainSettings, list[int]] = defaultdict(list)
     for i, settings in enumerate(settings_for):
         groups[settings].append(i)
     results: list[tuple[TrainResult, int] | None] = [None] * len(replicates)
     for settings, members in groups.items():
-        result = train([replicates[i] for i in members], settings, section)
+        try:
+            result = train([replicates[i] for i in members], settings, section)
+        except DivergenceError as error:
+            key = next(rate_keys[i] for i in members if replicates[i] is error.replicate)
+            raise DivergenceError(
+                error.replicate,
+                error.epoch,
+                f"{error}; lower {key}, or set training.on_divergence: record",
+            ) from None
         for position, i in enumerate(members):
             results[i] = (result, position)
+            epoch = result.diverged_epoch[position]
+            if epoch is not None:
+                log.warning(
+                    "%s: diverged (non-finite training loss) at epoch %d; recorded with NaN "
+                    "metrics from that epoch on (training.on_divergence: record); lower %s to "
+                    "avoid it",
+                    replicates[i].name,
+                    epoch + 1,
+                    rate_keys[i],
+                )
     return [r for r in results if r is not None]
 
 
 def _epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
     epochs = result.train_loss.shape[1]
     diverged_at = result.diverged_epoch[r]
+    diverged = np.arange(epochs) >= (epochs if diverged_at is None else diverged_at)
+    # From the diverging epoch on the weights are not finite: the numbers are NaN, not
+    # the accuracy of a network that predicts one class.
     return {
         "epoch": np.arange(1, epochs + 1, dtype=np.int32),
-        "train_loss": result.train_loss[r].double().numpy(),
-        "train_acc": result.train_acc[r].double().numpy(),
-        "test_acc": result.test_acc[r].double().numpy(),
-        "diverged": np.arange(epochs) >= (epochs if diverged_at is None else diverged_at),
+        **{
+            name: np.where(diverged, np.nan, getattr(result, name)[r].double().numpy())
+            for name in ("train_loss", "train_acc", "test_acc")
+        },
+        "diverged": diverged,
     }
+
+
+def check_training_classes(
+    point: str, y_train: np.ndarray, y_test: np.ndarray, class_names: Sequence[str], remedy: str
+) -> None:
+    """Fail with one line when a class has no training sample (the model could never learn
+    it), naming the grid point, the counts per class and split, and the settings to change."""
+    train_counts = np.bincount(y_train, minlength=len(class_names))
+    if train_counts.min() > 0:
+        return
+    test_counts = np.bincount(y_test, minlength=len(class_names))
+    counts = "; ".join(
+        f"{split}: " + ", ".join(f"{c} = {k}" for c, k in zip(class_names, part, strict=True))
+        for split, part in (("train", train_counts), ("test", test_counts))
+    )
+    missing = class_names[int(train_counts.argmin())]
+    raise ValueError(f"{point}: the training split has no {missing!r} sample ({counts}); {remedy}")
+
+
+def _missing_test_classes(point: str, n_test: Sequence[int]) -> None:
+    """A class can miss the test split by chance (a few minority wines in a small test set):
+    the run goes on, and that class's test metrics are null for this seed."""
+    for name, count in zip(CLASS_NAMES, n_test, strict=True):
+        if count == 0:
+            log.warning(
+                "%s: class %r has no sample in the test split; its per-class test metrics "
+                "are missing (null) for this seed",
+                point,
+                name,
+            )
 
 
 def check_threshold(table: pd.DataFrame, threshold: int) -> None:
@@ -162,11 +225,16 @@ def run_unbalanced(
         check_threshold(table, threshold)
     start = time.perf_counter()
     replicates = [wine_replicate(table, t, remedy, seed, specs[t]) for t, seed in points]
+    for rep in replicates:
+        check_training_classes(
+            rep.name, _labels(rep.y_train), _labels(rep.y_test), CLASS_NAMES, WINE_SPLIT_REMEDY
+        )
     settings_for = [
-        _wine_settings(specs[t], remedy, rep.y_train.numpy().astype(np.int64))
+        _wine_settings(specs[t], remedy, _labels(rep.y_train))
         for (t, _), rep in zip(points, replicates, strict=True)
     ]
-    trained = _train_groups(replicates, settings_for, "unbalanced")
+    rate_keys = [specs[t].learning_rate_key for t, _ in points]
+    trained = _train_groups(replicates, settings_for, "unbalanced", rate_keys)
     wall = time.perf_counter() - start
     outputs = []
     for (threshold, seed), rep, settings, (result, r) in zip(
@@ -184,20 +252,25 @@ def run_unbalanced(
         epochs = io.table(
             {**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols}, io.UNBALANCED_EPOCHS, meta
         )
-        y_test = rep.y_test.numpy().astype(np.int64)
+        y_test = _labels(rep.y_test)
         pred = result.test_pred[r].numpy()
-        per_class = per_class_accuracy(
-            rep.y_train.numpy().astype(np.int64), y_test, pred, CLASS_NAMES
-        )
-        per_class["final_train_loss"] = [float(result.train_loss[r, -1])] * len(CLASS_NAMES)
+        per_class = per_class_accuracy(_labels(rep.y_train), y_test, pred, CLASS_NAMES)
+        _missing_test_classes(rep.name, per_class["n_test"])
+        diverged = bool(epoch_cols["diverged"][-1])
+        if diverged:  # NaN weights predict nothing: no accuracy, no predicted class
+            per_class["test_acc"] = [np.nan] * len(CLASS_NAMES)
+        per_class["final_train_loss"] = [epoch_cols["train_loss"][-1]] * len(CLASS_NAMES)
+        per_class["diverged"] = [diverged] * len(CLASS_NAMES)
         classes = io.table(
             {**_repeat(grid, len(CLASS_NAMES)), **per_class}, io.UNBALANCED_CLASSES, meta
         )
         predictions = {
             "sample": np.arange(len(y_test)),
             "y_true": y_test,
-            "pred": pred,
-            "score": result.test_score[r].double().numpy(),
+            "pred": [None] * len(pred) if diverged else pred,
+            "score": np.full(len(pred), np.nan)
+            if diverged
+            else result.test_score[r].double().numpy(),
         }
         predictions_table = io.table(
             {**_repeat(grid, len(y_test)), **predictions}, io.UNBALANCED_PREDICTIONS, meta
@@ -225,6 +298,11 @@ def _wine_settings(spec: UnbalancedSpec, remedy: Remedy, y_train: np.ndarray) ->
 
 def _repeat(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
     return {key: [value] * n for key, value in values.items()}
+
+
+def _labels(y: torch.Tensor) -> np.ndarray:
+    """Class indices of a label tensor (the wine labels are float for the BCE loss)."""
+    return y.numpy().astype(np.int64)
 
 
 def depth_replicate(
@@ -274,7 +352,18 @@ def run_depth(
         on_divergence=spec.on_divergence,
         log_every=spec.log_every,
     )
-    trained = _train_groups(replicates, [settings] * len(replicates), "depth")
+    n_clouds = int(max(data["label"].max() for data in datasets)) + 1
+    clouds = [f"cloud {c}" for c in range(n_clouds)]
+    for rep in replicates:
+        check_training_classes(
+            rep.name, _labels(rep.y_train), _labels(rep.y_test), clouds, DEPTH_SPLIT_REMEDY
+        )
+    trained = _train_groups(
+        replicates,
+        [settings] * len(replicates),
+        "depth",
+        [DEPTH_LEARNING_RATE_KEY] * len(replicates),
+    )
     wall = time.perf_counter() - start
     sizes = layer_sizes(replicates[0].model)
     units, params = spec.total_units // layers, count_parameters(sizes)

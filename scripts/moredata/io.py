@@ -42,7 +42,8 @@ DEPTH_GRID = [
 
 # One row per epoch of a wine job.
 UNBALANCED_EPOCHS = pa.schema([*UNBALANCED_GRID, *_EPOCH_METRICS])
-# One row per class of a wine job, after training.
+# One row per class of a wine job, after training. test_acc is null for a class absent from
+# the test split (n_test = 0); a diverged job has NaN metrics.
 UNBALANCED_CLASSES = pa.schema(
     [
         *UNBALANCED_GRID,
@@ -51,20 +52,23 @@ UNBALANCED_CLASSES = pa.schema(
         pa.field("n_test", pa.int64(), nullable=False),
         pa.field("test_acc", pa.float64()),
         pa.field("final_train_loss", pa.float64()),
+        pa.field("diverged", pa.bool_(), nullable=False),
     ]
 )
-# One row per test sample of a wine job: the final model's prediction and score.
+# One row per test sample of a wine job: the final model's prediction and score (a diverged
+# job predicts nothing: pred null, score NaN).
 UNBALANCED_PREDICTIONS = pa.schema(
     [
         *UNBALANCED_GRID,
         pa.field("sample", pa.int64(), nullable=False),
         pa.field("y_true", pa.int64(), nullable=False),
-        pa.field("pred", pa.int64(), nullable=False),
+        pa.field("pred", pa.int64()),
         pa.field("score", pa.float64()),
     ]
 )
 # The aggregated per-class table: UNBALANCED_CLASSES plus the imbalance metrics computed from
-# the predictions (job-level ones repeat on each class row).
+# the predictions (job-level ones repeat on each class row). An undefined metric (no test
+# sample of the class, a class never predicted) or a diverged job's metric is null.
 UNBALANCED_CLASS_METRICS = pa.schema(
     [
         *UNBALANCED_CLASSES,

@@ -36,7 +36,18 @@ log = logging.getLogger(__name__)
 
 
 class DivergenceError(RuntimeError):
-    """Raised when a loss becomes NaN or infinite and the settings say to fail."""
+    """A replicate's training loss became NaN or infinite and the settings say to fail. It
+    names the replicate and the epoch only: the caller knows which config key set the
+    learning rate, the trainer does not."""
+
+    def __init__(self, replicate: Replicate, epoch: int, message: str | None = None) -> None:
+        self.replicate = replicate
+        self.epoch = epoch  # 1-based
+        super().__init__(
+            message
+            or f"{replicate.name or 'replicate'}: diverged (non-finite training loss) at epoch "
+            f"{epoch}"
+        )
 
 
 @dataclass(frozen=True)
@@ -362,7 +373,7 @@ def train(
             test_logits = net.forward(x_test, replicas)[0]
             correct = _correct(test_logits, y_test, settings) & test_valid
             test_acc[epoch] = correct.sum(dim=1) / n_test * 100
-            _check_divergence(loss_sum, epoch, diverged, reps, settings, key)
+            _check_divergence(loss_sum, epoch, diverged, reps, settings)
             if (epoch + 1) % settings.log_every == 0 or epoch + 1 == settings.epochs:
                 _log_epoch(
                     epoch,
@@ -400,20 +411,16 @@ def _check_divergence(
     diverged: list[int | None],
     reps: Sequence[Replicate],
     settings: TrainSettings,
-    key: str,
 ) -> None:
+    """Note the first epoch of each replicate whose loss is not finite; raise
+    :class:`DivergenceError` for the first one unless the settings say to record it."""
     finite = torch.isfinite(losses).tolist()
     for r, ok in enumerate(finite):
         if ok or diverged[r] is not None:
             continue
         diverged[r] = epoch
-        message = (
-            f"{reps[r].name or f'replicate {r}'}: diverged (non-finite training loss) at epoch "
-            f"{epoch + 1}; lower {key}learning_rate"
-        )
         if settings.on_divergence == "fail":
-            raise DivergenceError(f"{message}, or set training.on_divergence: record")
-        log.warning("%s (recorded: training.on_divergence is record)", message)
+            raise DivergenceError(reps[r], epoch + 1)
 
 
 def _log_epoch(

@@ -37,8 +37,11 @@ def prepare_wine(
             f"wine.max_total_sulfur_dioxide={max_total_sulfur_dioxide} leaves {len(table)} row(s) "
             f"of {csv_path}; raise the limit"
         )
+    # Scaled in both modes: a column that cannot be z-scored fails here, naming its line,
+    # not in a training job (train_only jobs rescale with their training split's statistics).
+    scaled = zscore(table, WINE_FEATURES, source=str(csv_path))
     if zscore_mode == "whole_table":
-        table = zscore(table, WINE_FEATURES)
+        table = scaled
     io.write_atomically(parquet_path, lambda tmp: table.to_parquet(tmp, index=False))
     return len(table)
 
@@ -70,5 +73,12 @@ def train_unbalanced_job(
             "threshold %d seed %d: per-class test accuracy %s",
             rows[0]["threshold"],
             rows[0]["seed"],
-            ", ".join(f"{r['class']} {r['test_acc']:.1f}% (n_train={r['n_train']})" for r in rows),
+            ", ".join(
+                f"{r['class']} {_percent(r['test_acc'])} (n_train={r['n_train']})" for r in rows
+            ),
         )
+
+
+def _percent(value: float | None) -> str:
+    """An accuracy for the log; None (no test sample of the class) reads as missing."""
+    return "missing" if value is None else f"{value:.1f}%"
