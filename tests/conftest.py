@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from moredata.download import DownloadError, fetch_verified, sha256_of
+from moredata.download import fetch_verified, sha256_of
+from moredata.errors import DownloadError
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))

@@ -23,9 +23,10 @@ import pandas as pd
 import pytest
 
 from conftest import RED_WINE, REPO, TINY_CONFIG, Workflow, base_config, deep_merge
-from moredata.config import ConfigError, validate_config
-from moredata.data import DataError, read_wine_csv
-from moredata.download import DownloadError, fetch_verified
+from moredata.config import validate_config
+from moredata.data import read_wine_csv
+from moredata.download import fetch_verified
+from moredata.errors import ConfigError, DataError, DownloadError
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 WHITE_WINE = RED_WINE.with_name("winequality-white.csv")
@@ -609,6 +610,12 @@ with rule_job(sys.argv[1]):
             "unexpected ArrowInvalid: .* (traceback in {log})",
             True,
             id="library-failure",
+        ),
+        pytest.param(  # only MoredataErrors are the user's to fix: a package bug is a bug
+            "from moredata.models import depth_layer_sizes; depth_layer_sizes(3, 80)",
+            "unexpected ValueError: total_units=80 is not divisible by layers=3 .*",
+            True,
+            id="package-bug",
         ),
     ],
 )

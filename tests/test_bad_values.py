@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import RED_WINE
-from moredata.data import WINE_FEATURES, DataError, read_wine_csv, zscore
+from moredata.data import WINE_FEATURES, read_wine_csv, zscore
+from moredata.errors import DataError
 from moredata.wine import prepare_wine
 
 E = re.escape

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import RED_WINE, RED_WINE_SHA256, base_config
-from moredata.download import DownloadError, fetch_verified
+from moredata.download import fetch_verified
+from moredata.errors import DownloadError
 
 E = re.escape
 SIZE = 84_199  # bytes of the course's red-wine file

@@ -12,6 +12,7 @@ import torch
 
 from moredata import io
 from moredata.data import WINE_FEATURES, clean_wine, make_qwerties, read_wine_csv, zscore
+from moredata.errors import ConfigError
 from moredata.experiments import (
     DepthSpec,
     UnbalancedSpec,
@@ -154,9 +155,27 @@ def test_unbalanced_tables_have_the_schema_and_counts(scaled):
 
 def test_threshold_that_empties_a_class_is_a_clear_error(scaled):
     with pytest.raises(
-        ValueError, match=r"unbalanced.thresholds: threshold 8 leaves a class empty"
+        ConfigError, match=r"unbalanced.thresholds: threshold 8 leaves a class empty"
     ):
         run_unbalanced(scaled, "none", [(8, 0)], {8: SPEC}, threads=1)
+
+
+def test_batch_larger_than_a_training_set_names_its_key():
+    spec = DepthSpec(
+        total_units=12,
+        optimizer="sgd",
+        learning_rate=0.01,
+        epochs=1,
+        batch_size=80,
+        result_epochs=1,
+    )
+    data = make_qwerties(30, [[1, 1], [5, 1], [4, 4]], 1.0, 0.1, data_seed=1, split_seed=2)
+    with pytest.raises(
+        ConfigError,
+        match=r"^depth\.batch_size=80 is larger than the training set "
+        r"of layers=3 n=30 seed=0 \(81 samples\); lower it$",
+    ):
+        run_depth([data], 3, [(30, 0)], spec, threads=1)
 
 
 def test_depth_tables_carry_units_and_parameters():

@@ -11,7 +11,7 @@ import pytest
 
 import conftest
 from conftest import RED_WINE, RED_WINE_SHA256, REPO, cached
-from moredata.download import DownloadError
+from moredata.errors import DownloadError
 
 
 def closed_url() -> str:

@@ -12,14 +12,12 @@ from typing import Any
 
 import yaml
 
+from moredata.errors import ConfigError
+
 # Numeric bounds of a schema, as they read in front of / after "value".
 _LOWER = (("exclusiveMinimum", "<"), ("minimum", "<="))
 _UPPER = (("exclusiveMaximum", "<"), ("maximum", "<="))
 _BOUNDS = tuple(key for key, _ in (*_LOWER, *_UPPER))
-
-
-class ConfigError(ValueError):
-    """An invalid config value; the message names the key."""
 
 
 def key_name(parts: Sequence[Any]) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from moredata.errors import ConfigError, DataError
+
 WINE_FEATURES = (
     "fixed acidity",
     "volatile acidity",
@@ -35,10 +37,6 @@ QUALITY_RANGE = (0, 10)  # the UCI score scale
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # A plain decimal number as the UCI files write them (no "nan", "inf", "1_000" or hex).
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-class DataError(ValueError):
-    """A data file that does not have the expected format; the message names file and fault."""
 
 
 def read_wine_csv(path: str | Path, name: str | None = None) -> pd.DataFrame:
@@ -233,13 +231,13 @@ def split_indices(
 
     classes, counts = np.unique(stratify, return_counts=True)
     if counts.min() < 2:
-        raise ValueError(
+        raise ConfigError(
             f"unbalanced.stratify: class {classes[counts.argmin()]} has {counts.min()} item of "
             f"{n}; a stratified split needs at least 2 per class (set unbalanced.stratify: "
             "false, or use another threshold)"
         )
     if min(n_test, n - n_test) < len(classes):
-        raise ValueError(
+        raise ConfigError(
             f"unbalanced.test_fraction: {test_fraction} splits {n} items into {n - n_test} "
             f"for training and {n_test} for testing; a stratified split needs at least "
             f"{len(classes)} (one per class) on each side"

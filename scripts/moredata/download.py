@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from moredata.data import DataError, read_wine_csv
+from moredata.data import read_wine_csv
+from moredata.errors import DataError, DownloadError, WriteError
 from moredata.io import atomic_path
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,6 @@ MAX_BYTES = 1_000_000
 TIMEOUT_S = 120.0
 CHUNK = 1 << 16
 LOCAL_COPY_HINT = "to use a local copy, set wine.path in config/config.yaml to the CSV file"
-
-
-class DownloadError(RuntimeError):
-    """The source could not be fetched or did not match its checksum."""
-
-
-class WriteError(OSError):
-    """The destination could not be written (full disk, no permission, read-only)."""
 
 
 def sha256_of(path: str | Path) -> str:

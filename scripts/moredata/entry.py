@@ -4,7 +4,6 @@ count from the rule's ``threads``, and every error turned into one clear last li
 from __future__ import annotations
 
 import errno
-import linecache
 import logging
 import os
 import sys
@@ -14,12 +13,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from moredata.errors import MoredataError, WriteError
+
 log = logging.getLogger("moredata")
 
-# Errors caused by the user's input or data: reported as one line, not a traceback, when
-# the package itself raised them (its messages name the config key or the file).
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
-PACKAGE_DIR = Path(__file__).resolve().parent
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 # Set to 1 to get the traceback of expected errors in the job's log as well.
 DEBUG_ENV = "MOREDATA_DEBUG"
@@ -31,21 +28,6 @@ def paths(output: str | Iterable[str]) -> list[str]:
     return [output] if isinstance(output, str) else list(output)
 
 
-def raised_by_package(error: BaseException) -> bool:
-    """Whether a ``raise`` statement of this package raised ``error``: then its message was
-    written for the user. Errors raised inside a library (even by a C function the package
-    called) are not."""
-    tb = error.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    filename = tb.tb_frame.f_code.co_filename
-    if Path(filename).resolve().parent != PACKAGE_DIR:
-        return False
-    return linecache.getline(filename, tb.tb_lineno).lstrip().startswith("raise")
-
-
 def error_line(error: BaseException) -> str:
     """The first line of an error's message (its type name if it has none)."""
     text = str(error).strip()
@@ -53,8 +35,8 @@ def error_line(error: BaseException) -> str:
 
 
 def check_writable(folder: str | Path) -> None:
-    """Raise one-line OSError if files cannot be created in ``folder`` (or, while it does
-    not exist, in its nearest existing parent, where it would be created)."""
+    """Raise a one-line :class:`WriteError` if files cannot be created in ``folder`` (or,
+    while it does not exist, in its nearest existing parent, where it would be created)."""
     target = Path(folder)
     while not target.exists() and target != target.parent:
         target = target.parent
@@ -64,7 +46,7 @@ def check_writable(folder: str | Path) -> None:
         with tempfile.TemporaryFile(dir=target):
             pass
     except OSError as error:
-        raise OSError(
+        raise WriteError(
             f"cannot write {target}/: {error.strerror}; every job writes its log under "
             f"{folder}/ (make it writable, e.g. chmod u+w {target})"
         ) from None
@@ -74,8 +56,8 @@ def check_writable(folder: str | Path) -> None:
 def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Iterator[logging.Logger]:
     """Run a rule's body with logging to ``log_path`` (and stderr) and a clean failure mode:
     any error ends the job with exit status 1 and one ERROR line as the log's last line.
-    Errors the package raises on bad input get only that line; anything else (a bug, or a
-    library failing deep inside) also gets its traceback, written to the log."""
+    A :class:`MoredataError` (bad config, data or machine state) gets only that line; anything
+    else is a bug and also gets its traceback, written to the log."""
     try:
         file_handler = logging.FileHandler(log_path, mode="w")
     except OSError as error:
@@ -99,10 +81,10 @@ def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Itera
             log.info("torch %s with %d thread(s)", torch.__version__, threads)
         yield log
     except Exception as error:
-        expected = isinstance(error, EXPECTED_ERRORS) and raised_by_package(error)
-        if isinstance(error, OSError) and error.errno in DISK_ERRNOS:
+        expected = isinstance(error, MoredataError)
+        if not expected and isinstance(error, OSError) and error.errno in DISK_ERRNOS:
             # A full or read-only disk is the machine's state, not a bug: one line, anywhere.
-            expected, error = True, OSError(f"cannot write {error.filename}: {error.strerror}")
+            expected, error = True, WriteError(f"cannot write {error.filename}: {error.strerror}")
         if not expected or os.environ.get(DEBUG_ENV):
             file_handler.stream.write(traceback.format_exc())
             file_handler.flush()

@@ -17,10 +17,11 @@ import torch
 
 from moredata import io
 from moredata.data import WINE_FEATURES, WINE_TARGET, binarise, split_indices, zscore
+from moredata.errors import ConfigError, DivergenceError
 from moredata.metrics import per_class_accuracy
 from moredata.models import build_mlp, count_parameters, depth_layer_sizes, layer_sizes
 from moredata.seeds import Purpose, derive_seed
-from moredata.training import DivergenceError, Replicate, TrainResult, TrainSettings, train
+from moredata.training import Replicate, TrainResult, TrainSettings, train
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,13 @@ def _train_groups(
         groups[settings].append(i)
     results: list[tuple[TrainResult, int] | None] = [None] * len(replicates)
     for settings, members in groups.items():
+        smallest = min(members, key=lambda i: replicates[i].x_train.shape[0])
+        if replicates[smallest].x_train.shape[0] < settings.batch_size:
+            raise ConfigError(
+                f"{section}.batch_size={settings.batch_size} is larger than the training set "
+                f"of {replicates[smallest].name} ({replicates[smallest].x_train.shape[0]} "
+                "samples); lower it"
+            )
         try:
             result = train([replicates[i] for i in members], settings, section)
         except DivergenceError as error:
@@ -183,7 +191,7 @@ def check_training_classes(
         for split, part in (("train", train_counts), ("test", test_counts))
     )
     missing = class_names[int(train_counts.argmin())]
-    raise ValueError(f"{point}: the training split has no {missing!r} sample ({counts}); {remedy}")
+    raise ConfigError(f"{point}: the training split has no {missing!r} sample ({counts}); {remedy}")
 
 
 def _missing_test_classes(point: str, n_test: Sequence[int]) -> None:
@@ -204,7 +212,7 @@ def check_threshold(table: pd.DataFrame, threshold: int) -> None:
     labels = binarise(table[WINE_TARGET].to_numpy(), threshold)
     if np.bincount(labels, minlength=2).min() == 0:
         quality = table[WINE_TARGET]
-        raise ValueError(
+        raise ConfigError(
             f"unbalanced.thresholds: threshold {threshold} leaves a class empty (quality in this "
             f"file ranges {quality.min()}..{quality.max()}); use thresholds from "
             f"{quality.min()} to {quality.max() - 1}"

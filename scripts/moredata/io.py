@@ -19,6 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from moredata.errors import DataError
+
 PROVENANCE_KEY = b"moredata"
 
 _EPOCH_METRICS = [
@@ -180,10 +182,6 @@ def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
         write(tmp)
 
 
-class UnreadableFileError(ValueError):
-    """A per-job file that is not a readable Parquet file of the expected schema."""
-
-
 def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:
     """Concatenate per-job Parquet files that share ``schema`` (provenance dropped). A file
     that cannot be read (truncated, overwritten, another table) fails with one line that
@@ -194,7 +192,7 @@ def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:
             tables.append(pq.read_table(path, schema=schema).replace_schema_metadata(None))
         except (pa.ArrowException, OSError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-            raise UnreadableFileError(
+            raise DataError(
                 f"{path}: not a readable metrics file ({reason}); delete it and run snakemake "
                 "again, which recomputes it"
             ) from None

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 from torch.utils.data import BatchSampler, RandomSampler, WeightedRandomSampler
 
+from moredata.errors import DivergenceError
 from moredata.models import layer_activations, layer_sizes
 
 Loss = Literal["cross_entropy", "bce"]
@@ -33,21 +34,6 @@ ADAM_EPS = 1e-8
 LEAKY_SLOPE = 0.01  # torch.nn.LeakyReLU's default
 
 log = logging.getLogger(__name__)
-
-
-class DivergenceError(RuntimeError):
-    """A replicate's training loss became NaN or infinite and the settings say to fail. It
-    names the replicate and the epoch only: the caller knows which config key set the
-    learning rate, the trainer does not."""
-
-    def __init__(self, replicate: Replicate, epoch: int, message: str | None = None) -> None:
-        self.replicate = replicate
-        self.epoch = epoch  # 1-based
-        super().__init__(
-            message
-            or f"{replicate.name or 'replicate'}: diverged (non-finite training loss) at epoch "
-            f"{epoch}"
-        )
 
 
 @dataclass(frozen=True)
@@ -315,18 +301,16 @@ def _pad(tensors: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def train(
-    replicates: Sequence[Replicate], settings: TrainSettings, section: str = ""
-) -> TrainResult:
+def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str = "") -> TrainResult:
     """Train the replicates' models in place; return per-epoch metrics and test predictions.
 
     Per epoch, as in the course: training loss = mean of batch losses, training accuracy =
     mean of batch accuracies (%), test accuracy (%) on the whole test set after the epoch.
     Replicates may have training and test sets of different sizes: a replicate with fewer
-    batches sits out the last steps of each epoch. ``section`` is the config section the
-    settings come from, named in error messages.
+    batches sits out the last steps of each epoch. ``label`` starts each progress line of
+    the log. Every replicate needs at least one batch of training data (the caller checks
+    it, naming its config key).
     """
-    key = f"{section}." if section else ""
     # Most batches first, so the replicates still training at any step are a prefix :m.
     order = sorted(range(len(replicates)), key=lambda i: -replicates[i].x_train.shape[0])
     reps = [replicates[i] for i in order]
@@ -334,9 +318,7 @@ def train(
     n_train = [r.x_train.shape[0] for r in reps]
     n_batches = [n // batch for n in n_train]
     if min(n_batches) == 0:
-        raise ValueError(
-            f"{key}batch_size={batch} is larger than the training set ({min(n_train)} samples)"
-        )
+        raise ValueError(f"batch_size={batch} is larger than a training set ({min(n_train)})")
     active = [sum(nb > step for nb in n_batches) for step in range(n_batches[0])]
     net = _Network([r.model for r in reps])
     optimiser = _Optimiser(settings, net)
@@ -381,7 +363,7 @@ def train(
                     loss_sum / per_batch,
                     correct_sum * 100 / (per_batch * batch),
                     test_acc[epoch],
-                    section,
+                    label,
                 )
         pred, score = _predict(net.forward(x_test, replicas)[0], settings)
     net.to_models([r.model for r in reps])
@@ -420,7 +402,12 @@ def _check_divergence(
             continue
         diverged[r] = epoch
         if settings.on_divergence == "fail":
-            raise DivergenceError(reps[r], epoch + 1)
+            name = reps[r].name or "replicate"
+            raise DivergenceError(
+                reps[r],
+                epoch + 1,
+                f"{name}: diverged (non-finite training loss) at epoch {epoch + 1}",
+            )
 
 
 def _log_epoch(

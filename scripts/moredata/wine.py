@@ -11,6 +11,7 @@ import pandas as pd
 
 from moredata import io
 from moredata.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
+from moredata.errors import ConfigError
 from moredata.experiments import Remedy, UnbalancedSpec, run_unbalanced
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def prepare_wine(
         max_total_sulfur_dioxide,
     )
     if len(table) < 2:
-        raise ValueError(
+        raise ConfigError(
             f"wine.max_total_sulfur_dioxide={max_total_sulfur_dioxide} leaves {len(table)} row(s) "
             f"of {csv_path}; raise the limit"
         )

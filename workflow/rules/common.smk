@@ -11,7 +11,6 @@ sys.path.insert(0, str(SCRIPTS))
 
 from moredata.codedigest import code_digest
 from moredata.config import (
-    ConfigError,
     check_config_files,
     coerce_command_line,
     depth_settings,
@@ -20,6 +19,7 @@ from moredata.config import (
     validate_config,
 )
 from moredata.entry import check_writable
+from moredata.errors import MoredataError
 
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 
@@ -31,7 +31,7 @@ try:
     coerce_command_line(config, workflow.config_settings.config, load_schema(SCHEMA))
     validate_config(config, SCHEMA)
     check_writable("logs")
-except (ConfigError, OSError) as error:
+except MoredataError as error:
     raise WorkflowError(str(error)) from None
 
 SEEDS = config["seeds"]
