@@ -136,9 +136,9 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
         for name, frame in (("epochs", run.epochs), ("choice", run.choice), ("eval", table)):
             io.write_parquet(frame, tmp_path / f"{name}_{seed}.parquet")
         evaluations.append(tmp_path / f"eval_{seed}.parquet")
-    outputs = {
-        name: tmp_path / f"{name}.parquet" for name in ("epochs", "results", "summary")
-    } | {"summary_csv": tmp_path / "summary.csv"}
+    outputs = {name: tmp_path / f"{name}.parquet" for name in ("epochs", "results", "summary")} | {
+        "summary_csv": tmp_path / "summary.csv"
+    }
     aggregate_best(
         [tmp_path / f"epochs_{s}.parquet" for s in seeds],
         [tmp_path / f"choice_{s}.parquet" for s in seeds],

@@ -59,9 +59,15 @@ def evaluate_saved(
             "that writes it"
         )
     if provenance.get("config_digest") != io.digest(dict(settings)):
+        saved = provenance.get("settings", {})
+        changed = ", ".join(
+            f"{key} {saved.get(key)!r} -> {settings.get(key)!r}"
+            for key in sorted(set(saved) | set(settings))
+            if saved.get(key) != settings.get(key)
+        )
         raise ValueError(
-            f"{model_path}: checkpoint was saved with other {experiment} settings "
-            f"({provenance.get('settings')}); rerun the job that writes it"
+            f"{model_path}: checkpoint was saved with other {experiment} settings ({changed}); "
+            "rerun the job that writes it"
         )
     pred = predict(rep.model, rep.x_test)
     y_true = rep.y_test.long()
