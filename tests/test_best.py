@@ -31,7 +31,9 @@ def test_three_way_split_has_the_lecture_sizes_and_no_overlap():
     every = np.concatenate([train_idx, dev_idx, test_idx])
     assert sorted(every.tolist()) == list(range(900))
     again = three_way_split(900, 500, 200, seed=3)
-    assert all(np.array_equal(a, b) for a, b in zip(again, (train_idx, dev_idx, test_idx)))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(again, (train_idx, dev_idx, test_idx), strict=True)
+    )
     assert not np.array_equal(three_way_split(900, 500, 200, seed=4)[0], train_idx)
     with pytest.raises(ValueError, match=r"best.n_train \+ best.n_dev = 900 leave no test"):
         three_way_split(900, 700, 200, seed=0)

@@ -238,6 +238,12 @@ def predict(model: nn.Sequential, x: Tensor) -> Tensor:
     return (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(dim=1)
 
 
+def accuracy(pred: Tensor, target: Tensor) -> float:
+    """Accuracy in %, computed in float32 exactly as the trainer computes its metrics, so a
+    reloaded model reproduces the recorded number bit for bit."""
+    return float((pred == target).sum() / len(target) * 100)
+
+
 def evaluate_best(
     data: pd.DataFrame, model_path: str | Path, seed: int, spec: BestSpec
 ) -> pa.Table:
@@ -246,13 +252,12 @@ def evaluate_best(
     model = best_network(data, seed, spec)
     provenance = load_into(model, model_path)
     x_test, y_test = _tensors(data, ("x", "y"), "test")
-    correct = (predict(model, x_test) == y_test).double()
     row = {
         "seed": seed,
         "best_epoch": int(provenance["best_epoch"]),
         "best_dev_acc": float(provenance["best_dev_acc"]),
         "n_test": len(y_test),
-        "test_acc": float(correct.mean() * 100),
+        "test_acc": accuracy(predict(model, x_test), y_test),
     }
     meta = io.provenance({**asdict(spec), "seed": seed}, seed, 1, 0.0)
     meta["checkpoint"] = provenance

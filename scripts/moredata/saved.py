@@ -15,7 +15,7 @@ import torch
 from moredata import io
 from moredata.checkpoint import load_into
 from moredata.experiments import DepthSpec, UnbalancedSpec, depth_replicate, wine_replicate
-from moredata.lectures import AugmentSpec, augment_replicate, predict
+from moredata.lectures import AugmentSpec, accuracy, augment_replicate, predict
 from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
@@ -71,18 +71,15 @@ def evaluate_saved(
         )
     pred = predict(rep.model, rep.x_test)
     y_true = rep.y_test.long()
-    accuracy = {
-        name: float((p == y_true).double().mean() * 100)
-        for name, p in (("reloaded", pred), ("fresh", fresh))
-    }
+    scores = {"reloaded": accuracy(pred, y_true), "fresh": accuracy(fresh, y_true)}
     meta = io.provenance(dict(settings), int(point["seed"]), torch.get_num_threads(), 0.0)
-    meta.update(experiment=experiment, grid=grid, checkpoint=provenance, test_acc=accuracy)
+    meta.update(experiment=experiment, grid=grid, checkpoint=provenance, test_acc=scores)
     columns = {"sample": np.arange(len(y_true)), "y_true": y_true.numpy(), "pred": pred.numpy()}
     io.write_parquet(io.table(columns, io.RELOADED_PREDICTIONS, meta), out_path)
     log.info(
         "%s %s: reloaded model %.2f%% test accuracy; the fresh network before loading %.2f%%",
         experiment,
         grid,
-        accuracy["reloaded"],
-        accuracy["fresh"],
+        scores["reloaded"],
+        scores["fresh"],
     )
