@@ -4,6 +4,7 @@ course-style loop, the t-tests against hand computations, and the workflow end t
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 import torch
 from scipy import stats
 
-from conftest import TINY_CONFIG
+from conftest import REPO, TINY_CONFIG
 from moredata import io
 from moredata.augment import FEATURES, make_augment_data
 from moredata.compare import compare_variants
@@ -183,3 +184,47 @@ def test_bad_checkpoint_stops_evaluate_best_with_one_line(make_workflow):
         "ERROR" in log[-1] and "results/best/models/seed~0.pt: not a readable checkpoint" in log[-1]
     )
     assert not workflow.path("results/best/evaluation/seed~0.parquet").exists()
+
+
+CONFIG_ERRORS = [
+    (
+        {"augment": {"features": ["xy", "xy"]}},
+        r"config key 'augment.features': \['xy', 'xy'\] has non-unique elements",
+    ),
+    (
+        {"augment": {"features": ["xy", "polar"]}},
+        r"config key 'augment.features\[1\]': 'polar' is not one of \['xy', 'xy_distance'\]",
+    ),
+    (
+        {"augment": {"plot_seed": 11}},
+        r"config key 'augment.plot_seed': 11 is not in augment.seeds \[0, 1, 2\]; use one of "
+        r"those or null",
+    ),
+    (
+        {"augment": {"batch_size": 500}},
+        r"config key 'augment.batch_size': 500 is more than the 108 training points; .*",
+    ),
+    (
+        {"best": {"n_train": 100, "n_dev": 20}},
+        r"config key 'best.n_dev': best.n_train \+ best.n_dev = 120 leave no test points of "
+        r"120; allowed: n_train \+ n_dev < 120",
+    ),
+    (
+        {"best": {"batch_size": 61}},
+        r"config key 'best.batch_size': 61 is more than best.n_train=60; allowed: .*",
+    ),
+    ({"save_models": "yes"}, r"config key 'save_models': 'yes' is not of type 'boolean'"),
+    ({"best": {"epochs": 0}}, r"config key 'best.epochs': 0 is less than the minimum of 1; .*"),
+]
+
+
+@pytest.mark.parametrize(("override", "message"), CONFIG_ERRORS)
+def test_bad_config_names_the_key(override, message):
+    from conftest import base_config, deep_merge
+    from moredata.config import ConfigError, validate_config
+
+    config = deep_merge(deep_merge(base_config(), TINY_CONFIG), override)
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    assert "\n" not in str(error.value)
+    assert re.fullmatch(message, str(error.value)), str(error.value)
