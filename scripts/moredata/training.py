@@ -81,9 +81,9 @@ class TrainResult:
     test_pred: list[Tensor]  # per replicate: predicted class of each test sample
     test_score: list[Tensor]  # probability of the positive class (BCE) or of the predicted class
     diverged_epoch: list[int | None]
-    # With dev sets: dev accuracy (R, epochs), and per replicate the 1-based epoch whose dev
-    # accuracy was strictly higher than every earlier one's, last of all, with the model's
-    # state_dict after that epoch (the course's "save the best": ties keep the earlier epoch).
+    # With dev sets: dev accuracy (R, epochs), and per replicate the 1-based epoch of the
+    # highest dev accuracy with the model's state_dict after it. As in the course a later
+    # epoch replaces the kept one only when strictly better, so ties keep the earlier epoch.
     dev_acc: Tensor | None = None
     best_epoch: list[int] | None = None
     best_state: list[dict[str, Tensor]] | None = None
@@ -407,6 +407,8 @@ class _DevTracker:
         self.n = torch.tensor([len(r.y_dev) for r in reps if r.y_dev is not None])
         self.valid = torch.arange(self.x.shape[1]) < self.n.unsqueeze(1)
         self.acc: list[Tensor] = []
+        # Below any accuracy, so the first epoch is always kept (the course starts at 0 and
+        # would keep nothing if the dev accuracy stayed at 0 %).
         self.best_acc = torch.full((net.replicas,), -1.0)
         self.best_epoch = torch.zeros(net.replicas, dtype=torch.long)
         self.best_params = net.params.clone()
