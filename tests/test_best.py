@@ -22,7 +22,9 @@ from moredata.training import Replicate, train
 
 DATA = {"n_per_cloud": 300, "centers": [[1, 1], [5, 1], [4, 4]], "spread": 1.0}
 DATA |= {"n_train": 500, "n_dev": 200}
-SPEC = BestSpec(hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.01, epochs=30, batch_size=30)
+# Smaller data for the training tests: 6 steps per epoch keeps them fast.
+SMALL = DATA | {"n_per_cloud": 100, "n_train": 180, "n_dev": 60}
+SPEC = BestSpec(hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.01, epochs=20, batch_size=30)
 
 
 def test_three_way_split_has_the_lecture_sizes_and_no_overlap():
@@ -82,9 +84,9 @@ def notebook_best(rep: Replicate, spec: BestSpec) -> dict:
     return {"loss": losses, "train_acc": train_acc, "dev_acc": dev_acc, "best": best}
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 2])  # both have later epochs tying the best
 def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
-    data = make_best_data(DATA, seed)
+    data = make_best_data(SMALL, seed)
     ours = train([best_replicate(data, seed, SPEC)], _settings())
     reference = notebook_best(best_replicate(data, seed, SPEC), SPEC)
     np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["loss"], atol=1e-5)
@@ -104,21 +106,24 @@ def _settings():
 
 
 def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
-    data = [make_best_data(DATA, s) for s in (0, 1, 2)]
+    data = [make_best_data(SMALL, s) for s in (0, 1, 2)]
     batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], _settings())
+    ties = 0
     for r, d in enumerate(data):
         dev = batched.dev_acc[r].numpy()
         best = batched.best_epoch[r]
         assert dev[best - 1] == dev.max() and (dev[: best - 1] < dev.max()).all()
+        ties += int((dev[best:] == dev.max()).any())
         single = train([best_replicate(d, r, SPEC)], _settings())
         assert single.best_epoch[0] == best
         for key, value in single.best_state[0].items():
             torch.testing.assert_close(batched.best_state[r][key], value, atol=1e-5, rtol=1e-5)
+    assert ties  # the data exercise the rule: a later epoch equals the best and is not kept
 
 
 def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
     seeds = [0, 1]
-    data = [make_best_data(DATA, s) for s in seeds]
+    data = [make_best_data(SMALL, s) for s in seeds]
     runs = run_best(data, seeds, SPEC, threads=1)
     evaluations = []
     for run, d, seed in zip(runs, data, seeds, strict=True):
@@ -134,7 +139,7 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
         # The test accuracy recorded during training at the chosen epoch is exactly what the
         # reloaded model scores: the checkpoint holds that epoch's parameters.
         assert row["test_acc"] == epochs["test_acc"].iloc[row["best_epoch"] - 1]
-        assert row["n_test"] == 200
+        assert row["n_test"] == 60
         for name, frame in (("epochs", run.epochs), ("choice", run.choice), ("eval", table)):
             io.write_parquet(frame, tmp_path / f"{name}_{seed}.parquet")
         evaluations.append(tmp_path / f"eval_{seed}.parquet")
@@ -155,7 +160,7 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
 
 
 def test_dev_sets_must_be_given_to_every_replicate_or_none():
-    data = make_best_data(DATA, 0)
+    data = make_best_data(SMALL, 0)
     with_dev = best_replicate(data, 0, SPEC)
     without = dataclasses.replace(with_dev, x_dev=None, y_dev=None)
     with pytest.raises(ValueError, match="every replicate of a training has a dev set or none"):
