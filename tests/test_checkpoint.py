@@ -100,7 +100,7 @@ def test_checkpoint_for_other_settings_or_point_is_refused(depth_run, tmp_path):
     out = tmp_path / "out.parquet"
     point = {"layers": "2", "n": "60", "seed": "0"}
     with pytest.raises(
-        ValueError, match=r"other depth settings \(learning_rate 0.01 -> 0.1\); rerun the job"
+        ValueError, match=r"other settings \(learning_rate 0.01 -> 0.1\); rerun the job"
     ):
         evaluate_saved("depth", point, DEPTH | {"learning_rate": 0.1}, data_path, model_path, out)
     with pytest.raises(ValueError, match=r"was saved for .* not for"):

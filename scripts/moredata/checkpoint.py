@@ -119,3 +119,31 @@ def load_into(model: nn.Sequential, path: str | Path) -> dict[str, Any]:
             f"({str(error).strip().splitlines()[-1].strip()}); rerun the job that writes it"
         ) from None
     return provenance
+
+
+def check_provenance(
+    path: str | Path,
+    provenance: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    grid: Mapping[str, Any],
+) -> None:
+    """Refuse a checkpoint saved for another grid point or with other settings than those the
+    caller now has, naming the file and what differs."""
+    wanted = {key: str(value) for key, value in grid.items()}
+    stored = {key: str(value) for key, value in provenance.get("grid", {}).items()}
+    if stored != wanted:
+        raise ValueError(
+            f"{path}: checkpoint was saved for {stored}, not for {wanted}; rerun the job "
+            "that writes it"
+        )
+    if provenance.get("config_digest") != io.digest(dict(settings)):
+        saved = provenance.get("settings", {})
+        changed = ", ".join(
+            f"{key} {saved.get(key)!r} -> {settings.get(key)!r}"
+            for key in sorted(set(saved) | set(settings))
+            if saved.get(key) != settings.get(key)
+        )
+        raise ValueError(
+            f"{path}: checkpoint was saved with other settings ({changed}); rerun the job "
+            "that writes it"
+        )

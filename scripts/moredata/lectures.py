@@ -19,7 +19,7 @@ from moredata import io
 from moredata.augment import FEATURES
 from moredata.augment import STREAM_KEY as AUGMENT_KEY
 from moredata.best import STREAM_KEY as BEST_KEY
-from moredata.checkpoint import checkpoint_provenance, load_into
+from moredata.checkpoint import check_provenance, checkpoint_provenance, load_into
 from moredata.experiments import _epoch_columns, _repeat
 from moredata.models import build_mlp
 from moredata.seeds import Purpose, derive_seed
@@ -251,6 +251,7 @@ def evaluate_best(
     judged on the test set, which played no part in training or choosing."""
     model = best_network(data, seed, spec)
     provenance = load_into(model, model_path)
+    check_provenance(model_path, provenance, asdict(spec), {"seed": seed})
     x_test, y_test = _tensors(data, ("x", "y"), "test")
     row = {
         "seed": seed,

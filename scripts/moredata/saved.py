@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from moredata import io
-from moredata.checkpoint import load_into
+from moredata.checkpoint import check_provenance, load_into
 from moredata.experiments import DepthSpec, UnbalancedSpec, depth_replicate, wine_replicate
 from moredata.lectures import AugmentSpec, accuracy, augment_replicate, predict
 from moredata.training import Replicate
@@ -51,24 +51,8 @@ def evaluate_saved(
     rep = fresh_replicate(experiment, point, settings, pd.read_parquet(data_path))
     fresh = predict(rep.model, rep.x_test)
     provenance = load_into(rep.model, model_path)
+    check_provenance(model_path, provenance, settings, point)
     grid = {key: str(value) for key, value in point.items()}
-    stored = {key: str(value) for key, value in provenance.get("grid", {}).items()}
-    if stored != grid:
-        raise ValueError(
-            f"{model_path}: checkpoint was saved for {stored}, not for {grid}; rerun the job "
-            "that writes it"
-        )
-    if provenance.get("config_digest") != io.digest(dict(settings)):
-        saved = provenance.get("settings", {})
-        changed = ", ".join(
-            f"{key} {saved.get(key)!r} -> {settings.get(key)!r}"
-            for key in sorted(set(saved) | set(settings))
-            if saved.get(key) != settings.get(key)
-        )
-        raise ValueError(
-            f"{model_path}: checkpoint was saved with other {experiment} settings ({changed}); "
-            "rerun the job that writes it"
-        )
     pred = predict(rep.model, rep.x_test)
     y_true = rep.y_test.long()
     scores = {"reloaded": accuracy(pred, y_true), "fresh": accuracy(fresh, y_true)}
