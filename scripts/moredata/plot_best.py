@@ -59,7 +59,7 @@ def plot_best(
         ylabel="Accuracy (%)",
         xlim=(-0.5, 1.5),
     )
-    gap_ax.legend(loc="lower left")
+    gap_ax.legend(loc="best")
     fig.suptitle("Save the best model: choose on dev, judge on test (mean, 95% CI)")
     fig.tight_layout()
     _save(fig, out_paths)
