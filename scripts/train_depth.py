@@ -14,4 +14,5 @@ with rule_job(sm.log[0], sm.threads, uses_torch=True):
         threads=sm.threads,
         epochs_paths=paths(sm.output.epochs),
         result_paths=paths(sm.output.result),
+        model_paths=paths(sm.output.models),
     )

@@ -15,4 +15,5 @@ with rule_job(sm.log[0], sm.threads, uses_torch=True):
         epochs_paths=paths(sm.output.epochs),
         classes_paths=paths(sm.output.classes),
         predictions_paths=paths(sm.output.predictions),
+        model_paths=paths(sm.output.models),
     )

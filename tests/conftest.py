@@ -67,6 +67,8 @@ TINY_CONFIG = {
     "unbalanced": {"thresholds": [4, 6], "epochs": 3, "remedies": ["none"]},
     "depth": {"layers": [1, 5], "n_per_cloud": [30, 60], "epochs": 6, "result_epochs": 2},
     "training": {"log_every": 1},
+    "augment": {"seeds": [0, 1, 2], "n_per_cloud": 40, "epochs": 4},
+    "best": {"seeds": [0, 1], "n_per_cloud": 40, "n_train": 60, "n_dev": 30, "epochs": 4},
 }
 
 
@@ -159,7 +161,7 @@ class Workflow:
 
     def planned_jobs(self, *args: str) -> dict[str, int]:
         """Rule -> number of jobs a run would execute now (from a dry run)."""
-        result = self.run("--dry-run", "--quiet", "rules", *args)
+        result = self.run("--dry-run", *args, "--quiet", "rules")
         counts: dict[str, int] = {}
         lines = result.stdout.splitlines() + result.stderr.splitlines()
         for line in lines:

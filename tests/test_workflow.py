@@ -206,7 +206,13 @@ def test_report_is_self_contained_with_captions(finished):
     finished.run("--report", str(report))
     html = report.read_text()
     assert report.stat().st_size > 100_000  # figures are embedded
-    for caption in ("unbalanced-data figure", "Data size vs depth", "Imbalance remedies"):
+    for caption in (
+        "unbalanced-data figure",
+        "Data size vs depth",
+        "Imbalance remedies",
+        "Feature augmentation over the seeds",
+        "Save the best model. Left",
+    ):
         assert caption in html
 
 
@@ -215,4 +221,5 @@ def test_report_is_self_contained_with_captions(finished):
 )
 def test_presets_are_valid_and_change_the_plan(finished, preset):
     planned = finished.planned_jobs("--configfile", str(REPO / "config" / "presets" / preset))
-    assert planned.get("train_unbalanced", 0) + planned.get("train_depth", 0) > 0
+    trained = ("train_unbalanced", "train_depth", "train_augment", "train_best")
+    assert sum(planned.get(rule, 0) for rule in trained) > 0

@@ -235,6 +235,7 @@ def validate_config(config: Any, schema_path: str | Path) -> None:
         raise ConfigError(schema_error_line(cause)) from None
     check_numbers(config, load_schema(schema_path))
     check_config(config)
+    check_lectures(config)
 
 
 def n_train(n_total: int, test_fraction: float) -> int:
@@ -326,3 +327,49 @@ def depth_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     depth = config["depth"]
     keys = ("total_units", "optimizer", "learning_rate", "epochs", "batch_size", "result_epochs")
     return {**{key: depth[key] for key in keys}, **config["training"]}
+
+
+def check_lectures(config: Mapping[str, Any]) -> None:
+    """Cross-key rules of the augment and best sections."""
+    for section in ("augment", "best"):
+        values = config[section]
+        plot_seed = values["plot_seed"]
+        if plot_seed is not None and plot_seed not in values["seeds"]:
+            raise ConfigError(
+                f"config key '{section}.plot_seed': {plot_seed} is not in {section}.seeds "
+                f"{values['seeds']}; use one of those or null"
+            )
+    augment = config["augment"]
+    total = len(augment["centers"]) * augment["n_per_cloud"]
+    if n_train(total, augment["test_fraction"]) < augment["batch_size"]:
+        raise ConfigError(
+            f"config key 'augment.batch_size': {augment['batch_size']} is more than the "
+            f"{n_train(total, augment['test_fraction'])} training points; lower it or raise "
+            "augment.n_per_cloud"
+        )
+    best = config["best"]
+    total = len(best["centers"]) * best["n_per_cloud"]
+    if best["n_train"] + best["n_dev"] >= total:
+        raise ConfigError(
+            f"config key 'best.n_dev': best.n_train + best.n_dev = "
+            f"{best['n_train'] + best['n_dev']} leave no test points of {total}; allowed: "
+            f"n_train + n_dev < {total}"
+        )
+    if best["batch_size"] > best["n_train"]:
+        raise ConfigError(
+            f"config key 'best.batch_size': {best['batch_size']} is more than best.n_train="
+            f"{best['n_train']}; allowed: batch_size <= n_train"
+        )
+
+
+def lecture_settings(config: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The training settings of every augment or best job."""
+    keys = ("hidden_layers", "optimizer", "learning_rate", "epochs", "batch_size")
+    return {**{key: config[section][key] for key in keys}, **config["training"]}
+
+
+def lecture_data(config: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The data settings of every augment or best data job."""
+    keys = {"augment": ("test_fraction",), "best": ("n_train", "n_dev")}[section]
+    values = config[section]
+    return {key: values[key] for key in ("n_per_cloud", "centers", "spread", *keys)}

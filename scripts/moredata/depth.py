@@ -45,15 +45,21 @@ def train_depth_job(
     threads: int,
     epochs_paths: Sequence[str | Path],
     result_paths: Sequence[str | Path],
+    model_paths: Sequence[str | Path] = (),
 ) -> None:
     """Train ``layers`` layers at each (n, seed) point on its qwerties (``data_paths``, same
-    order) and write each point's two tables."""
+    order) and write each point's two tables, and its final model to ``model_paths`` when
+    given (``save_models``)."""
     # Imported here: make_qwerties jobs use this module too and need no torch (~1 s start-up).
+    from moredata.checkpoint import save_trained
     from moredata.experiments import DepthSpec, run_depth
 
     datasets = [pd.read_parquet(p) for p in data_paths]
     grid = [(int(p["n"]), int(p["seed"])) for p in points]
-    outputs = run_depth(datasets, layers, grid, DepthSpec(**settings), threads)
+    models: list = []
+    outputs = run_depth(datasets, layers, grid, DepthSpec(**settings), threads, models)
+    grid_points = [{"layers": layers, "n": n, "seed": seed} for n, seed in grid]
+    save_trained(model_paths, models, "relu", [settings] * len(grid), grid_points, "depth")
     for (epochs, result), epochs_path, result_path in zip(
         outputs, epochs_paths, result_paths, strict=True
     ):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import torch
+from torch import nn
 
 from moredata import io
 from moredata.data import WINE_FEATURES, WINE_TARGET, binarise, split_indices, zscore
@@ -225,10 +226,12 @@ def run_unbalanced(
     points: Sequence[tuple[int, int]],
     specs: Mapping[int, UnbalancedSpec],
     threads: int,
+    models: list[nn.Sequential] | None = None,
 ) -> list[tuple[pa.Table, pa.Table, pa.Table]]:
     """Train the wine network with one remedy at each (threshold, seed) of ``points``, as
     replicates of one batched training where their settings agree; return, per point, the
-    per-epoch, per-class and per-test-sample tables (schemas in :mod:`moredata.io`)."""
+    per-epoch, per-class and per-test-sample tables (schemas in :mod:`moredata.io`). The
+    trained networks are appended to ``models`` when it is given."""
     for threshold in sorted({t for t, _ in points}):
         check_threshold(table, threshold)
     start = time.perf_counter()
@@ -244,6 +247,8 @@ def run_unbalanced(
     rate_keys = [specs[t].learning_rate_key for t, _ in points]
     trained = _train_groups(replicates, settings_for, "unbalanced", rate_keys)
     wall = time.perf_counter() - start
+    if models is not None:
+        models.extend(rep.model for rep in replicates)
     outputs = []
     for (threshold, seed), rep, settings, (result, r) in zip(
         points, replicates, settings_for, trained, strict=True
@@ -342,10 +347,12 @@ def run_depth(
     points: Sequence[tuple[int, int]],
     spec: DepthSpec,
     threads: int,
+    models: list[nn.Sequential] | None = None,
 ) -> list[tuple[pa.Table, pa.Table]]:
     """Train the ``layers``-layer model at each (n, seed) of ``points`` on that point's qwerty
     data (``datasets``, same order), as replicates of one batched training; return, per point,
-    the per-epoch table and the one-row result table."""
+    the per-epoch table and the one-row result table. The trained networks are appended to
+    ``models`` when it is given."""
     start = time.perf_counter()
     replicates = [
         depth_replicate(data, layers, n, seed, spec)
@@ -373,6 +380,8 @@ def run_depth(
         [DEPTH_LEARNING_RATE_KEY] * len(replicates),
     )
     wall = time.perf_counter() - start
+    if models is not None:
+        models.extend(rep.model for rep in replicates)
     sizes = layer_sizes(replicates[0].model)
     units, params = spec.total_units // layers, count_parameters(sizes)
     outputs = []

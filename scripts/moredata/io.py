@@ -104,6 +104,77 @@ DEPTH_RESULT = pa.schema(
     ]
 )
 
+AUGMENT_GRID = [
+    pa.field("features", pa.string(), nullable=False),
+    pa.field("seed", pa.int64(), nullable=False),
+]
+# One row per epoch of a feature-augmentation job.
+AUGMENT_EPOCHS = pa.schema([*AUGMENT_GRID, *_EPOCH_METRICS])
+# One row per feature-augmentation job: the final epoch's metrics.
+AUGMENT_RESULT = pa.schema(
+    [
+        *AUGMENT_GRID,
+        pa.field("n_features", pa.int64(), nullable=False),
+        pa.field("final_test_acc", pa.float64()),
+        pa.field("final_train_acc", pa.float64()),
+        pa.field("final_train_loss", pa.float64()),
+        pa.field("diverged", pa.bool_(), nullable=False),
+    ]
+)
+# One row per data point (train and test) of a feature-augmentation job: the final model's
+# prediction, for the lecture's per-group accuracy and its plot of misclassified points.
+AUGMENT_PREDICTIONS = pa.schema(
+    [
+        *AUGMENT_GRID,
+        pa.field("sample", pa.int64(), nullable=False),
+        pa.field("x", pa.float64()),
+        pa.field("y", pa.float64()),
+        pa.field("label", pa.int64(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("pred", pa.int64(), nullable=False),
+    ]
+)
+# One row per epoch of a save-the-best job; the test accuracy is recorded, never used to choose.
+BEST_EPOCHS = pa.schema(
+    [
+        pa.field("seed", pa.int64(), nullable=False),
+        pa.field("epoch", pa.int32(), nullable=False),
+        pa.field("train_loss", pa.float64()),
+        pa.field("train_acc", pa.float64()),
+        pa.field("dev_acc", pa.float64()),
+        pa.field("test_acc", pa.float64()),
+        pa.field("diverged", pa.bool_(), nullable=False),
+    ]
+)
+# One row per save-the-best job: the epoch chosen on the dev set.
+BEST_CHOICE = pa.schema(
+    [
+        pa.field("seed", pa.int64(), nullable=False),
+        pa.field("best_epoch", pa.int64(), nullable=False),
+        pa.field("best_dev_acc", pa.float64()),
+        pa.field("final_dev_acc", pa.float64()),
+        pa.field("final_test_acc", pa.float64()),
+    ]
+)
+# One row per reloaded best model: its accuracy on the test set.
+BEST_EVALUATION = pa.schema(
+    [
+        pa.field("seed", pa.int64(), nullable=False),
+        pa.field("best_epoch", pa.int64(), nullable=False),
+        pa.field("best_dev_acc", pa.float64()),
+        pa.field("n_test", pa.int64(), nullable=False),
+        pa.field("test_acc", pa.float64()),
+    ]
+)
+# One row per test sample of a reloaded model (rule evaluate_saved).
+RELOADED_PREDICTIONS = pa.schema(
+    [
+        pa.field("sample", pa.int64(), nullable=False),
+        pa.field("y_true", pa.int64(), nullable=False),
+        pa.field("pred", pa.int64(), nullable=False),
+    ]
+)
+
 
 def digest(value: Any) -> str:
     """sha256 of a JSON-serialisable value (keys sorted), for config provenance."""

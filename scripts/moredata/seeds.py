@@ -15,6 +15,7 @@ class Purpose(IntEnum):
     SHUFFLE = 3
     DATA = 4
     RESAMPLE = 5
+    DEV_SPLIT = 6  # the second cut of a three-way split (save the best)
 
 
 def derive_seed(seed: int, purpose: Purpose, *keys: int) -> int:

@@ -61,6 +61,10 @@ class Replicate:
     y_test: Tensor
     generator: torch.Generator
     name: str = ""  # the grid point, for messages (e.g. "threshold=4 seed=0")
+    # Optional dev set: its accuracy is computed after each epoch, and the parameters of the
+    # epoch with the best dev accuracy are kept (see TrainResult.best_state).
+    x_dev: Tensor | None = None
+    y_dev: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,12 @@ class TrainResult:
     test_pred: list[Tensor]  # per replicate: predicted class of each test sample
     test_score: list[Tensor]  # probability of the positive class (BCE) or of the predicted class
     diverged_epoch: list[int | None]
+    # With dev sets: dev accuracy (R, epochs), and per replicate the 1-based epoch of the
+    # highest dev accuracy with the model's state_dict after it. As in the course a later
+    # epoch replaces the kept one only when strictly better, so ties keep the earlier epoch.
+    dev_acc: Tensor | None = None
+    best_epoch: list[int] | None = None
+    best_state: list[dict[str, Tensor]] | None = None
 
 
 def shuffled_batches(
@@ -334,6 +344,7 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
     test_acc = torch.zeros(settings.epochs, replicas)
     per_batch = torch.tensor(n_batches, dtype=torch.float32)
     diverged: list[int | None] = [None] * replicas
+    dev = _DevTracker(reps, net) if reps[0].x_dev is not None else None
 
     with torch.inference_mode():
         for epoch in range(settings.epochs):
@@ -355,6 +366,8 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
             test_logits = net.forward(x_test, replicas)[0]
             correct = _correct(test_logits, y_test, settings) & test_valid
             test_acc[epoch] = correct.sum(dim=1) / n_test * 100
+            if dev is not None:
+                dev.after_epoch(epoch, settings)
             _check_divergence(loss_sum, epoch, diverged, reps, settings)
             if (epoch + 1) % settings.log_every == 0 or epoch + 1 == settings.epochs:
                 _log_epoch(
@@ -377,7 +390,59 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
         test_pred=[pred[r, : n_test[r]] for r in back],
         test_score=[score[r, : n_test[r]] for r in back],
         diverged_epoch=[diverged[r] for r in back],
+        **(dev.results([reps[r].model for r in back], back) if dev is not None else {}),
     )
+
+
+class _DevTracker:
+    """Dev accuracy after each epoch and, per replicate, a copy of the parameters at the
+    epoch whose dev accuracy beats every earlier one (strictly, as the course compares)."""
+
+    def __init__(self, reps: Sequence[Replicate], net: _Network) -> None:
+        if any(r.x_dev is None or r.y_dev is None for r in reps):
+            raise ValueError("either every replicate of a training has a dev set or none has")
+        self.net = net
+        self.x = _pad([r.x_dev for r in reps if r.x_dev is not None])
+        self.y = _pad([r.y_dev for r in reps if r.y_dev is not None])
+        self.n = torch.tensor([len(r.y_dev) for r in reps if r.y_dev is not None])
+        self.valid = torch.arange(self.x.shape[1]) < self.n.unsqueeze(1)
+        self.acc: list[Tensor] = []
+        # Below any accuracy, so the first epoch is always kept (the course starts at 0 and
+        # would keep nothing if the dev accuracy stayed at 0 %).
+        self.best_acc = torch.full((net.replicas,), -1.0)
+        self.best_epoch = torch.zeros(net.replicas, dtype=torch.long)
+        self.best_params = net.params.clone()
+        self.best_tensors = _split(self.best_params, [t.shape for t in net.param_tensors])
+
+    def after_epoch(self, epoch: int, settings: TrainSettings) -> None:
+        logits = self.net.forward(self.x, self.net.replicas)[0]
+        correct = _correct(logits, self.y, settings) & self.valid
+        acc = correct.sum(dim=1) / self.n * 100
+        self.acc.append(acc)
+        better = acc > self.best_acc
+        if bool(better.any()):
+            self.best_acc = torch.where(better, acc, self.best_acc)
+            self.best_epoch[better] = epoch + 1
+            for best, current in zip(self.best_tensors, self.net.param_tensors, strict=True):
+                best[better] = current[better]
+
+    def results(self, models: Sequence[nn.Sequential], back: Sequence[int]) -> dict:
+        """TrainResult's dev fields, replicates in their original order (``back``)."""
+        states = []
+        for model, r in zip(models, back, strict=True):
+            state = {}
+            linears = [(name, m) for name, m in model.named_children() if isinstance(m, nn.Linear)]
+            for (name, _), weight, bias in zip(
+                linears, self.best_tensors[0::2], self.best_tensors[1::2], strict=True
+            ):
+                state[f"{name}.weight"] = weight[r].T.clone()
+                state[f"{name}.bias"] = bias[r, 0].clone()
+            states.append(state)
+        return {
+            "dev_acc": torch.stack(self.acc, dim=1)[list(back)].contiguous(),
+            "best_epoch": [int(self.best_epoch[r]) for r in back],
+            "best_state": states,
+        }
 
 
 def _correct(logits: Tensor, target: Tensor, settings: TrainSettings) -> Tensor:

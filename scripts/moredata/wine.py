@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from moredata import io
+from moredata.checkpoint import save_trained
 from moredata.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
 from moredata.errors import ConfigError
 from moredata.experiments import Remedy, UnbalancedSpec, run_unbalanced
@@ -56,13 +57,24 @@ def train_unbalanced_job(
     epochs_paths: Sequence[str | Path],
     classes_paths: Sequence[str | Path],
     predictions_paths: Sequence[str | Path],
+    model_paths: Sequence[str | Path] = (),
 ) -> None:
     """Train one remedy at each (threshold, seed) point and write each point's three tables
-    (``settings`` maps each threshold to its effective settings)."""
+    (``settings`` maps each threshold to its effective settings), and its final model to
+    ``model_paths`` when given (``save_models``)."""
     table = pd.read_parquet(table_path)
     specs = {int(t): UnbalancedSpec(**values) for t, values in settings.items()}
     grid = [(int(p["threshold"]), int(p["seed"])) for p in points]
-    outputs = run_unbalanced(table, remedy, grid, specs, threads)
+    models: list = []
+    outputs = run_unbalanced(table, remedy, grid, specs, threads, models)
+    save_trained(
+        model_paths,
+        models,
+        specs[grid[0][0]].activation,  # not overridable per threshold
+        [settings[t] for t, _ in grid],
+        [{"threshold": t, "remedy": remedy, "seed": seed} for t, seed in grid],
+        "unbalanced",
+    )
     for (epochs, classes, predictions), epochs_path, classes_path, predictions_path in zip(
         outputs, epochs_paths, classes_paths, predictions_paths, strict=True
     ):

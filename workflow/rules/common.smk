@@ -1,4 +1,5 @@
 import itertools
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from moredata.config import (
     check_config_files,
     coerce_command_line,
     depth_settings,
+    lecture_data,
+    lecture_settings,
     load_schema,
     unbalanced_settings,
     validate_config,
@@ -44,6 +47,14 @@ DEPTH_AXES = {"n": DEPTH["n_per_cloud"], "seed": SEEDS}
 BUNDLED = {"none": set(), "seeds": {"seed"}, "grid": {"threshold", "n", "seed"}}[
     config["batching"]
 ]
+AUGMENT = config["augment"]
+BEST = config["best"]
+# Seeds are the only grid axis that bundles here: each augment variant is its own job.
+AUGMENT_AXES = {"seed": AUGMENT["seeds"]}
+BEST_AXES = {"seed": BEST["seeds"]}
+SAVE_MODELS = config["save_models"]
+# Experiments whose training jobs save their final model when save_models is on.
+SAVED_EXPERIMENTS = ["unbalanced", "depth", "augment"]
 
 
 wildcard_constraints:
@@ -52,6 +63,9 @@ wildcard_constraints:
     seed=r"\d+",
     layers=r"\d+",
     n=r"\d+",
+    features="xy_distance|xy",
+    experiment="|".join(SAVED_EXPERIMENTS),
+    point=r"[a-z]+~[^/]+",
 
 
 def script_code(script):
@@ -119,6 +133,78 @@ def depth_runs(kind):
     )
 
 
+def saved_models(pattern, axes):
+    """A training job's model outputs: its bundle of checkpoints when save_models is on."""
+    return bundle(pattern, axes) if SAVE_MODELS else []
+
+
+def augment_points(wildcards):
+    return job_points(wildcards, AUGMENT_AXES)
+
+
+def best_points(wildcards):
+    return job_points(wildcards, BEST_AXES)
+
+
+def augment_data_for_job(wildcards):
+    return [
+        f"results/augment/data/seed~{p['seed']}.parquet"
+        for p in augment_points(wildcards)
+    ]
+
+
+def best_data_for_job(wildcards):
+    return [
+        f"results/best/data/seed~{p['seed']}.parquet" for p in best_points(wildcards)
+    ]
+
+
+def best_models_for_job(wildcards):
+    return [f"results/best/models/seed~{p['seed']}.pt" for p in best_points(wildcards)]
+
+
+def plot_seed(section):
+    """Seed of an experiment's one-seed figure: plot_seed, or the first of its seeds."""
+    chosen = config[section]["plot_seed"]
+    return config[section]["seeds"][0] if chosen is None else chosen
+
+
+def augment_runs(kind):
+    return expand(
+        f"results/augment/{kind}/features~{{features}}_seed~{{seed}}.parquet",
+        features=AUGMENT["features"],
+        seed=AUGMENT["seeds"],
+    )
+
+
+def best_runs(kind):
+    return expand(f"results/best/{kind}/seed~{{seed}}.parquet", seed=BEST["seeds"])
+
+
+def saved_point(wildcards):
+    """Grid values of a saved model from its file name, e.g. threshold~4_remedy~none_seed~0."""
+    return dict(re.findall(r"([a-z]+)~(.+?)(?=_[a-z]+~|$)", wildcards.point))
+
+
+def saved_data(wildcards):
+    """The data file the saved model's training job read."""
+    point = saved_point(wildcards)
+    return {
+        "unbalanced": "results/data/wine.parquet",
+        "depth": f"results/data/qwerties/n~{point.get('n')}_seed~{point.get('seed')}.parquet",
+        "augment": f"results/augment/data/seed~{point.get('seed')}.parquet",
+    }[wildcards.experiment]
+
+
+def saved_settings(wildcards):
+    """The settings the saved model's training job had (its checkpoint must match them)."""
+    if wildcards.experiment == "unbalanced":
+        return unbalanced_settings(config, int(saved_point(wildcards)["threshold"]))
+    if wildcards.experiment == "depth":
+        return depth_settings(config)
+    return lecture_settings(config, "augment")
+
+
 def all_outputs():
     return [
         "results/unbalanced/figure.png",
@@ -131,4 +217,13 @@ def all_outputs():
         "results/depth/summary.csv",
         "results/anatomy/report.md",
         "results/anatomy/facts.json",
+        "results/augment/lecture.png",
+        "results/augment/lecture.pdf",
+        "results/augment/comparison.png",
+        "results/augment/comparison.pdf",
+        "results/augment/ttest.csv",
+        "results/augment/summary.csv",
+        "results/best/figure.png",
+        "results/best/figure.pdf",
+        "results/best/summary.csv",
     ]

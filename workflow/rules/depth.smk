@@ -30,6 +30,9 @@ rule train_depth:
             "results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet",
             DEPTH_AXES,
         ),
+        models=saved_models(
+            "results/depth/models/layers~{layers}_n~{n}_seed~{seed}.pt", DEPTH_AXES
+        ),
     log:
         bundle_name(
             "logs/train_depth/layers~{layers}_n~{n}_seed~{seed}.log", DEPTH_AXES

@@ -58,6 +58,10 @@ rule train_unbalanced:
             "results/unbalanced/predictions/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
             WINE_AXES,
         ),
+        models=saved_models(
+            "results/unbalanced/models/threshold~{threshold}_remedy~{remedy}_seed~{seed}.pt",
+            WINE_AXES,
+        ),
     log:
         bundle_name(
             "logs/train_unbalanced/threshold~{threshold}_remedy~{remedy}_seed~{seed}.log",

@@ -1,0 +1,152 @@
+"""Figures of the feature-augmentation experiment: the lecture's 2 x 2 for one seed, and the
+two variants compared over the seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from moredata.aggregate import seed_statistics
+from moredata.compare import AUGMENTED, BASELINE
+from moredata.plotting import _save, plt
+
+LABELS = {BASELINE: "(x, y)", AUGMENTED: "(x, y, distance)"}
+COLORS = {BASELINE: "tab:blue", AUGMENTED: "tab:orange"}
+MARKERS = {BASELINE: "x", AUGMENTED: "+"}
+
+
+def plot_augment_lecture(
+    epochs_path: str | Path,
+    predictions_paths: Sequence[str | Path],
+    seed: int,
+    out_paths: Sequence[str | Path],
+) -> None:
+    """The lecture's 2 x 2 of one seed, both variants overlaid: loss; train and test
+    accuracy; accuracy per group over all the data; the data with misclassified points
+    crossed out (one marker per variant)."""
+    epochs = pd.read_parquet(epochs_path)
+    epochs = epochs[epochs["seed"] == seed]
+    predictions = pd.concat([pd.read_parquet(p) for p in predictions_paths], ignore_index=True)
+    variants = [f for f in (BASELINE, AUGMENTED) if f in set(predictions["features"])]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    (loss_ax, acc_ax), (group_ax, data_ax) = axes
+    for features in variants:
+        run = epochs[epochs["features"] == features].sort_values("epoch")
+        color, label = COLORS[features], LABELS[features]
+        loss_ax.plot(run["epoch"], run["train_loss"], color=color, label=label)
+        acc_ax.plot(run["epoch"], run["train_acc"], color=color, label=f"{label} train")
+        acc_ax.plot(
+            run["epoch"], run["test_acc"], color=color, linestyle="--", label=f"{label} test"
+        )
+    loss_ax.set(title="Training loss", xlabel="Epoch", ylabel="Loss")
+    acc_ax.set(title="Accuracy", xlabel="Epoch", ylabel="Accuracy (%)", ylim=(0, 100))
+    loss_ax.legend()
+    acc_ax.legend(loc="lower right", fontsize=8)
+    groups = sorted(predictions["label"].unique())
+    width = 0.8 / len(variants)
+    for k, features in enumerate(variants):
+        part = predictions[predictions["features"] == features]
+        accuracy = [(part.loc[part["label"] == g, "pred"] == g).mean() * 100 for g in groups]
+        group_ax.bar(
+            np.arange(len(groups)) + (k - (len(variants) - 1) / 2) * width,
+            accuracy,
+            width,
+            color=COLORS[features],
+            label=LABELS[features],
+        )
+    group_ax.set_xticks(np.arange(len(groups)), [f"group {g}" for g in groups])
+    group_ax.set(title="Accuracy per group (train + test)", ylabel="Accuracy (%)", ylim=(0, 100))
+    group_ax.legend(loc="lower right")
+    points = predictions[predictions["features"] == variants[0]]
+    for g in groups:
+        cloud = points[points["label"] == g]
+        data_ax.scatter(cloud["x"], cloud["y"], s=8, alpha=0.5, label=f"group {g}")
+    for features in variants:
+        part = predictions[predictions["features"] == features]
+        wrong = part[part["pred"] != part["label"]]
+        data_ax.scatter(
+            wrong["x"],
+            wrong["y"],
+            marker=MARKERS[features],
+            color="black" if features == AUGMENTED else "red",
+            s=30,
+            label=f"misclassified {LABELS[features]} ({len(wrong)})",
+        )
+    data_ax.set(title="The data; crosses: misclassified", xlabel="x", ylabel="y")
+    data_ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Feature augmentation, seed {seed}")
+    fig.tight_layout()
+    _save(fig, out_paths)
+
+
+def plot_augment_comparison(
+    results_path: str | Path, ttest_path: str | Path, out_paths: Sequence[str | Path]
+) -> None:
+    """Final test accuracy of each variant at each seed (lines join a seed's pair), and the
+    paired differences with their mean, 95 % CI and both t-tests."""
+    results = pd.read_parquet(results_path)
+    ttest = pd.read_parquet(ttest_path).iloc[0]
+    wide = results.pivot(index="seed", columns="features", values="final_test_acc")
+    variants = [f for f in (BASELINE, AUGMENTED) if f in wide.columns]
+    fig, (pair_ax, diff_ax) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for _, row in wide.iterrows():
+        pair_ax.plot(range(len(variants)), row[variants], color="grey", alpha=0.4, marker="o")
+    for k, features in enumerate(variants):
+        values = wide[features].dropna()
+        pair_ax.errorbar(
+            k + 0.08,
+            values.mean(),
+            yerr=_half_ci(values),
+            color=COLORS[features],
+            marker="s",
+            capsize=6,
+            markersize=8,
+        )
+    pair_ax.set_xticks(range(len(variants)), [LABELS[f] for f in variants])
+    pair_ax.set(
+        title="Final test accuracy per seed (mean, 95% CI)",
+        ylabel="Test accuracy (%)",
+        xlim=(-0.5, len(variants) - 0.5),
+    )
+    if len(variants) == 2:
+        difference = (wide[AUGMENTED] - wide[BASELINE]).dropna()
+        diff_ax.scatter(np.zeros(len(difference)), difference, color="grey", alpha=0.6)
+        diff_ax.errorbar(
+            0.15,
+            ttest["mean_difference"],
+            yerr=[
+                [ttest["mean_difference"] - ttest["ci95_low"]],
+                [ttest["ci95_high"] - ttest["mean_difference"]],
+            ],
+            color="black",
+            marker="s",
+            capsize=6,
+        )
+        diff_ax.axhline(0, color="grey", linestyle=":")
+        diff_ax.text(
+            0.02,
+            0.98,
+            f"independent t = {ttest['t_independent']:.2f}, p = {ttest['p_independent']:.3g}\n"
+            f"paired t = {ttest['t_paired']:.2f}, p = {ttest['p_paired']:.3g}",
+            transform=diff_ax.transAxes,
+            va="top",
+            fontsize=9,
+        )
+    diff_ax.set_xticks([])
+    diff_ax.set(
+        title=f"{LABELS[AUGMENTED]} minus {LABELS[BASELINE]}, per seed",
+        ylabel="Difference (percentage points)",
+        xlim=(-0.5, 0.5),
+    )
+    fig.suptitle(f"Feature augmentation over {len(wide)} seeds")
+    fig.tight_layout()
+    _save(fig, out_paths)
+
+
+def _half_ci(values: pd.Series) -> float:
+    """Half-width of the 95 % CI of the mean over seeds (0 for a single seed)."""
+    s = seed_statistics(values.astype(float))
+    return s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0

@@ -1,0 +1,168 @@
+"""Save the best (REFERENCE.md §5): the three-way split, the trainer's dev tracking against a
+notebook-style loop, the saved checkpoint, and its reload on the test set."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from moredata import io
+from moredata.best import make_best_data, three_way_split
+from moredata.checkpoint import load_checkpoint, save_checkpoint
+from moredata.compare import aggregate_best
+from moredata.errors import ConfigError
+from moredata.lectures import BestSpec, best_replicate, evaluate_best, run_best
+from moredata.training import Replicate, train
+
+DATA = {"n_per_cloud": 300, "centers": [[1, 1], [5, 1], [4, 4]], "spread": 1.0}
+DATA |= {"n_train": 500, "n_dev": 200}
+# Smaller data for the training tests: 6 steps per epoch keeps them fast.
+SMALL = DATA | {"n_per_cloud": 100, "n_train": 180, "n_dev": 60}
+SPEC = BestSpec(hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.01, epochs=20, batch_size=30)
+
+
+def test_three_way_split_has_the_lecture_sizes_and_no_overlap():
+    train_idx, dev_idx, test_idx = three_way_split(900, 500, 200, seed=3)
+    assert (len(train_idx), len(dev_idx), len(test_idx)) == (500, 200, 200)
+    every = np.concatenate([train_idx, dev_idx, test_idx])
+    assert sorted(every.tolist()) == list(range(900))
+    again = three_way_split(900, 500, 200, seed=3)
+    assert all(
+        np.array_equal(a, b) for a, b in zip(again, (train_idx, dev_idx, test_idx), strict=True)
+    )
+    assert not np.array_equal(three_way_split(900, 500, 200, seed=4)[0], train_idx)
+    with pytest.raises(ConfigError, match=r"best.n_train \+ best.n_dev = 900 leave no test"):
+        three_way_split(900, 700, 200, seed=0)
+
+
+def test_best_data_is_the_lecture_data():
+    data = make_best_data(DATA, 0)
+    assert data["split"].value_counts().to_dict() == {"train": 500, "dev": 200, "test": 200}
+    centres = data.groupby("label")[["x", "y"]].mean().to_numpy()
+    np.testing.assert_allclose(centres, DATA["centers"], atol=0.2)
+
+
+def notebook_best(rep: Replicate, spec: BestSpec) -> dict:
+    """The lecture's loop as a notebook writes it: nn.Module, DataLoader, torch.optim, the
+    per-epoch metrics, and a deep copy of the state dict at a strictly better dev accuracy."""
+    loader = DataLoader(
+        TensorDataset(rep.x_train, rep.y_train),
+        batch_size=spec.batch_size,
+        shuffle=True,
+        drop_last=True,
+        generator=rep.generator,
+    )
+    net = rep.model
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=spec.learning_rate)
+    losses, train_acc, dev_acc = [], [], []
+    best = {"acc": 0.0, "epoch": 0, "net": None}
+    for epoch in range(spec.epochs):
+        net.train()
+        batch_loss, batch_acc = [], []
+        for x, y in loader:
+            y_hat = net(x)
+            loss = loss_fn(y_hat, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            batch_loss.append(loss.item())
+            batch_acc.append(100 * (y_hat.argmax(1) == y).float().mean().item())
+        losses.append(np.mean(batch_loss))
+        train_acc.append(np.mean(batch_acc))
+        net.eval()
+        with torch.no_grad():
+            dev_acc.append(100 * (net(rep.x_dev).argmax(1) == rep.y_dev).float().mean().item())
+        if dev_acc[-1] > best["acc"]:
+            best = {"acc": dev_acc[-1], "epoch": epoch + 1, "net": copy.deepcopy(net.state_dict())}
+    return {"loss": losses, "train_acc": train_acc, "dev_acc": dev_acc, "best": best}
+
+
+@pytest.mark.parametrize("seed", [0, 2])  # both have later epochs tying the best
+def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
+    data = make_best_data(SMALL, seed)
+    ours = train([best_replicate(data, seed, SPEC)], _settings())
+    reference = notebook_best(best_replicate(data, seed, SPEC), SPEC)
+    np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["loss"], atol=1e-5)
+    np.testing.assert_allclose(ours.train_acc[0].numpy(), reference["train_acc"], atol=1e-5)
+    np.testing.assert_allclose(ours.dev_acc[0].numpy(), reference["dev_acc"], atol=1e-5)
+    assert ours.best_epoch[0] == reference["best"]["epoch"]
+    state = ours.best_state[0]
+    assert list(state) == list(reference["best"]["net"])
+    for key, value in reference["best"]["net"].items():
+        torch.testing.assert_close(state[key], value, atol=1e-5, rtol=1e-5)
+
+
+def _settings():
+    from moredata.lectures import _settings as lecture_settings
+
+    return lecture_settings(SPEC)
+
+
+def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
+    data = [make_best_data(SMALL, s) for s in (0, 1, 2)]
+    batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], _settings())
+    ties = 0
+    for r, d in enumerate(data):
+        dev = batched.dev_acc[r].numpy()
+        best = batched.best_epoch[r]
+        assert dev[best - 1] == dev.max() and (dev[: best - 1] < dev.max()).all()
+        ties += int((dev[best:] == dev.max()).any())
+        single = train([best_replicate(d, r, SPEC)], _settings())
+        assert single.best_epoch[0] == best
+        for key, value in single.best_state[0].items():
+            torch.testing.assert_close(batched.best_state[r][key], value, atol=1e-5, rtol=1e-5)
+    assert ties  # the data exercise the rule: a later epoch equals the best and is not kept
+
+
+def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
+    seeds = [0, 1]
+    data = [make_best_data(SMALL, s) for s in seeds]
+    runs = run_best(data, seeds, SPEC, threads=1)
+    evaluations = []
+    for run, d, seed in zip(runs, data, seeds, strict=True):
+        path = tmp_path / f"seed~{seed}.pt"
+        save_checkpoint(path, run.best_state, run.checkpoint)
+        _, provenance = load_checkpoint(path)
+        assert provenance["best_epoch"] == run.choice["best_epoch"][0].as_py()
+        assert provenance["layer_sizes"] == [2, 8, 8, 3]
+        assert provenance["torch"] == torch.__version__ and len(provenance["config_digest"]) == 64
+        table = evaluate_best(d, path, seed, SPEC)
+        row = table.to_pylist()[0]
+        epochs = run.epochs.to_pandas()
+        # The test accuracy recorded during training at the chosen epoch is exactly what the
+        # reloaded model scores: the checkpoint holds that epoch's parameters.
+        assert row["test_acc"] == epochs["test_acc"].iloc[row["best_epoch"] - 1]
+        assert row["n_test"] == 60
+        for name, frame in (("epochs", run.epochs), ("choice", run.choice), ("eval", table)):
+            io.write_parquet(frame, tmp_path / f"{name}_{seed}.parquet")
+        evaluations.append(tmp_path / f"eval_{seed}.parquet")
+    outputs = {name: tmp_path / f"{name}.parquet" for name in ("epochs", "results", "summary")} | {
+        "summary_csv": tmp_path / "summary.csv"
+    }
+    aggregate_best(
+        [tmp_path / f"epochs_{s}.parquet" for s in seeds],
+        [tmp_path / f"choice_{s}.parquet" for s in seeds],
+        evaluations,
+        outputs,
+    )
+    results = pd.read_parquet(outputs["results"])
+    np.testing.assert_allclose(results["gap"], results["best_dev_acc"] - results["test_acc"])
+    summary = pd.read_csv(outputs["summary_csv"]).set_index("metric")
+    assert summary.loc["gap", "n_seeds"] == 2
+    assert summary.loc["gap", "mean"] == pytest.approx(results["gap"].mean())
+
+
+def test_dev_sets_must_be_given_to_every_replicate_or_none():
+    data = make_best_data(SMALL, 0)
+    with_dev = best_replicate(data, 0, SPEC)
+    without = dataclasses.replace(with_dev, x_dev=None, y_dev=None)
+    with pytest.raises(ValueError, match="every replicate of a training has a dev set or none"):
+        train([with_dev, without], _settings())

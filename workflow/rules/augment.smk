@@ -1,0 +1,129 @@
+rule make_augment_data:
+    output:
+        "results/augment/data/seed~{seed}.parquet",
+    log:
+        "logs/make_augment_data/seed~{seed}.log",
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
+    params:
+        settings=lecture_data(config, "augment"),
+        code=script_code("make_augment_data"),
+    script:
+        "../../scripts/make_augment_data.py"
+
+
+rule train_augment:
+    input:
+        augment_data_for_job,
+    output:
+        epochs=bundle(
+            "results/augment/epochs/features~{features}_seed~{seed}.parquet",
+            AUGMENT_AXES,
+        ),
+        result=bundle(
+            "results/augment/result/features~{features}_seed~{seed}.parquet",
+            AUGMENT_AXES,
+        ),
+        predictions=bundle(
+            "results/augment/predictions/features~{features}_seed~{seed}.parquet",
+            AUGMENT_AXES,
+        ),
+        models=saved_models(
+            "results/augment/models/features~{features}_seed~{seed}.pt", AUGMENT_AXES
+        ),
+    log:
+        bundle_name(
+            "logs/train_augment/features~{features}_seed~{seed}.log", AUGMENT_AXES
+        ),
+    benchmark:
+        bundle_name(
+            "benchmarks/train_augment/features~{features}_seed~{seed}.tsv",
+            AUGMENT_AXES,
+        )
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=30,
+    params:
+        points=augment_points,
+        settings=lecture_settings(config, "augment"),
+        code=script_code("train_augment"),
+    script:
+        "../../scripts/train_augment.py"
+
+
+rule aggregate_augment:
+    input:
+        epochs=augment_runs("epochs"),
+        results=augment_runs("result"),
+    output:
+        epochs="results/augment/epochs.parquet",
+        results="results/augment/results.parquet",
+        summary="results/augment/summary.parquet",
+        summary_csv=report(
+            "results/augment/summary.csv",
+            caption="../report/augment_summary.rst",
+            category="Feature augmentation",
+        ),
+        ttest="results/augment/ttest.parquet",
+        ttest_csv=report(
+            "results/augment/ttest.csv",
+            caption="../report/augment_ttest.rst",
+            category="Feature augmentation",
+        ),
+    log:
+        "logs/aggregate_augment.log",
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        code=script_code("aggregate_augment"),
+    script:
+        "../../scripts/aggregate_augment.py"
+
+
+rule plot_augment:
+    input:
+        epochs="results/augment/epochs.parquet",
+        results="results/augment/results.parquet",
+        ttest="results/augment/ttest.parquet",
+        predictions=expand(
+            "results/augment/predictions/features~{features}_seed~{seed}.parquet",
+            features=AUGMENT["features"],
+            seed=plot_seed("augment"),
+        ),
+    output:
+        lecture=report(
+            "results/augment/lecture.png",
+            caption="../report/augment_lecture.rst",
+            category="Feature augmentation",
+        ),
+        lecture_pdf="results/augment/lecture.pdf",
+        comparison=report(
+            "results/augment/comparison.png",
+            caption="../report/augment_comparison.rst",
+            category="Feature augmentation",
+        ),
+        comparison_pdf="results/augment/comparison.pdf",
+    log:
+        "logs/plot_augment.log",
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        seed=plot_seed("augment"),
+        code=script_code("plot_augment"),
+    script:
+        "../../scripts/plot_augment.py"

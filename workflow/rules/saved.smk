@@ -1,0 +1,20 @@
+rule evaluate_saved:
+    input:
+        data=saved_data,
+        model="results/{experiment}/models/{point}.pt",
+    output:
+        "results/{experiment}/reloaded/{point}.parquet",
+    log:
+        "logs/evaluate_saved/{experiment}/{point}.log",
+    conda:
+        "../envs/moredata.yaml"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=10,
+    params:
+        point=saved_point,
+        settings=saved_settings,
+        code=script_code("evaluate_saved"),
+    script:
+        "../../scripts/evaluate_saved.py"
