@@ -16,7 +16,7 @@ from conftest import REPO, TINY_CONFIG
 from moredata import io
 from moredata.augment import FEATURES, make_augment_data
 from moredata.compare import compare_variants
-from moredata.lectures import AugmentSpec, _settings, augment_replicate, run_augment
+from moredata.lectures import AugmentSpec, lecture_train_settings, augment_replicate, run_augment
 from moredata.reference import train_reference
 from moredata.training import train
 
@@ -48,8 +48,8 @@ def test_data_has_the_distance_and_variants_share_data_split_and_batches():
 @pytest.mark.parametrize("features", list(FEATURES))
 def test_trainer_matches_the_course_style_loop(features):
     data = make_augment_data(60, CENTERS, 1.0, 0.1, seed=2)
-    ours = train([augment_replicate(data, features, 2, SPEC)], _settings(SPEC))
-    reference = train_reference(augment_replicate(data, features, 2, SPEC), _settings(SPEC))
+    ours = train([augment_replicate(data, features, 2, SPEC)], lecture_train_settings(SPEC))
+    reference = train_reference(augment_replicate(data, features, 2, SPEC), lecture_train_settings(SPEC))
     for key in ("train_loss", "train_acc", "test_acc"):
         np.testing.assert_allclose(getattr(ours, key)[0].numpy(), reference[key], atol=1e-5)
 

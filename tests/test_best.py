@@ -88,7 +88,7 @@ def notebook_best(rep: Replicate, spec: BestSpec) -> dict:
 @pytest.mark.parametrize("seed", [0, 2])  # both have later epochs tying the best
 def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
     data = make_best_data(SMALL, seed)
-    ours = train([best_replicate(data, seed, SPEC)], _settings())
+    ours = train([best_replicate(data, seed, SPEC)], lecture_train_settings())
     reference = notebook_best(best_replicate(data, seed, SPEC), SPEC)
     np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["loss"], atol=1e-5)
     np.testing.assert_allclose(ours.train_acc[0].numpy(), reference["train_acc"], atol=1e-5)
@@ -100,22 +100,22 @@ def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
         torch.testing.assert_close(state[key], value, atol=1e-5, rtol=1e-5)
 
 
-def _settings():
-    from moredata.lectures import _settings as lecture_settings
+def lecture_train_settings():
+    from moredata.lectures import lecture_train_settings as lecture_settings
 
     return lecture_settings(SPEC)
 
 
 def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
     data = [make_best_data(SMALL, s) for s in (0, 1, 2)]
-    batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], _settings())
+    batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], lecture_train_settings())
     ties = 0
     for r, d in enumerate(data):
         dev = batched.dev_acc[r].numpy()
         best = batched.best_epoch[r]
         assert dev[best - 1] == dev.max() and (dev[: best - 1] < dev.max()).all()
         ties += int((dev[best:] == dev.max()).any())
-        single = train([best_replicate(d, r, SPEC)], _settings())
+        single = train([best_replicate(d, r, SPEC)], lecture_train_settings())
         assert single.best_epoch[0] == best
         for key, value in single.best_state[0].items():
             torch.testing.assert_close(batched.best_state[r][key], value, atol=1e-5, rtol=1e-5)
@@ -165,4 +165,4 @@ def test_dev_sets_must_be_given_to_every_replicate_or_none():
     with_dev = best_replicate(data, 0, SPEC)
     without = dataclasses.replace(with_dev, x_dev=None, y_dev=None)
     with pytest.raises(ValueError, match="every replicate of a training has a dev set or none"):
-        train([with_dev, without], _settings())
+        train([with_dev, without], lecture_train_settings())

@@ -63,7 +63,7 @@ def summarise(
     return pd.DataFrame(rows, columns=[*keys, *SUMMARY_COLUMNS])
 
 
-def _write_outputs(
+def write_summary(
     tables: Mapping[str, pd.DataFrame | pa.Table], outputs: Mapping[str, str | Path]
 ) -> None:
     """Write each table to its output (a ``pa.Table`` keeps its exact schema), and the
@@ -129,7 +129,7 @@ def aggregate_unbalanced(
         per_job, [*keys, "class"], UNBALANCED_JOB_METRICS, per_job["diverged"]
     )
     summary = pd.concat([per_class, per_job_summary], ignore_index=True)
-    _write_outputs(
+    write_summary(
         {"epochs": epochs, "classes": classes_table, "summary": summary},
         outputs,
     )
@@ -144,5 +144,5 @@ def aggregate_depth(
     summary = summarise(
         results, ["layers", "units", "params", "n"], DEPTH_METRICS, results["diverged"]
     )
-    _write_outputs({"epochs": epochs, "results": results, "summary": summary}, outputs)
+    write_summary({"epochs": epochs, "results": results, "summary": summary}, outputs)
     log.info("aggregated %d depth runs; %d diverged", len(results), int(results["diverged"].sum()))

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from moredata import io
-from moredata.aggregate import _write_outputs, seed_statistics, summarise
+from moredata.aggregate import write_summary, seed_statistics, summarise
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ def aggregate_augment(
     results = io.read_tables(result_paths, io.AUGMENT_RESULT).to_pandas()
     summary = summarise(results, ["features", "n_features"], AUGMENT_METRICS, results["diverged"])
     ttest = compare_variants(results)
-    _write_outputs({"epochs": epochs, "results": results, "summary": summary}, outputs)
-    _write_table(ttest, outputs["ttest"], outputs["ttest_csv"])
+    write_summary({"epochs": epochs, "results": results, "summary": summary}, outputs)
+    write_table(ttest, outputs["ttest"], outputs["ttest_csv"])
     row = ttest.iloc[0]
     log.info(
         "%s over %d seeds: %.2f points [%.2f, %.2f]; independent t = %.3f, p = %.4f; "
@@ -72,7 +72,7 @@ def aggregate_augment(
     )
 
 
-def _write_table(frame: pd.DataFrame, parquet: str | Path, csv: str | Path) -> None:
+def write_table(frame: pd.DataFrame, parquet: str | Path, csv: str | Path) -> None:
     io.write_atomically(parquet, lambda tmp: frame.to_parquet(tmp, index=False))
     io.write_atomically(csv, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
 
@@ -105,7 +105,7 @@ def aggregate_best(
     )
     summary["t_paired"] = np.where(summary["metric"] == "gap", float(paired[0]), np.nan)
     summary["p_paired"] = np.where(summary["metric"] == "gap", float(paired[1]), np.nan)
-    _write_outputs({"epochs": epochs, "results": results, "summary": summary}, outputs)
+    write_summary({"epochs": epochs, "results": results, "summary": summary}, outputs)
     gap = summary.set_index("metric").loc["gap"]
     log.info(
         "%d seeds: best dev accuracy %.2f%%, its test accuracy %.2f%%; gap %.2f points "

@@ -69,7 +69,7 @@ class DepthSpec:
     log_every: int = 10
 
 
-def _torch_generator(seed: int) -> torch.Generator:
+def torch_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
@@ -100,7 +100,7 @@ def wine_replicate(
         y_train=y[train_idx],
         x_test=x[test_idx],
         y_test=y[test_idx],
-        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, threshold)),
+        generator=torch_generator(derive_seed(seed, Purpose.SHUFFLE, threshold)),
         name=f"threshold={threshold} remedy={remedy} seed={seed}",
     )
 
@@ -117,7 +117,7 @@ def undersample(indices: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarra
     return np.sort(np.concatenate(keep))
 
 
-def _train_groups(
+def train_replicates(
     replicates: Sequence[Replicate],
     settings_for: Sequence[TrainSettings],
     section: str,
@@ -162,7 +162,7 @@ def _train_groups(
     return [r for r in results if r is not None]
 
 
-def _epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
+def epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
     epochs = result.train_loss.shape[1]
     diverged_at = result.diverged_epoch[r]
     diverged = np.arange(epochs) >= (epochs if diverged_at is None else diverged_at)
@@ -195,7 +195,7 @@ def check_training_classes(
     raise ConfigError(f"{point}: the training split has no {missing!r} sample ({counts}); {remedy}")
 
 
-def _missing_test_classes(point: str, n_test: Sequence[int]) -> None:
+def warn_missing_test_classes(point: str, n_test: Sequence[int]) -> None:
     """A class can miss the test split by chance (a few minority wines in a small test set):
     the run goes on, and that class's test metrics are null for this seed."""
     for name, count in zip(CLASS_NAMES, n_test, strict=True):
@@ -238,14 +238,14 @@ def run_unbalanced(
     replicates = [wine_replicate(table, t, remedy, seed, specs[t]) for t, seed in points]
     for rep in replicates:
         check_training_classes(
-            rep.name, _labels(rep.y_train), _labels(rep.y_test), CLASS_NAMES, WINE_SPLIT_REMEDY
+            rep.name, class_indices(rep.y_train), class_indices(rep.y_test), CLASS_NAMES, WINE_SPLIT_REMEDY
         )
     settings_for = [
-        _wine_settings(specs[t], remedy, _labels(rep.y_train))
+        _wine_settings(specs[t], remedy, class_indices(rep.y_train))
         for (t, _), rep in zip(points, replicates, strict=True)
     ]
     rate_keys = [specs[t].learning_rate_key for t, _ in points]
-    trained = _train_groups(replicates, settings_for, "unbalanced", rate_keys)
+    trained = train_replicates(replicates, settings_for, "unbalanced", rate_keys)
     wall = time.perf_counter() - start
     if models is not None:
         models.extend(rep.model for rep in replicates)
@@ -261,21 +261,21 @@ def run_unbalanced(
             wall,
         )
         meta["replicates_in_job"] = len(points)
-        epoch_cols = _epoch_columns(result, r)
+        epoch_cols = epoch_columns(result, r)
         epochs = io.table(
-            {**_repeat(grid, len(epoch_cols["epoch"])), **epoch_cols}, io.UNBALANCED_EPOCHS, meta
+            {**repeat_values(grid, len(epoch_cols["epoch"])), **epoch_cols}, io.UNBALANCED_EPOCHS, meta
         )
-        y_test = _labels(rep.y_test)
+        y_test = class_indices(rep.y_test)
         pred = result.test_pred[r].numpy()
-        per_class = per_class_accuracy(_labels(rep.y_train), y_test, pred, CLASS_NAMES)
-        _missing_test_classes(rep.name, per_class["n_test"])
+        per_class = per_class_accuracy(class_indices(rep.y_train), y_test, pred, CLASS_NAMES)
+        warn_missing_test_classes(rep.name, per_class["n_test"])
         diverged = bool(epoch_cols["diverged"][-1])
         if diverged:  # NaN weights predict nothing: no accuracy, no predicted class
             per_class["test_acc"] = [np.nan] * len(CLASS_NAMES)
         per_class["final_train_loss"] = [epoch_cols["train_loss"][-1]] * len(CLASS_NAMES)
         per_class["diverged"] = [diverged] * len(CLASS_NAMES)
         classes = io.table(
-            {**_repeat(grid, len(CLASS_NAMES)), **per_class}, io.UNBALANCED_CLASSES, meta
+            {**repeat_values(grid, len(CLASS_NAMES)), **per_class}, io.UNBALANCED_CLASSES, meta
         )
         predictions = {
             "sample": np.arange(len(y_test)),
@@ -286,7 +286,7 @@ def run_unbalanced(
             else result.test_score[r].double().numpy(),
         }
         predictions_table = io.table(
-            {**_repeat(grid, len(y_test)), **predictions}, io.UNBALANCED_PREDICTIONS, meta
+            {**repeat_values(grid, len(y_test)), **predictions}, io.UNBALANCED_PREDICTIONS, meta
         )
         outputs.append((epochs, classes, predictions_table))
     return outputs
@@ -309,11 +309,11 @@ def _wine_settings(spec: UnbalancedSpec, remedy: Remedy, y_train: np.ndarray) ->
     )
 
 
-def _repeat(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
+def repeat_values(values: Mapping[str, Any], n: int) -> dict[str, list[Any]]:
     return {key: [value] * n for key, value in values.items()}
 
 
-def _labels(y: torch.Tensor) -> np.ndarray:
+def class_indices(y: torch.Tensor) -> np.ndarray:
     """Class indices of a label tensor (the wine labels are float for the BCE loss)."""
     return y.numpy().astype(np.int64)
 
@@ -336,7 +336,7 @@ def depth_replicate(
         y_train=y[train_rows],
         x_test=x[~train_rows],
         y_test=y[~train_rows],
-        generator=_torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers, n)),
+        generator=torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers, n)),
         name=f"layers={layers} n={n} seed={seed}",
     )
 
@@ -371,9 +371,9 @@ def run_depth(
     clouds = [f"cloud {c}" for c in range(n_clouds)]
     for rep in replicates:
         check_training_classes(
-            rep.name, _labels(rep.y_train), _labels(rep.y_test), clouds, DEPTH_SPLIT_REMEDY
+            rep.name, class_indices(rep.y_train), class_indices(rep.y_test), clouds, DEPTH_SPLIT_REMEDY
         )
-    trained = _train_groups(
+    trained = train_replicates(
         replicates,
         [settings] * len(replicates),
         "depth",
@@ -389,8 +389,8 @@ def run_depth(
         grid = {"layers": layers, "n": n, "seed": seed, "units": units, "params": params}
         meta = io.provenance({**asdict(spec), **grid}, seed, threads, wall)
         meta["replicates_in_job"] = len(points)
-        epoch_cols = _epoch_columns(result, r)
-        epochs = io.table({**_repeat(grid, spec.epochs), **epoch_cols}, io.DEPTH_EPOCHS, meta)
+        epoch_cols = epoch_columns(result, r)
+        epochs = io.table({**repeat_values(grid, spec.epochs), **epoch_cols}, io.DEPTH_EPOCHS, meta)
         last = slice(spec.epochs - spec.result_epochs, spec.epochs)
         summary = {
             **grid,
@@ -399,5 +399,5 @@ def run_depth(
             "final_train_loss": float(epoch_cols["train_loss"][last].mean()),
             "diverged": bool(epoch_cols["diverged"].any()),
         }
-        outputs.append((epochs, io.table(_repeat(summary, 1), io.DEPTH_RESULT, meta)))
+        outputs.append((epochs, io.table(repeat_values(summary, 1), io.DEPTH_RESULT, meta)))
     return outputs

@@ -20,7 +20,7 @@ from moredata.augment import FEATURES
 from moredata.augment import STREAM_KEY as AUGMENT_KEY
 from moredata.best import STREAM_KEY as BEST_KEY
 from moredata.checkpoint import check_provenance, checkpoint_provenance, load_into
-from moredata.experiments import _epoch_columns, _repeat
+from moredata.experiments import epoch_columns, repeat_values
 from moredata.models import build_mlp
 from moredata.seeds import Purpose, derive_seed
 from moredata.training import Replicate, TrainSettings, train
@@ -68,7 +68,7 @@ class BestRun:
     checkpoint: dict[str, Any]
 
 
-def _settings(spec: AugmentSpec | BestSpec) -> TrainSettings:
+def lecture_train_settings(spec: AugmentSpec | BestSpec) -> TrainSettings:
     return TrainSettings(
         epochs=spec.epochs,
         batch_size=spec.batch_size,
@@ -81,13 +81,13 @@ def _settings(spec: AugmentSpec | BestSpec) -> TrainSettings:
     )
 
 
-def _tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tuple[Tensor, Tensor]:
+def split_tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tuple[Tensor, Tensor]:
     rows = (data["split"] == split).to_numpy()
     x = torch.tensor(data.loc[rows, list(columns)].to_numpy(dtype=np.float32))
     return x, torch.tensor(data.loc[rows, "label"].to_numpy(dtype=np.int64))
 
 
-def _sizes(n_inputs: int, spec: AugmentSpec | BestSpec, data: pd.DataFrame) -> list[int]:
+def lecture_sizes(n_inputs: int, spec: AugmentSpec | BestSpec, data: pd.DataFrame) -> list[int]:
     return [n_inputs, *spec.hidden_layers, int(data["label"].max()) + 1]
 
 
@@ -95,11 +95,11 @@ def augment_replicate(data: pd.DataFrame, features: str, seed: int, spec: Augmen
     """Data, model and generator of one (features, seed) job. Both variants of a seed share
     the data, the split and the batch order; only the input layer's width differs."""
     columns = FEATURES[features]
-    x_train, y_train = _tensors(data, columns, "train")
-    x_test, y_test = _tensors(data, columns, "test")
+    x_train, y_train = split_tensors(data, columns, "train")
+    x_test, y_test = split_tensors(data, columns, "test")
     init = derive_seed(seed, Purpose.INIT, AUGMENT_KEY, len(columns))
     return Replicate(
-        model=build_mlp(_sizes(len(columns), spec, data), "relu", init),
+        model=build_mlp(lecture_sizes(len(columns), spec, data), "relu", init),
         x_train=x_train,
         y_train=y_train,
         x_test=x_test,
@@ -123,15 +123,15 @@ def run_augment(
         augment_replicate(data, features, seed, spec)
         for data, seed in zip(datasets, seeds, strict=True)
     ]
-    result = train(replicates, _settings(spec), "augment")
+    result = train(replicates, lecture_train_settings(spec), "augment")
     wall = time.perf_counter() - start
     runs = []
     for r, (data, seed, rep) in enumerate(zip(datasets, seeds, replicates, strict=True)):
         grid = {"features": features, "seed": seed}
         meta = io.provenance({**asdict(spec), **grid}, seed, threads, wall)
         meta["replicates_in_job"] = len(seeds)
-        columns = _epoch_columns(result, r)
-        epochs = io.table({**_repeat(grid, spec.epochs), **columns}, io.AUGMENT_EPOCHS, meta)
+        columns = epoch_columns(result, r)
+        epochs = io.table({**repeat_values(grid, spec.epochs), **columns}, io.AUGMENT_EPOCHS, meta)
         summary = {
             **grid,
             "n_features": len(FEATURES[features]),
@@ -144,7 +144,7 @@ def run_augment(
             x_all = torch.tensor(data[list(FEATURES[features])].to_numpy(dtype=np.float32))
             pred = rep.model(x_all).argmax(dim=1).numpy()
         predictions = {
-            **_repeat(grid, len(data)),
+            **repeat_values(grid, len(data)),
             "sample": np.arange(len(data)),
             "x": data["x"].to_numpy(np.float64),
             "y": data["y"].to_numpy(np.float64),
@@ -155,7 +155,7 @@ def run_augment(
         runs.append(
             AugmentRun(
                 epochs=epochs,
-                result=io.table(_repeat(summary, 1), io.AUGMENT_RESULT, meta),
+                result=io.table(repeat_values(summary, 1), io.AUGMENT_RESULT, meta),
                 predictions=io.table(predictions, io.AUGMENT_PREDICTIONS, meta),
                 model=rep.model,
             )
@@ -165,9 +165,9 @@ def run_augment(
 
 def best_replicate(data: pd.DataFrame, seed: int, spec: BestSpec) -> Replicate:
     """Data (train, dev, test), model and generator of one save-the-best job."""
-    x_train, y_train = _tensors(data, ("x", "y"), "train")
-    x_dev, y_dev = _tensors(data, ("x", "y"), "dev")
-    x_test, y_test = _tensors(data, ("x", "y"), "test")
+    x_train, y_train = split_tensors(data, ("x", "y"), "train")
+    x_dev, y_dev = split_tensors(data, ("x", "y"), "dev")
+    x_test, y_test = split_tensors(data, ("x", "y"), "test")
     return Replicate(
         model=best_network(data, seed, spec),
         x_train=x_train,
@@ -183,7 +183,7 @@ def best_replicate(data: pd.DataFrame, seed: int, spec: BestSpec) -> Replicate:
 
 def best_network(data: pd.DataFrame, seed: int, spec: BestSpec) -> nn.Sequential:
     """The save-the-best network of ``seed`` as initialised before training."""
-    return build_mlp(_sizes(2, spec, data), "relu", derive_seed(seed, Purpose.INIT, BEST_KEY))
+    return build_mlp(lecture_sizes(2, spec, data), "relu", derive_seed(seed, Purpose.INIT, BEST_KEY))
 
 
 def run_best(
@@ -193,7 +193,7 @@ def run_best(
     per-epoch table, its choice and the kept state dict."""
     start = time.perf_counter()
     replicates = [best_replicate(d, s, spec) for d, s in zip(datasets, seeds, strict=True)]
-    result = train(replicates, _settings(spec), "best")
+    result = train(replicates, lecture_train_settings(spec), "best")
     wall = time.perf_counter() - start
     assert result.dev_acc is not None and result.best_epoch is not None
     assert result.best_state is not None
@@ -201,9 +201,9 @@ def run_best(
     for r, (seed, rep) in enumerate(zip(seeds, replicates, strict=True)):
         meta = io.provenance({**asdict(spec), "seed": seed}, seed, threads, wall)
         meta["replicates_in_job"] = len(seeds)
-        columns = _epoch_columns(result, r)
+        columns = epoch_columns(result, r)
         columns["dev_acc"] = result.dev_acc[r].double().numpy()
-        epochs = io.table({**_repeat({"seed": seed}, spec.epochs), **columns}, io.BEST_EPOCHS, meta)
+        epochs = io.table({**repeat_values({"seed": seed}, spec.epochs), **columns}, io.BEST_EPOCHS, meta)
         best_epoch = result.best_epoch[r]
         choice = {
             "seed": seed,
@@ -215,7 +215,7 @@ def run_best(
         runs.append(
             BestRun(
                 epochs=epochs,
-                choice=io.table(_repeat(choice, 1), io.BEST_CHOICE, meta),
+                choice=io.table(repeat_values(choice, 1), io.BEST_CHOICE, meta),
                 best_state=result.best_state[r],
                 checkpoint=checkpoint_provenance(
                     rep.model,
@@ -252,7 +252,7 @@ def evaluate_best(
     model = best_network(data, seed, spec)
     provenance = load_into(model, model_path)
     check_provenance(model_path, provenance, asdict(spec), {"seed": seed})
-    x_test, y_test = _tensors(data, ("x", "y"), "test")
+    x_test, y_test = split_tensors(data, ("x", "y"), "test")
     row = {
         "seed": seed,
         "best_epoch": int(provenance["best_epoch"]),
@@ -262,4 +262,4 @@ def evaluate_best(
     }
     meta = io.provenance({**asdict(spec), "seed": seed}, seed, 1, 0.0)
     meta["checkpoint"] = provenance
-    return io.table(_repeat(row, 1), io.BEST_EVALUATION, meta)
+    return io.table(repeat_values(row, 1), io.BEST_EVALUATION, meta)

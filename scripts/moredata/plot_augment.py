@@ -11,7 +11,7 @@ import pandas as pd
 
 from moredata.aggregate import seed_statistics
 from moredata.compare import AUGMENTED, BASELINE
-from moredata.plotting import _save, plt
+from moredata.plotting import save_figure, plt
 
 LABELS = {BASELINE: "(x, y)", AUGMENTED: "(x, y, distance)"}
 COLORS = {BASELINE: "tab:blue", AUGMENTED: "tab:orange"}
@@ -79,7 +79,7 @@ def plot_augment_lecture(
     data_ax.legend(fontsize=8, loc="upper left")
     fig.suptitle(f"Feature augmentation, seed {seed}")
     fig.tight_layout()
-    _save(fig, out_paths)
+    save_figure(fig, out_paths)
 
 
 def plot_augment_comparison(
@@ -99,7 +99,7 @@ def plot_augment_comparison(
         pair_ax.errorbar(
             k + 0.08,
             values.mean(),
-            yerr=_half_ci(values),
+            yerr=half_ci(values),
             color=COLORS[features],
             marker="s",
             capsize=6,
@@ -143,10 +143,10 @@ def plot_augment_comparison(
     )
     fig.suptitle(f"Feature augmentation over {len(wide)} seeds")
     fig.tight_layout()
-    _save(fig, out_paths)
+    save_figure(fig, out_paths)
 
 
-def _half_ci(values: pd.Series) -> float:
+def half_ci(values: pd.Series) -> float:
     """Half-width of the 95 % CI of the mean over seeds (0 for a single seed)."""
     s = seed_statistics(values.astype(float))
     return s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0

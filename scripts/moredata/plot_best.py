@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from moredata.plot_augment import _half_ci
-from moredata.plotting import _save, plt
+from moredata.plot_augment import half_ci
+from moredata.plotting import save_figure, plt
 
 
 def plot_best(
@@ -47,14 +47,14 @@ def plot_best(
         values = results[column]
         gap_ax.scatter(np.full(len(values), k), values, color="grey", alpha=0.6)
         gap_ax.errorbar(
-            k + 0.08, values.mean(), yerr=_half_ci(values), marker="s", capsize=6, label=label
+            k + 0.08, values.mean(), yerr=half_ci(values), marker="s", capsize=6, label=label
         )
     gap = results["gap"]
     gap_ax.set_xticks([0, 1], ["dev accuracy\nof the best epoch", "test accuracy\nof that model"])
     gap_ax.set(
         title=(
             f"Best dev models over {len(results)} seeds: gap {gap.mean():.2f} "
-            f"± {_half_ci(gap):.2f} points"
+            f"± {half_ci(gap):.2f} points"
         ),
         ylabel="Accuracy (%)",
         xlim=(-0.5, 1.5),
@@ -62,4 +62,4 @@ def plot_best(
     gap_ax.legend(loc="best")
     fig.suptitle("Save the best model: choose on dev, judge on test (mean, 95% CI)")
     fig.tight_layout()
-    _save(fig, out_paths)
+    save_figure(fig, out_paths)

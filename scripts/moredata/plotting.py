@@ -40,7 +40,7 @@ LOSS_RANGE = (0.0, None)
 DIVERGED_MARKER = {"marker": "x", "color": "black", "linestyle": "none", "markersize": 8}
 
 
-def _curve(
+def plot_curve(
     ax: Axes,
     frame: pd.DataFrame,
     column: str,
@@ -74,7 +74,7 @@ def _curve(
             ax.plot(run[by], run[column], color=line.get_color(), linewidth=0.7, alpha=0.6)
 
 
-def _bar(
+def plot_bar(
     ax: Axes, x: float, values: pd.Series, width: float, colour: str, label: str | None = None
 ) -> int:
     """A bar at the mean of ``values`` (one per seed, in %): with ``FEW_SEEDS`` or more
@@ -94,16 +94,16 @@ def _bar(
     return k
 
 
-def _diverged_runs(frame: pd.DataFrame, jobs: Sequence[str]) -> pd.Series:
+def diverged_runs(frame: pd.DataFrame, jobs: Sequence[str]) -> pd.Series:
     """Per row: whether its run diverged at any epoch."""
     return frame.groupby(list(jobs))["diverged"].transform("any")
 
 
-def _diverged_note(n_diverged: int, n_seeds: int) -> str:
+def diverged_note(n_diverged: int, n_seeds: int) -> str:
     return f" [{n_diverged} of {n_seeds} seeds diverged, left out]" if n_diverged else ""
 
 
-def _seeds_note(n_seeds: int) -> str:
+def seeds_note(n_seeds: int) -> str:
     if n_seeds == 1:
         return "1 seed"
     if n_seeds < FEW_SEEDS:
@@ -111,7 +111,7 @@ def _seeds_note(n_seeds: int) -> str:
     return f"mean of {n_seeds} seeds, 95% CI"
 
 
-def _save(fig: Figure, paths: Sequence[str | Path]) -> None:
+def save_figure(fig: Figure, paths: Sequence[str | Path]) -> None:
     for path in paths:
         io.write_atomically(
             path,
@@ -122,7 +122,7 @@ def _save(fig: Figure, paths: Sequence[str | Path]) -> None:
     plt.close(fig)
 
 
-def _legend_below(fig: Figure, handles: Sequence, labels: Sequence[str]) -> None:
+def legend_below(fig: Figure, handles: Sequence, labels: Sequence[str]) -> None:
     """One legend for the whole figure, under the axes (the saved figure's tight bounding
     box includes it), so it never hides data."""
     fig.legend(
@@ -141,7 +141,7 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
     from some seeds' test splits)."""
     remedy = _main_remedy(classes)
     epochs = epochs[epochs["remedy"] == remedy]
-    epochs = epochs[~_diverged_runs(epochs, ["threshold", "seed"])]
+    epochs = epochs[~diverged_runs(epochs, ["threshold", "seed"])]
     classes = classes[classes["remedy"] == remedy]
     thresholds = sorted(classes["threshold"].unique())
     n_seeds = classes["seed"].nunique()
@@ -149,17 +149,17 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
     for row, threshold in zip(axes, thresholds, strict=True):
         per_class = classes[classes["threshold"] == threshold]
         n_diverged = per_class.loc[per_class["diverged"], "seed"].nunique()
-        note = _diverged_note(n_diverged, n_seeds)
+        note = diverged_note(n_diverged, n_seeds)
         run = epochs[epochs["threshold"] == threshold]
-        _curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color="tab:blue")
+        plot_curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color="tab:blue")
         row[0].set(
             title=f"Training loss (threshold {threshold + 0.5}){note}",
             xlabel="Epoch",
             ylabel="Loss",
         )
         row[0].set_ylim(bottom=0)
-        _curve(row[1], run, "train_acc", "epoch", ACCURACY_RANGE, color="tab:blue", label="Train")
-        _curve(row[1], run, "test_acc", "epoch", ACCURACY_RANGE, color="tab:orange", label="Test")
+        plot_curve(row[1], run, "train_acc", "epoch", ACCURACY_RANGE, color="tab:blue", label="Train")
+        plot_curve(row[1], run, "test_acc", "epoch", ACCURACY_RANGE, color="tab:orange", label="Test")
         row[1].set(
             title=f"Accuracy (threshold {threshold + 0.5})",
             xlabel="Epoch",
@@ -171,7 +171,7 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
         kept = per_class[~per_class["diverged"]]
         for x, (name, colour) in enumerate(CLASS_COLOURS.items()):
             part = kept[kept["class"] == name]
-            k = _bar(row[2], x, part["test_acc"], 0.6, colour)
+            k = plot_bar(row[2], x, part["test_acc"], 0.6, colour)
             count = per_class.loc[per_class["class"] == name, "n_train"].mean()
             label = f"N={count:.0f}" if n_seeds == 1 else f"N≈{count:.0f}"
             if k < len(part):  # the class was missing from some seeds' test splits
@@ -183,8 +183,8 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
             ylabel="Accuracy (%)",
             ylim=(0, 118),
         )
-    _legend_below(fig, *axes[0][1].get_legend_handles_labels())
-    fig.suptitle(f"Unbalanced wine data, remedy: {remedy} ({_seeds_note(n_seeds)})")
+    legend_below(fig, *axes[0][1].get_legend_handles_labels())
+    fig.suptitle(f"Unbalanced wine data, remedy: {remedy} ({seeds_note(n_seeds)})")
     fig.tight_layout()
     return fig
 
@@ -192,7 +192,7 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
 def plot_unbalanced(
     epochs_path: str | Path, classes_path: str | Path, out_paths: Sequence[str | Path]
 ) -> None:
-    _save(unbalanced_figure(pd.read_parquet(epochs_path), pd.read_parquet(classes_path)), out_paths)
+    save_figure(unbalanced_figure(pd.read_parquet(epochs_path), pd.read_parquet(classes_path)), out_paths)
 
 
 def depth_label(layers: int, units: int, params: int) -> str:
@@ -208,8 +208,8 @@ def depth_figure(results: pd.DataFrame) -> Figure:
     for (layers, units, params), run in results.groupby(["layers", "units", "params"]):
         label = depth_label(int(layers), int(units), int(params))
         ok = run[~run["diverged"]]
-        _curve(axes[0], ok, "final_train_loss", "n", LOSS_RANGE, marker="o", label=label)
-        _curve(axes[1], ok, "final_test_acc", "n", ACCURACY_RANGE, marker="o", label=label)
+        plot_curve(axes[0], ok, "final_train_loss", "n", LOSS_RANGE, marker="o", label=label)
+        plot_curve(axes[1], ok, "final_test_acc", "n", ACCURACY_RANGE, marker="o", label=label)
         diverged = run[run["diverged"]].groupby("n")["seed"].nunique()
         for n, k in diverged.items():
             axes[1].plot([n], [0], clip_on=False, **DIVERGED_MARKER)
@@ -230,15 +230,15 @@ def depth_figure(results: pd.DataFrame) -> Figure:
     if n_diverged:
         handles.append(Line2D([], [], **DIVERGED_MARKER))
         labels.append("diverged seeds (count; left out)")
-    _legend_below(fig, handles, labels)
-    note = f"{_seeds_note(n_seeds)}; mean of the last epochs; chance dotted"
-    fig.suptitle(f"Data size vs depth ({note}){_diverged_note(n_diverged, len(results))}")
+    legend_below(fig, handles, labels)
+    note = f"{seeds_note(n_seeds)}; mean of the last epochs; chance dotted"
+    fig.suptitle(f"Data size vs depth ({note}){diverged_note(n_diverged, len(results))}")
     fig.tight_layout()
     return fig
 
 
 def plot_depth(results_path: str | Path, out_paths: Sequence[str | Path]) -> None:
-    _save(depth_figure(pd.read_parquet(results_path)), out_paths)
+    save_figure(depth_figure(pd.read_parquet(results_path)), out_paths)
 
 
 REMEDY_BARS = (
@@ -271,7 +271,7 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
                     else rows.loc[rows["class"] == key, "test_acc"]
                 )
                 x = i + (k - 1) * width
-                contributed = _bar(ax, x, values, width, colour, label=label if i == 0 else None)
+                contributed = plot_bar(ax, x, values, width, colour, label=label if i == 0 else None)
                 if contributed < len(values):  # a class missing from some test splits
                     ax.text(
                         x,
@@ -286,11 +286,11 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
         ax.set(title=f"Threshold {threshold + 0.5}{note}", ylim=ACCURACY_RANGE)
         ax.axhline(50, color="grey", linestyle=":", linewidth=1)
     axes[0][0].set_ylabel("Test accuracy (%)")
-    _legend_below(fig, *axes[0][0].get_legend_handles_labels())
-    fig.suptitle(f"Imbalance remedies ({_seeds_note(n_seeds)})")
+    legend_below(fig, *axes[0][0].get_legend_handles_labels())
+    fig.suptitle(f"Imbalance remedies ({seeds_note(n_seeds)})")
     fig.tight_layout()
     return fig
 
 
 def plot_remedies(classes_path: str | Path, out_paths: Sequence[str | Path]) -> None:
-    _save(remedies_figure(pd.read_parquet(classes_path)), out_paths)
+    save_figure(remedies_figure(pd.read_parquet(classes_path)), out_paths)
