@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from moredata.config import depth_settings, unbalanced_settings
-from moredata.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
-from moredata.depth import make_qwerties_job
-from moredata.experiments import DepthSpec, UnbalancedSpec, depth_replicate, wine_replicate
+from moredata.depth.data import make_qwerties_job
+from moredata.depth.train import depth_replicate
+from moredata.settings import DepthSpec, UnbalancedSpec
 from moredata.training import Replicate
+from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
+from moredata.wine.train import wine_replicate
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("MOREDATA_DATA_DIR", REPO.parent / "shared" / "data"))
@@ -39,10 +40,10 @@ def course_jobs(config: dict, seed: int, workdir: Path) -> Iterator[tuple[str, o
     pipeline builds them (same data, split, initialisation and shuffling generator)."""
     table = zscore(clean_wine(read_wine_csv(RED_WINE), 200), WINE_FEATURES)
     for threshold in config["unbalanced"]["thresholds"]:
-        spec = UnbalancedSpec(**unbalanced_settings(config, threshold))
+        spec = UnbalancedSpec.from_config(config, threshold)
         yield f"wine t={threshold}", spec, wine_replicate(table, threshold, "none", seed, spec)
     depth = config["depth"]
-    spec = DepthSpec(**depth_settings(config))
+    spec = DepthSpec.from_config(config)
     for n in depth["n_per_cloud"]:
         path = workdir / f"qwerties_n{n}.parquet"
         make_qwerties_job(n, seed, depth["centers"], depth["spread"], depth["test_fraction"], path)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import REPO, course_config, timed
 
-from moredata.aggregate import aggregate_depth
+from moredata.depth.report import aggregate_depth
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 AGGREGATED_FILES = 10_000

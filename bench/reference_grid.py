@@ -17,21 +17,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import course_config, course_jobs
 
-from moredata.experiments import DepthSpec
 from moredata.reference import train_reference
-from moredata.training import TrainSettings
+from moredata.runs import class_indices, classifier_settings
+from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.training import Replicate, TrainSettings
+from moredata.wine.train import train_settings
 
 
-def settings_of(spec) -> TrainSettings:
-    depth = isinstance(spec, DepthSpec)
-    return TrainSettings(
-        epochs=spec.epochs,
-        batch_size=spec.batch_size,
-        learning_rate=spec.learning_rate,
-        optimizer=spec.optimizer,
-        loss="cross_entropy" if depth else "bce",
-        weight_decay=0.0 if depth else spec.weight_decay,
-    )
+def settings_of(spec: DepthSpec | UnbalancedSpec, replicate: Replicate) -> TrainSettings:
+    """The training settings the pipeline's job would use (the course grid has no remedy)."""
+    if isinstance(spec, DepthSpec):
+        return classifier_settings(spec)
+    return train_settings(spec, "none", class_indices(replicate.y_train))
 
 
 def run_reference_grid(seed: int = 0) -> float:
@@ -40,7 +37,7 @@ def run_reference_grid(seed: int = 0) -> float:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         for _name, spec, replicate in course_jobs(course_config(), seed, Path(workdir)):
-            train_reference(replicate, settings_of(spec))
+            train_reference(replicate, settings_of(spec, replicate))
     return time.perf_counter() - start
 
 

@@ -11,18 +11,27 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-IMPORTS = {
+from moredata.codedigest import module_closure
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+BASELINES = {
     "python alone": "pass",
     "snakemake script preamble": "import snakemake.iocontainers, snakemake.logging",
-    "rule script entry (moredata.entry)": "import moredata.entry",
     "torch": "import torch",
-    "make_qwerties job": "import moredata.depth",
-    "train_depth job": "import moredata.depth, moredata.experiments",
-    "train_unbalanced job": "import moredata.wine, moredata.metrics",
-    "aggregate job": "import moredata.aggregate",
-    "plot job": "import moredata.plotting",
 }
+
+
+def job_imports() -> dict[str, str]:
+    """The baselines, then per rule script the package modules it imports (read from its
+    import statements, as the rules' code digests are)."""
+    imports = dict(BASELINES)
+    for script in sorted(SCRIPTS.glob("*.py")):
+        modules = module_closure(script, SCRIPTS / "moredata")
+        imports[f"{script.stem} job"] = "import " + ", ".join(modules)
+    return imports
+
 
 # Peak RSS of the child in MB (ru_maxrss is in KB on Linux).
 PROBE = "import resource; {imports}; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
@@ -48,7 +57,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(f"{'imports':<36} {'wall (s)':>9} {'peak RSS (MB)':>14}")
-    for name, statement in IMPORTS.items():
+    for name, statement in job_imports().items():
         wall, peak = measure(statement, args.repeats)
         print(f"{name:<36} {wall:>9.2f} {peak:>14.0f}")
 

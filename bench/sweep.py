@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import REPO, course_config
 
-from moredata.aggregate import aggregate_depth
+from moredata.depth.report import aggregate_depth
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SLURM_SNAKEMAKE = REPO / ".venv-slurm" / "bin" / "snakemake"

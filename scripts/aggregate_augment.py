@@ -4,6 +4,6 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.compare import aggregate_augment
+    from moredata.augment.report import aggregate_augment
 
     aggregate_augment(list(sm.input.epochs), list(sm.input.results), sm.output)

@@ -4,7 +4,7 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.compare import aggregate_best
+    from moredata.best.report import aggregate_best
 
     aggregate_best(
         list(sm.input.epochs), list(sm.input.choices), list(sm.input.evaluations), sm.output

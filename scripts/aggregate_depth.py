@@ -4,6 +4,6 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.aggregate import aggregate_depth
+    from moredata.depth.report import aggregate_depth
 
     aggregate_depth(list(sm.input.epochs), list(sm.input.results), sm.output)

@@ -4,7 +4,7 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.download import fetch_verified
+    from moredata.wine.download import fetch_verified
 
     fetch_verified(
         sm.params.url,

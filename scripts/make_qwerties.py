@@ -4,7 +4,7 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.depth import make_qwerties_job
+    from moredata.depth.data import make_qwerties_job
 
     make_qwerties_job(
         n_per_cloud=int(sm.wildcards.n),

@@ -4,7 +4,7 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.plot_augment import plot_augment_comparison, plot_augment_lecture
+    from moredata.augment.report import plot_augment_comparison, plot_augment_lecture
 
     plot_augment_lecture(
         sm.input.epochs,

@@ -4,6 +4,6 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.plot_best import plot_best
+    from moredata.best.report import plot_best
 
     plot_best(sm.input.epochs, sm.input.results, sm.params.seed, [sm.output.png, sm.output.pdf])

@@ -4,7 +4,7 @@ from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
-    from moredata.augment import train_augment_job
+    from moredata.augment.train import train_augment_job
 
     train_augment_job(
         list(sm.input),

@@ -4,7 +4,7 @@ from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
-    from moredata.best import train_best_job
+    from moredata.best.train import train_best_job
 
     train_best_job(
         list(sm.input),

@@ -4,7 +4,7 @@ from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
-    from moredata.depth import train_depth_job
+    from moredata.depth.train import train_depth_job
 
     train_depth_job(
         list(sm.input),

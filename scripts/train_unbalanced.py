@@ -4,7 +4,7 @@ from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
-    from moredata.wine import train_unbalanced_job
+    from moredata.wine.train import train_unbalanced_job
 
     train_unbalanced_job(
         sm.input[0],

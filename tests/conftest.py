@@ -8,7 +8,6 @@ import http.server
 import os
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from moredata.download import fetch_verified, sha256_of
+from harness import REPO, SNAKEFILE, SNAKEMAKE, TINY_CONFIG, job_counts, snakemake_command
 from moredata.errors import DownloadError
+from moredata.wine.download import fetch_verified, sha256_of
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+__all__ = ["REPO", "SNAKEMAKE", "TINY_CONFIG"]  # re-exported to the test modules
 # The course's wine file (URL and sha256 from config/config.yaml) and the white-wine file the
 # bad-input tests use, from the same UCI folder.
 _WINE = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["wine"]
@@ -62,14 +61,6 @@ RED_WINE = DATA_DIR / "winequality-red.csv"
 RED_WINE_SHA256 = _WINE["sha256"]
 
 # A grid small enough for seconds, big enough to exercise every rule and both seeds paths.
-TINY_CONFIG = {
-    "seeds": [0, 1],
-    "unbalanced": {"thresholds": [4, 6], "epochs": 3, "remedies": ["none"]},
-    "depth": {"layers": [1, 5], "n_per_cloud": [30, 60], "epochs": 6, "result_epochs": 2},
-    "training": {"log_every": 1},
-    "augment": {"seeds": [0, 1, 2], "n_per_cloud": 40, "epochs": 4},
-    "best": {"seeds": [0, 1], "n_per_cloud": 40, "n_train": 60, "n_dev": 30, "epochs": 4},
-}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -125,7 +116,7 @@ class Workflow:
 
     def __init__(self, directory: Path, config: dict) -> None:
         self.directory = directory
-        self.snakefile = REPO / "workflow" / "Snakefile"
+        self.snakefile = SNAKEFILE
         self.config = config
         (directory / "config").mkdir(parents=True, exist_ok=True)
         self.write_config(config)
@@ -140,16 +131,7 @@ class Workflow:
     def run(
         self, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess:
-        command = [
-            SNAKEMAKE,
-            "--snakefile",
-            str(self.snakefile),
-            "--directory",
-            str(self.directory),
-            "--cores",
-            "2",
-            *args,
-        ]
+        command = snakemake_command(self.directory, *args, snakefile=self.snakefile)
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, cwd=self.directory
         )
@@ -162,13 +144,7 @@ class Workflow:
     def planned_jobs(self, *args: str) -> dict[str, int]:
         """Rule -> number of jobs a run would execute now (from a dry run)."""
         result = self.run("--dry-run", *args, "--quiet", "rules")
-        counts: dict[str, int] = {}
-        lines = result.stdout.splitlines() + result.stderr.splitlines()
-        for line in lines:
-            parts = line.split()
-            if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
-                counts[parts[0]] = int(parts[1])
-        return counts
+        return job_counts(result.stdout.splitlines() + result.stderr.splitlines())
 
     def path(self, relative: str) -> Path:
         return self.directory / relative

@@ -13,15 +13,17 @@ import torch
 from scipy import stats
 
 from conftest import REPO, TINY_CONFIG
-from moredata import io
-from moredata.augment import FEATURES, make_augment_data
-from moredata.compare import compare_variants
-from moredata.lectures import AugmentSpec, lecture_train_settings, augment_replicate, run_augment
+from moredata import tables
+from moredata.augment.data import FEATURES, make_augment_data
+from moredata.augment.report import compare_variants
+from moredata.augment.train import augment_replicate, run_augment
 from moredata.reference import train_reference
+from moredata.runs import classifier_settings
+from moredata.settings import LectureSpec
 from moredata.training import train
 
 CENTERS = [[1, 1], [5, 1], [4, 3]]
-SPEC = AugmentSpec(
+SPEC = LectureSpec(
     hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.001, epochs=6, batch_size=16
 )
 
@@ -48,8 +50,10 @@ def test_data_has_the_distance_and_variants_share_data_split_and_batches():
 @pytest.mark.parametrize("features", list(FEATURES))
 def test_trainer_matches_the_course_style_loop(features):
     data = make_augment_data(60, CENTERS, 1.0, 0.1, seed=2)
-    ours = train([augment_replicate(data, features, 2, SPEC)], lecture_train_settings(SPEC))
-    reference = train_reference(augment_replicate(data, features, 2, SPEC), lecture_train_settings(SPEC))
+    ours = train([augment_replicate(data, features, 2, SPEC)], classifier_settings(SPEC))
+    reference = train_reference(
+        augment_replicate(data, features, 2, SPEC), classifier_settings(SPEC)
+    )
     for key in ("train_loss", "train_acc", "test_acc"):
         np.testing.assert_allclose(getattr(ours, key)[0].numpy(), reference[key], atol=1e-5)
 
@@ -59,9 +63,9 @@ def test_tables_hold_the_final_epoch_and_every_point():
     data = [make_augment_data(40, CENTERS, 1.0, 0.1, seed=s) for s in seeds]
     runs = run_augment(data, "xy_distance", seeds, SPEC, threads=1)
     for run, d, seed in zip(runs, data, seeds, strict=True):
-        assert run.epochs.schema.remove_metadata() == io.AUGMENT_EPOCHS
-        assert run.result.schema.remove_metadata() == io.AUGMENT_RESULT
-        assert run.predictions.schema.remove_metadata() == io.AUGMENT_PREDICTIONS
+        assert run.epochs.schema.remove_metadata() == tables.AUGMENT_EPOCHS
+        assert run.result.schema.remove_metadata() == tables.AUGMENT_RESULT
+        assert run.predictions.schema.remove_metadata() == tables.AUGMENT_PREDICTIONS
         epochs, row = run.epochs.to_pandas(), run.result.to_pylist()[0]
         assert row["seed"] == seed and row["n_features"] == 3
         assert row["final_test_acc"] == epochs["test_acc"].iloc[-1]
@@ -133,7 +137,9 @@ def test_workflow_runs_both_experiments_and_reruns_per_grid_point(make_workflow)
         at_best = epochs[(epochs["seed"] == row.seed) & (epochs["epoch"] == row.best_epoch)]
         assert row.test_acc == at_best["test_acc"].item()  # reloaded = recorded at that epoch
         assert row.best_dev_acc == epochs.loc[epochs["seed"] == row.seed, "dev_acc"].max()
-    meta = io.read_provenance(workflow.path("results/augment/result/features~xy_seed~0.parquet"))
+    meta = tables.read_provenance(
+        workflow.path("results/augment/result/features~xy_seed~0.parquet")
+    )
     assert meta["seed"] == 0 and meta["settings"]["features"] == "xy"
     assert workflow.path("results/augment/models/features~xy_seed~1.pt").is_file()
 
@@ -157,7 +163,7 @@ def test_workflow_runs_both_experiments_and_reruns_per_grid_point(make_workflow)
         pd.read_parquet(workflow.path(reloaded["augment"]))["pred"],
         job.loc[job["split"] == "test", "pred"],
     )
-    depth_meta = io.read_provenance(workflow.path(reloaded["depth"]))
+    depth_meta = tables.read_provenance(workflow.path(reloaded["depth"]))
     final = pd.read_parquet(workflow.path("results/depth/epochs/layers~5_n~30_seed~0.parquet"))
     assert depth_meta["test_acc"]["reloaded"] == pytest.approx(final["test_acc"].iloc[-1])
 

@@ -24,9 +24,9 @@ import pytest
 
 from conftest import RED_WINE, REPO, TINY_CONFIG, Workflow, base_config, deep_merge
 from moredata.config import validate_config
-from moredata.data import read_wine_csv
-from moredata.download import fetch_verified
 from moredata.errors import ConfigError, DataError, DownloadError
+from moredata.wine.data import read_wine_csv
+from moredata.wine.download import fetch_verified
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 WHITE_WINE = RED_WINE.with_name("winequality-white.csv")
@@ -600,7 +600,7 @@ with rule_job(sys.argv[1]):
     ("body", "message", "traceback"),
     [
         pytest.param(
-            "from moredata.data import read_wine_csv; read_wine_csv(sys.argv[2])",
+            "from moredata.wine.data import read_wine_csv; read_wine_csv(sys.argv[2])",
             "{data}: the wine file is empty; expected the UCI wine-quality CSV",
             False,
             id="bad-input",

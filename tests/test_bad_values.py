@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import RED_WINE
-from moredata.data import WINE_FEATURES, read_wine_csv, zscore
 from moredata.errors import DataError
-from moredata.wine import prepare_wine
+from moredata.wine.data import WINE_FEATURES, prepare_wine, read_wine_csv, zscore
 
 E = re.escape
 

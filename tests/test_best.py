@@ -13,19 +13,22 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from moredata import io
-from moredata.best import make_best_data, three_way_split
+from moredata import tables
+from moredata.best.data import make_best_data, three_way_split
+from moredata.best.report import aggregate_best
+from moredata.best.train import best_replicate, evaluate_best, run_best
 from moredata.checkpoint import load_checkpoint, save_checkpoint
-from moredata.compare import aggregate_best
 from moredata.errors import ConfigError
-from moredata.lectures import BestSpec, best_replicate, evaluate_best, run_best
+from moredata.settings import LectureSpec
 from moredata.training import Replicate, train
 
 DATA = {"n_per_cloud": 300, "centers": [[1, 1], [5, 1], [4, 4]], "spread": 1.0}
 DATA |= {"n_train": 500, "n_dev": 200}
 # Smaller data for the training tests: 6 steps per epoch keeps them fast.
 SMALL = DATA | {"n_per_cloud": 100, "n_train": 180, "n_dev": 60}
-SPEC = BestSpec(hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.01, epochs=20, batch_size=30)
+SPEC = LectureSpec(
+    hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.01, epochs=20, batch_size=30
+)
 
 
 def test_three_way_split_has_the_lecture_sizes_and_no_overlap():
@@ -49,7 +52,7 @@ def test_best_data_is_the_lecture_data():
     np.testing.assert_allclose(centres, DATA["centers"], atol=0.2)
 
 
-def notebook_best(rep: Replicate, spec: BestSpec) -> dict:
+def notebook_best(rep: Replicate, spec: LectureSpec) -> dict:
     """The lecture's loop as a notebook writes it: nn.Module, DataLoader, torch.optim, the
     per-epoch metrics, and a deep copy of the state dict at a strictly better dev accuracy."""
     loader = DataLoader(
@@ -88,7 +91,7 @@ def notebook_best(rep: Replicate, spec: BestSpec) -> dict:
 @pytest.mark.parametrize("seed", [0, 2])  # both have later epochs tying the best
 def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
     data = make_best_data(SMALL, seed)
-    ours = train([best_replicate(data, seed, SPEC)], lecture_train_settings())
+    ours = train([best_replicate(data, seed, SPEC)], classifier_settings())
     reference = notebook_best(best_replicate(data, seed, SPEC), SPEC)
     np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["loss"], atol=1e-5)
     np.testing.assert_allclose(ours.train_acc[0].numpy(), reference["train_acc"], atol=1e-5)
@@ -100,22 +103,22 @@ def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
         torch.testing.assert_close(state[key], value, atol=1e-5, rtol=1e-5)
 
 
-def lecture_train_settings():
-    from moredata.lectures import lecture_train_settings as lecture_settings
+def classifier_settings():
+    from moredata.runs import classifier_settings as lecture_settings
 
     return lecture_settings(SPEC)
 
 
 def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
     data = [make_best_data(SMALL, s) for s in (0, 1, 2)]
-    batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], lecture_train_settings())
+    batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], classifier_settings())
     ties = 0
     for r, d in enumerate(data):
         dev = batched.dev_acc[r].numpy()
         best = batched.best_epoch[r]
         assert dev[best - 1] == dev.max() and (dev[: best - 1] < dev.max()).all()
         ties += int((dev[best:] == dev.max()).any())
-        single = train([best_replicate(d, r, SPEC)], lecture_train_settings())
+        single = train([best_replicate(d, r, SPEC)], classifier_settings())
         assert single.best_epoch[0] == best
         for key, value in single.best_state[0].items():
             torch.testing.assert_close(batched.best_state[r][key], value, atol=1e-5, rtol=1e-5)
@@ -142,7 +145,7 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
         assert row["test_acc"] == epochs["test_acc"].iloc[row["best_epoch"] - 1]
         assert row["n_test"] == 60
         for name, frame in (("epochs", run.epochs), ("choice", run.choice), ("eval", table)):
-            io.write_parquet(frame, tmp_path / f"{name}_{seed}.parquet")
+            tables.write_parquet(frame, tmp_path / f"{name}_{seed}.parquet")
         evaluations.append(tmp_path / f"eval_{seed}.parquet")
     outputs = {name: tmp_path / f"{name}.parquet" for name in ("epochs", "results", "summary")} | {
         "summary_csv": tmp_path / "summary.csv"
@@ -165,4 +168,4 @@ def test_dev_sets_must_be_given_to_every_replicate_or_none():
     with_dev = best_replicate(data, 0, SPEC)
     without = dataclasses.replace(with_dev, x_dev=None, y_dev=None)
     with pytest.raises(ValueError, match="every replicate of a training has a dev set or none"):
-        train([with_dev, without], lecture_train_settings())
+        train([with_dev, without], classifier_settings())

@@ -13,8 +13,9 @@ import pytest
 import torch
 
 from conftest import REPO
-from moredata import io
-from moredata.augment import make_augment_data
+from moredata import tables
+from moredata.augment.data import make_augment_data
+from moredata.augment.train import run_augment
 from moredata.checkpoint import (
     checkpoint_provenance,
     load_checkpoint,
@@ -22,12 +23,13 @@ from moredata.checkpoint import (
     save_checkpoint,
     save_trained,
 )
-from moredata.data import make_qwerties
+from moredata.depth.train import depth_replicate, run_depth
 from moredata.errors import DataError
-from moredata.experiments import DepthSpec, depth_replicate, run_depth
-from moredata.lectures import AugmentSpec, predict, run_augment
 from moredata.models import build_mlp, layer_sizes
+from moredata.qwerties import make_qwerties
+from moredata.runs import predict
 from moredata.saved import evaluate_saved
+from moredata.settings import DepthSpec, LectureSpec
 
 DEPTH = {
     "total_units": 16,
@@ -64,14 +66,17 @@ def test_reloaded_model_reproduces_the_final_predictions_and_a_fresh_one_does_no
     data, _, model_path, trained, _ = depth_run
     rep = depth_replicate(data, 2, 60, 0, DepthSpec(**DEPTH))  # a freshly built network
     expected = predict(trained, rep.x_test)
-    fresh = predict(rep.model, rep.x_test)
+    with torch.inference_mode():
+        fresh = rep.model(rep.x_test)
     provenance = load_into(rep.model, model_path)
     assert torch.equal(predict(rep.model, rep.x_test), expected)
     with torch.inference_mode():
         assert torch.equal(rep.model(rep.x_test), trained(rep.x_test))  # bit-identical logits
-    assert not torch.equal(fresh, expected)
+        # A freshly built network of the same shape does not (after 4 short epochs both may
+        # still predict the same classes, so its outputs are compared).
+        assert not torch.equal(fresh, trained(rep.x_test))
     assert provenance["grid"] == {"layers": 2, "n": 60, "seed": 0}
-    assert provenance["config_digest"] == io.digest(DEPTH)
+    assert provenance["config_digest"] == tables.digest(DEPTH)
     assert provenance["torch"] == torch.__version__
 
 
@@ -79,7 +84,7 @@ def test_augment_job_predictions_are_reproduced_from_its_checkpoint(tmp_path):
     data = make_augment_data(60, [[1, 1], [5, 1], [4, 3]], 1.0, 0.1, seed=0)
     data_path = tmp_path / "data.parquet"
     data.to_parquet(data_path, index=False)
-    (run,) = run_augment([data], "xy_distance", [0], AugmentSpec(**AUGMENT), 1)
+    (run,) = run_augment([data], "xy_distance", [0], LectureSpec(**AUGMENT), 1)
     model_path = tmp_path / "features~xy_distance_seed~0.pt"
     save_trained(
         [model_path], [run.model], "relu", [AUGMENT], [{"features": "xy_distance", "seed": 0}], "a"
@@ -92,7 +97,7 @@ def test_augment_job_predictions_are_reproduced_from_its_checkpoint(tmp_path):
     test = job[job["split"] == "test"]
     np.testing.assert_array_equal(reloaded["pred"], test["pred"])
     np.testing.assert_array_equal(reloaded["y_true"], test["label"])
-    meta = io.read_provenance(out)
+    meta = tables.read_provenance(out)
     assert meta["test_acc"]["reloaded"] == pytest.approx(run.result["final_test_acc"][0].as_py())
 
 

@@ -14,17 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moredata.data import WINE_FEATURES, clean_wine, make_qwerties, read_wine_csv, zscore
+from moredata.depth.train import run_depth
 from moredata.errors import ConfigError
-from moredata.experiments import (
-    DepthSpec,
-    UnbalancedSpec,
-    check_training_classes,
-    run_depth,
-    run_unbalanced,
-    wine_replicate,
-)
-from moredata.metrics import imbalance_metrics
+from moredata.qwerties import make_qwerties
+from moredata.runs import check_training_classes
+from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
+from moredata.wine.report import imbalance_metrics
+from moredata.wine.train import run_unbalanced, wine_replicate
 
 E = re.escape
 WINE_REMEDY = (
@@ -214,7 +211,7 @@ def test_test_split_without_a_class_does_not_stop_a_sweep(make_workflow, wine):
     workflow.run("results/unbalanced/figure.png", "results/unbalanced/summary.csv", timeout=300)
     log = workflow.path("logs/train_unbalanced/threshold~3_remedy~none_seed~all.log")
     assert (
-        f"WARNING moredata.experiments: threshold=3 remedy=none seed={missing}: class 'bad' has "
+        f"WARNING moredata.wine.train: threshold=3 remedy=none seed={missing}: class 'bad' has "
         "no sample in the test split" in log.read_text()
     )
     classes = pd.read_parquet(workflow.path("results/unbalanced/classes.parquet"))

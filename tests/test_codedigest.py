@@ -46,4 +46,4 @@ def test_rule_scripts_of_the_project_cover_their_package_modules():
     scripts = Path(__file__).resolve().parents[1] / "scripts"
     closure = module_closure(scripts / "train_depth.py", scripts / "moredata")
     assert {"moredata.entry", "moredata.training", "moredata.models"} <= set(closure)
-    assert "moredata.plotting" not in closure
+    assert "moredata.figures" not in closure

@@ -25,8 +25,8 @@ from moredata.config import (
     load_schema,
     validate_config,
 )
-from moredata.download import fetch_verified
 from moredata.errors import DownloadError
+from moredata.wine.download import fetch_verified
 
 SCHEMA_PATH = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SCHEMA = load_schema(SCHEMA_PATH)

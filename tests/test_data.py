@@ -8,15 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moredata.data import (
-    WINE_FEATURES,
-    binarise,
-    clean_wine,
-    make_qwerties,
-    read_wine_csv,
-    split_indices,
-    zscore,
-)
+from moredata.qwerties import make_qwerties
+from moredata.splits import split_indices
+from moredata.wine.data import WINE_FEATURES, binarise, clean_wine, read_wine_csv, zscore
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,15 @@ import pandas as pd
 import pytest
 
 from conftest import base_config
-from moredata import io
-from moredata.aggregate import aggregate_depth, aggregate_unbalanced
-from moredata.config import unbalanced_settings
-from moredata.data import WINE_FEATURES, clean_wine, make_qwerties, read_wine_csv, zscore
+from moredata import tables
+from moredata.depth.report import aggregate_depth
+from moredata.depth.train import run_depth
 from moredata.errors import DivergenceError
-from moredata.experiments import DepthSpec, UnbalancedSpec, run_depth, run_unbalanced
+from moredata.qwerties import make_qwerties
+from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
+from moredata.wine.report import aggregate_unbalanced
+from moredata.wine.train import run_unbalanced
 
 CENTERS = [[1, 1], [5, 1], [4, 4]]
 DEPTH = DepthSpec(
@@ -59,13 +62,13 @@ def test_config_names_the_key_that_set_the_learning_rate():
         {"threshold": 6, "learning_rate": 0.01},
         {"threshold": 5, "epochs": 3},
     ]
-    keys = {t: unbalanced_settings(config, t)["learning_rate_key"] for t in (4, 5, 6)}
+    keys = {t: UnbalancedSpec.from_config(config, t).learning_rate_key for t in (4, 5, 6)}
     assert keys == {
         4: "unbalanced.learning_rate",
         5: "unbalanced.learning_rate",  # its override leaves the learning rate alone
         6: OVERRIDE_KEY,
     }
-    assert unbalanced_settings(config, 6)["learning_rate"] == 0.01
+    assert UnbalancedSpec.from_config(config, 6).learning_rate == 0.01
 
 
 def test_failing_job_names_the_override_key(wine):
@@ -140,8 +143,8 @@ def test_depth_summary_counts_diverged_seeds_but_leaves_them_out(tmp_path):
     for i, (epochs, result) in enumerate([*calm, (wild_epochs, wild_result)]):
         epochs_paths.append(tmp_path / f"e{i}.parquet")
         result_paths.append(tmp_path / f"r{i}.parquet")
-        io.write_parquet(epochs, epochs_paths[-1])
-        io.write_parquet(result, result_paths[-1])
+        tables.write_parquet(epochs, epochs_paths[-1])
+        tables.write_parquet(result, result_paths[-1])
     outputs = {k: tmp_path / f"{k}.parquet" for k in ("epochs", "results", "summary")}
     outputs["summary_csv"] = tmp_path / "summary.csv"
     aggregate_depth(epochs_paths, result_paths, outputs)
@@ -157,10 +160,10 @@ def test_wine_summary_counts_diverged_seeds_but_leaves_them_out(wine, tmp_path):
     calm = run_unbalanced(wine, "none", [(4, 0), (4, 1)], {4: WINE}, 1)
     wild = dataclasses.replace(WINE, **EXPLODING, on_divergence="record")
     paths: dict[str, list] = {"epochs": [], "classes": [], "predictions": []}
-    for i, tables in enumerate([*calm, *run_unbalanced(wine, "none", [(4, 2)], {4: wild}, 1)]):
-        for kind, table in zip(paths, tables, strict=True):
+    for i, job in enumerate([*calm, *run_unbalanced(wine, "none", [(4, 2)], {4: wild}, 1)]):
+        for kind, table in zip(paths, job, strict=True):
             paths[kind].append(tmp_path / f"{kind}{i}.parquet")
-            io.write_parquet(table, paths[kind][-1])
+            tables.write_parquet(table, paths[kind][-1])
     outputs = {k: tmp_path / f"{k}.parquet" for k in ("epochs", "classes", "summary")}
     outputs["summary_csv"] = tmp_path / "summary.csv"
     aggregate_unbalanced(paths["epochs"], paths["classes"], paths["predictions"], outputs)

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import RED_WINE, RED_WINE_SHA256, base_config
-from moredata.download import fetch_verified
 from moredata.errors import DownloadError
+from moredata.wine.download import fetch_verified
 
 E = re.escape
 SIZE = 84_199  # bytes of the course's red-wine file
@@ -148,7 +148,7 @@ def test_a_local_copy_is_capped_too(tmp_path):
 JOB = """
 import sys
 from moredata.entry import rule_job
-from moredata.download import fetch_verified
+from moredata.wine.download import fetch_verified
 
 with rule_job(sys.argv[1]):
     fetch_verified(sys.argv[2], None, sys.argv[3], sys.argv[4], 10**6, 60)

@@ -10,18 +10,13 @@ import pyarrow as pa
 import pytest
 import torch
 
-from moredata import io
-from moredata.data import WINE_FEATURES, clean_wine, make_qwerties, read_wine_csv, zscore
+from moredata import tables
+from moredata.depth.train import depth_replicate, run_depth
 from moredata.errors import ConfigError
-from moredata.experiments import (
-    DepthSpec,
-    UnbalancedSpec,
-    _wine_settings,
-    depth_replicate,
-    run_depth,
-    run_unbalanced,
-    wine_replicate,
-)
+from moredata.qwerties import make_qwerties
+from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
+from moredata.wine.train import run_unbalanced, train_settings, wine_replicate
 
 SPEC = UnbalancedSpec(
     hidden_layers=[16, 32, 32],
@@ -98,9 +93,9 @@ def test_each_depth_point_draws_its_own_weights_and_shuffling():
 def test_class_weight_comes_from_the_training_split(scaled):
     rep = wine_replicate(scaled, 4, "class_weight", 0, SPEC)
     bad, good = counts(rep.y_train)
-    settings = _wine_settings(SPEC, "class_weight", rep.y_train.numpy().astype(np.int64))
+    settings = train_settings(SPEC, "class_weight", rep.y_train.numpy().astype(np.int64))
     assert settings.pos_weight == pytest.approx(bad / good)
-    assert _wine_settings(SPEC, "none", rep.y_train.numpy().astype(np.int64)).pos_weight is None
+    assert train_settings(SPEC, "none", rep.y_train.numpy().astype(np.int64)).pos_weight is None
 
 
 def test_undersampling_balances_training_and_keeps_the_test_split(scaled):
@@ -134,8 +129,8 @@ def test_unbalanced_tables_have_the_schema_and_counts(scaled):
     for (epochs, classes, predictions), (threshold, seed) in zip(
         outputs, [(4, 0), (6, 3)], strict=True
     ):
-        assert epochs.schema.remove_metadata() == io.UNBALANCED_EPOCHS
-        assert classes.schema.remove_metadata() == io.UNBALANCED_CLASSES
+        assert epochs.schema.remove_metadata() == tables.UNBALANCED_EPOCHS
+        assert classes.schema.remove_metadata() == tables.UNBALANCED_CLASSES
         assert epochs.num_rows == SPEC.epochs
         assert set(epochs["threshold"].to_pylist()) == {threshold}
         rows = classes.to_pylist()
@@ -143,13 +138,13 @@ def test_unbalanced_tables_have_the_schema_and_counts(scaled):
         assert sum(r["n_train"] + r["n_test"] for r in rows) == len(scaled)
         expected_bad = int((scaled["quality"] <= threshold).sum())
         assert rows[0]["n_train"] + rows[0]["n_test"] == expected_bad
-        assert predictions.schema.remove_metadata() == io.UNBALANCED_PREDICTIONS
+        assert predictions.schema.remove_metadata() == tables.UNBALANCED_PREDICTIONS
         test = predictions.to_pandas()
         assert len(test) == rows[0]["n_test"] + rows[1]["n_test"]
         bad = test[test["y_true"] == 0]
         assert rows[0]["test_acc"] == pytest.approx((bad["pred"] == 0).mean() * 100)
         assert ((test["score"] > 0.5) == (test["pred"] == 1)).all()
-        meta = json.loads(classes.schema.metadata[io.PROVENANCE_KEY])
+        meta = json.loads(classes.schema.metadata[tables.PROVENANCE_KEY])
         assert meta["seed"] == seed and meta["settings"]["threshold"] == threshold
 
 
@@ -166,13 +161,13 @@ def test_batch_larger_than_a_training_set_names_its_key():
         optimizer="sgd",
         learning_rate=0.01,
         epochs=1,
-        batch_size=80,
+        batch_size=100,
         result_epochs=1,
     )
     data = make_qwerties(30, [[1, 1], [5, 1], [4, 4]], 1.0, 0.1, data_seed=1, split_seed=2)
     with pytest.raises(
         ConfigError,
-        match=r"^depth\.batch_size=80 is larger than the training set "
+        match=r"^depth\.batch_size=100 is larger than the training set "
         r"of layers=3 n=30 seed=0 \(81 samples\); lower it$",
     ):
         run_depth([data], 3, [(30, 0)], spec, threads=1)
@@ -193,7 +188,7 @@ def test_depth_tables_carry_units_and_parameters():
 
 
 def test_imbalance_metrics_match_hand_counts():
-    from moredata.metrics import imbalance_metrics
+    from moredata.wine.report import imbalance_metrics
 
     y_true = np.array([0, 0, 0, 1, 1, 1, 1, 1])
     pred = np.array([0, 1, 1, 1, 1, 1, 1, 0])

@@ -174,7 +174,7 @@ def reference(tmp_path_factory, wine_server) -> Workflow:
 WRITER = """
 import sys, time
 from pathlib import Path
-from moredata.io import write_atomically
+from moredata.tables import write_atomically
 
 def write(tmp):
     with open(tmp, "wb") as out:

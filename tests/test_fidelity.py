@@ -13,11 +13,13 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from moredata.data import split_indices
-from moredata.depth import make_qwerties_job
-from moredata.experiments import DepthSpec, UnbalancedSpec, run_depth, run_unbalanced
+from moredata.depth.data import make_qwerties_job
+from moredata.depth.train import run_depth
 from moredata.seeds import Purpose, derive_seed
-from moredata.wine import prepare_wine
+from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.splits import split_indices
+from moredata.wine.data import prepare_wine
+from moredata.wine.train import run_unbalanced
 
 TOLERANCE = 1e-5
 COURSE_CENTERS = [[1, 1], [5, 1], [4, 4]]

@@ -13,13 +13,9 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 
-from moredata.plotting import (
-    CLASS_COLOURS,
-    depth_figure,
-    plot_depth,
-    remedies_figure,
-    unbalanced_figure,
-)
+from moredata.depth.report import depth_figure, plot_depth
+from moredata.figures import CLASS_COLOURS
+from moredata.wine.report import remedies_figure, unbalanced_figure
 
 THRESHOLDS = (4, 6)
 EPOCHS = 6

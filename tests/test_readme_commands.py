@@ -9,16 +9,14 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO, TINY_CONFIG, base_config, deep_merge
+from conftest import REPO, SNAKEMAKE, TINY_CONFIG, base_config, deep_merge
 
 README = REPO / "README.md"
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 # A report needs the figures of a finished run; without them the command gets as far as this
 # (so its flags and config were accepted) and stops.
 REPORT_NEEDS_RESULTS = "marked for report but does not exist"

@@ -4,6 +4,7 @@ HTTP server; outputs, schemas, provenance, no-op reruns and rerun scoping."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -12,17 +13,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO, TINY_CONFIG, Workflow
-from moredata import io
+from moredata import tables
+from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
 
 pytestmark = pytest.mark.slow
 
+GRID = "results/unbalanced/{kind}/threshold~{t}_remedy~none_seed~{s}.parquet"
 GRID_FILES = {
-    "results/unbalanced/epochs/threshold~{t}_remedy~none_seed~{s}.parquet": io.UNBALANCED_EPOCHS,
-    "results/unbalanced/classes/threshold~{t}_remedy~none_seed~{s}.parquet": io.UNBALANCED_CLASSES,
-    "results/unbalanced/predictions/threshold~{t}_remedy~none_seed~{s}.parquet": (
-        io.UNBALANCED_PREDICTIONS
-    ),
+    GRID.replace("{kind}", "epochs"): tables.UNBALANCED_EPOCHS,
+    GRID.replace("{kind}", "classes"): tables.UNBALANCED_CLASSES,
+    GRID.replace("{kind}", "predictions"): tables.UNBALANCED_PREDICTIONS,
 }
 
 
@@ -93,7 +94,7 @@ def test_per_job_files_have_the_documented_schema_and_provenance(finished):
                 assert pq.read_schema(path).remove_metadata() == schema
                 table = pd.read_parquet(path)
                 assert (table["threshold"] == threshold).all() and (table["seed"] == seed).all()
-                meta = io.read_provenance(path)
+                meta = tables.read_provenance(path)
                 assert meta["seed"] == seed and meta["threads"] == 1
                 assert meta["torch"].startswith("2.13")
                 assert len(meta["config_digest"]) == 64 and meta["wall_time_s"] > 0
@@ -108,7 +109,7 @@ def test_aggregates_hold_every_job(finished):
     assert len(classes) == len(thresholds) * len(seeds) * 2
     assert pq.read_schema(
         finished.path("results/unbalanced/classes.parquet")
-    ).remove_metadata() == (io.UNBALANCED_CLASS_METRICS)
+    ).remove_metadata() == (tables.UNBALANCED_CLASS_METRICS)
     # Recall computed by scikit-learn from the predictions is the per-class test accuracy.
     np.testing.assert_allclose(classes["recall"] * 100, classes["test_acc"])
     assert classes["balanced_acc"].between(0, 100).all()
@@ -162,7 +163,11 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
     assert set(planned) == {"aggregate_depth", "plot_depth", "all"}
 
 
-def test_editing_training_code_reruns_training(finished, tmp_path):
+def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_path):
+    """The rerun matrix: each package module edited in turn (in a copy) changes the params of
+    exactly the rules whose script imports it, directly or not. The expected rules come from
+    module_closure, which tests/test_imports.py checks against a fresh interpreter's
+    sys.modules."""
     copy = tmp_path / "repo"
     for part in ("workflow", "scripts"):
         shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -171,11 +176,25 @@ def test_editing_training_code_reruns_training(finished, tmp_path):
     shutil.copytree(finished.directory / ".snakemake", workflow.directory / ".snakemake")
     workflow.snakefile = copy / "workflow" / "Snakefile"
     assert workflow.planned_jobs() == {}
-    training = copy / "scripts" / "moredata" / "training.py"
-    training.write_text(training.read_text() + "\n# an edit\n")
-    planned = workflow.planned_jobs()
-    assert planned["train_unbalanced"] == 2 and planned["train_depth"] == 4
-    assert "make_qwerties" not in planned and "compute_anatomy" not in planned
+    summary = workflow.run("--summary").stdout.splitlines()[1:]
+    rule_of = {line.split("\t")[0]: line.split("\t")[2] for line in summary if "\t" in line}
+    rules = "".join(p.read_text() for p in (copy / "workflow" / "rules").glob("*.smk"))
+    script_of = dict(re.findall(r"^rule (\w+):.*?scripts/(\w+)\.py", rules, re.M | re.S))
+    package = copy / "scripts" / "moredata"
+    closures = {
+        rule: module_closure(copy / "scripts" / f"{script}.py", package)
+        for rule, script in script_of.items()
+        if rule in set(rule_of.values())
+    }
+    for path in sorted(package.rglob("*.py")):
+        module = ".".join(("moredata", *path.relative_to(package).with_suffix("").parts))
+        module = module.removesuffix(".__init__")
+        original = path.read_text()
+        path.write_text(original + "\n# an edit\n")
+        changed = workflow.run("--list-changes", "params").stdout.split()
+        path.write_text(original)
+        rerun = {rule_of[f] for f in changed if f in rule_of}
+        assert rerun == {rule for rule, modules in closures.items() if module in modules}, module
 
 
 @pytest.mark.parametrize("batching", ["none", "grid"])

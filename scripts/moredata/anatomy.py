@@ -58,8 +58,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from moredata.io import write_atomically
 from moredata.seeds import Purpose, derive_seed
+from moredata.tables import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from moredata import io
+from moredata import tables
 from moredata.errors import DataError
 from moredata.models import layer_sizes
 
@@ -35,7 +35,7 @@ def save_checkpoint(
         # JSON text: weights_only loading accepts plain containers, and JSON keeps it so.
         "provenance": json.dumps(dict(provenance), sort_keys=True, default=str),
     }
-    io.write_atomically(path, lambda tmp: torch.save(payload, tmp))
+    tables.write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
 def checkpoint_provenance(
@@ -50,7 +50,7 @@ def checkpoint_provenance(
     return {
         "layer_sizes": layer_sizes(model),
         "activation": activation,
-        "config_digest": io.digest(dict(settings)),
+        "config_digest": tables.digest(dict(settings)),
         "settings": dict(settings),
         "grid": dict(grid),
         "torch": torch.__version__,
@@ -137,7 +137,7 @@ def check_provenance(
             f"{path}: checkpoint was saved for {stored}, not for {wanted}; rerun the job "
             "that writes it"
         )
-    if provenance.get("config_digest") != io.digest(dict(settings)):
+    if provenance.get("config_digest") != tables.digest(dict(settings)):
         saved = provenance.get("settings", {})
         changed = ", ".join(
             f"{key} {saved.get(key)!r} -> {settings.get(key)!r}"

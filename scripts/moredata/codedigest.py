@@ -37,7 +37,7 @@ def _imports(path: Path, package_dir: Path) -> Iterator[str]:
                     continue
                 base = f"{PACKAGE}.{base}" if base else PACKAGE
             yield base
-            # `from moredata import io` imports the module moredata.io
+            # `from moredata import tables` imports the module moredata.tables
             for alias in node.names:
                 if _module_file(f"{base}.{alias.name}", package_dir):
                     yield f"{base}.{alias.name}"

@@ -293,42 +293,6 @@ def check_config(config: Mapping[str, Any]) -> None:
         seen.add(threshold)
 
 
-def unbalanced_settings(config: Mapping[str, Any], threshold: int) -> dict[str, Any]:
-    """The effective settings of the wine jobs at ``threshold`` (overrides applied)."""
-    unbalanced = config["unbalanced"]
-    keys = (
-        "hidden_layers",
-        "activation",
-        "optimizer",
-        "learning_rate",
-        "weight_decay",
-        "epochs",
-        "batch_size",
-        "test_fraction",
-        "stratify",
-    )
-    settings = {key: unbalanced[key] for key in keys}
-    # Which key set the learning rate, for the message of a diverging job.
-    settings["learning_rate_key"] = "unbalanced.learning_rate"
-    for index, override in enumerate(unbalanced["threshold_overrides"]):
-        if override["threshold"] == threshold:
-            settings.update({k: v for k, v in override.items() if k != "threshold"})
-            if "learning_rate" in override:
-                settings["learning_rate_key"] = (
-                    f"unbalanced.threshold_overrides[{index}].learning_rate"
-                )
-    settings["zscore"] = config["wine"]["zscore"]
-    settings.update(config["training"])
-    return settings
-
-
-def depth_settings(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings of every depth job."""
-    depth = config["depth"]
-    keys = ("total_units", "optimizer", "learning_rate", "epochs", "batch_size", "result_epochs")
-    return {**{key: depth[key] for key in keys}, **config["training"]}
-
-
 def check_lectures(config: Mapping[str, Any]) -> None:
     """Cross-key rules of the augment and best sections."""
     for section in ("augment", "best"):
@@ -360,16 +324,3 @@ def check_lectures(config: Mapping[str, Any]) -> None:
             f"config key 'best.batch_size': {best['batch_size']} is more than best.n_train="
             f"{best['n_train']}; allowed: batch_size <= n_train"
         )
-
-
-def lecture_settings(config: Mapping[str, Any], section: str) -> dict[str, Any]:
-    """The training settings of every augment or best job."""
-    keys = ("hidden_layers", "optimizer", "learning_rate", "epochs", "batch_size")
-    return {**{key: config[section][key] for key in keys}, **config["training"]}
-
-
-def lecture_data(config: Mapping[str, Any], section: str) -> dict[str, Any]:
-    """The data settings of every augment or best data job."""
-    keys = {"augment": ("test_fraction",), "best": ("n_train", "n_dev")}[section]
-    values = config[section]
-    return {key: values[key] for key in ("n_per_cloud", "centers", "spread", *keys)}

@@ -12,12 +12,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from moredata import io
+from moredata import tables
+from moredata.augment.train import augment_replicate
 from moredata.checkpoint import check_provenance, load_into
+from moredata.depth.train import depth_replicate
 from moredata.errors import ConfigError
-from moredata.experiments import DepthSpec, UnbalancedSpec, depth_replicate, wine_replicate
-from moredata.lectures import AugmentSpec, accuracy, augment_replicate, predict
+from moredata.runs import accuracy, predict
+from moredata.settings import DepthSpec, LectureSpec, UnbalancedSpec
 from moredata.training import Replicate
+from moredata.wine.train import wine_replicate
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ def fresh_replicate(
         layers, n = int(point["layers"]), int(point["n"])
         return depth_replicate(data, layers, n, seed, DepthSpec(**settings))
     if experiment == "augment":
-        return augment_replicate(data, point["features"], seed, AugmentSpec(**settings))
+        return augment_replicate(data, point["features"], seed, LectureSpec(**settings))
     raise ConfigError(f"evaluate_saved: unknown experiment {experiment!r}; use {EXPERIMENTS}")
 
 
@@ -58,10 +61,10 @@ def evaluate_saved(
     pred = predict(rep.model, rep.x_test)
     y_true = rep.y_test.long()
     scores = {"reloaded": accuracy(pred, y_true), "fresh": accuracy(fresh, y_true)}
-    meta = io.provenance(dict(settings), int(point["seed"]), torch.get_num_threads(), 0.0)
+    meta = tables.provenance(dict(settings), int(point["seed"]), torch.get_num_threads(), 0.0)
     meta.update(experiment=experiment, grid=grid, checkpoint=provenance, test_acc=scores)
     columns = {"sample": np.arange(len(y_true)), "y_true": y_true.numpy(), "pred": pred.numpy()}
-    io.write_parquet(io.table(columns, io.RELOADED_PREDICTIONS, meta), out_path)
+    tables.write_parquet(tables.table(columns, tables.RELOADED_PREDICTIONS, meta), out_path)
     log.info(
         "%s %s: reloaded model %.2f%% test accuracy; the fresh network before loading %.2f%%",
         experiment,

@@ -52,7 +52,7 @@ rule train_augment:
         runtime=30,
     params:
         points=augment_points,
-        settings=lecture_settings(config, "augment"),
+        settings=LECTURE_SETTINGS["augment"],
         code=script_code("train_augment"),
     script:
         "../../scripts/train_augment.py"

@@ -35,7 +35,7 @@ rule train_best:
         runtime=30,
     params:
         points=best_points,
-        settings=lecture_settings(config, "best"),
+        settings=LECTURE_SETTINGS["best"],
         code=script_code("train_best"),
     script:
         "../../scripts/train_best.py"
@@ -57,7 +57,7 @@ rule evaluate_best:
         runtime=10,
     params:
         points=best_points,
-        settings=lecture_settings(config, "best"),
+        settings=LECTURE_SETTINGS["best"],
         code=script_code("evaluate_best"),
     script:
         "../../scripts/evaluate_best.py"

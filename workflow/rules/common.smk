@@ -14,12 +14,15 @@ from moredata.codedigest import code_digest
 from moredata.config import (
     check_config_files,
     coerce_command_line,
-    depth_settings,
-    lecture_data,
-    lecture_settings,
     load_schema,
-    unbalanced_settings,
     validate_config,
+)
+from moredata.settings import (
+    DepthSpec,
+    LectureSpec,
+    UnbalancedSpec,
+    as_params,
+    lecture_data,
 )
 from moredata.entry import check_writable
 from moredata.errors import MoredataError
@@ -40,6 +43,13 @@ except MoredataError as error:
 SEEDS = config["seeds"]
 UNBALANCED = config["unbalanced"]
 DEPTH = config["depth"]
+# Each experiment's settings, built once from the validated config and handed to its jobs
+# (the wine settings per threshold, in wine_settings).
+DEPTH_SETTINGS = as_params(DepthSpec.from_config(config))
+LECTURE_SETTINGS = {
+    section: as_params(LectureSpec.from_config(config, section))
+    for section in ("augment", "best")
+}
 # Grid axes of the training jobs, in output order; `batching` decides which are bundled
 # into one job (remedy and layers always stay separate jobs).
 WINE_AXES = {"threshold": UNBALANCED["thresholds"], "seed": SEEDS}
@@ -105,7 +115,7 @@ def depth_points(wildcards):
 def wine_settings(wildcards):
     """Effective settings of each threshold the job trains (overrides applied)."""
     thresholds = sorted({point["threshold"] for point in wine_points(wildcards)})
-    return {t: unbalanced_settings(config, t) for t in thresholds}
+    return {t: as_params(UnbalancedSpec.from_config(config, t)) for t in thresholds}
 
 
 def qwerties_for_job(wildcards):
@@ -199,10 +209,11 @@ def saved_data(wildcards):
 def saved_settings(wildcards):
     """The settings the saved model's training job had (its checkpoint must match them)."""
     if wildcards.experiment == "unbalanced":
-        return unbalanced_settings(config, int(saved_point(wildcards)["threshold"]))
+        threshold = int(saved_point(wildcards)["threshold"])
+        return as_params(UnbalancedSpec.from_config(config, threshold))
     if wildcards.experiment == "depth":
-        return depth_settings(config)
-    return lecture_settings(config, "augment")
+        return DEPTH_SETTINGS
+    return LECTURE_SETTINGS["augment"]
 
 
 def all_outputs():

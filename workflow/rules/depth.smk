@@ -49,7 +49,7 @@ rule train_depth:
         runtime=30,
     params:
         points=depth_points,
-        settings=depth_settings(config),
+        settings=DEPTH_SETTINGS,
         code=script_code("train_depth"),
     script:
         "../../scripts/train_depth.py"

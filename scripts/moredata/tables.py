@@ -185,6 +185,8 @@ def provenance(
     settings: Mapping[str, Any], seed: int | None, threads: int, wall_time_s: float
 ) -> dict:
     """The record stored with every metrics file."""
+    # Imported here: only training jobs write provenance, and the data and report jobs that
+    # import this module must not pay torch's ~1 s start-up.
     import numpy
     import torch
 

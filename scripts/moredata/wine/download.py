@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from moredata.data import read_wine_csv
 from moredata.errors import DataError, DownloadError, WriteError
-from moredata.io import atomic_path
+from moredata.tables import atomic_path
+from moredata.wine.data import read_wine_csv
 
 log = logging.getLogger(__name__)
 

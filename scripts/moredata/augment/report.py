@@ -1,20 +1,86 @@
-"""Figures of the feature-augmentation experiment: the lecture's 2 x 2 for one seed, and the
-two variants compared over the seeds."""
+"""The feature-augmentation experiment's statistics (t-tests) and figures."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from moredata.aggregate import seed_statistics
-from moredata.compare import AUGMENTED, BASELINE
-from moredata.plotting import save_figure, plt
+from moredata import tables
+from moredata.figures import save_figure
+from moredata.stats import half_ci, seed_statistics, summarise, write_summary, write_table
+
+log = logging.getLogger(__name__)
+
+
+AUGMENT_METRICS = ["final_test_acc", "final_train_acc", "final_train_loss"]
+
+
+BASELINE, AUGMENTED = "xy", "xy_distance"  # the difference is augmented minus baseline
+
+
+def compare_variants(results: pd.DataFrame) -> pd.DataFrame:
+    """One row: the final test accuracy of both variants over the seeds they share, the
+    course's independent two-sample t-test, the paired t-test (the variants share data
+    within a seed) and the mean paired difference with its t-based 95 % CI."""
+    wide = results.pivot(index="seed", columns="features", values="final_test_acc").dropna()
+    base, aug = wide[BASELINE].to_numpy(float), wide[AUGMENTED].to_numpy(float)
+    difference = seed_statistics(pd.Series(aug - base))
+    enough = len(wide) > 1 and np.ptp(np.concatenate([base, aug])) > 0
+    independent = stats.ttest_ind(aug, base) if enough else (np.nan, np.nan)
+    paired = stats.ttest_rel(aug, base) if enough and np.ptp(aug - base) > 0 else (np.nan, np.nan)
+    row = {
+        "comparison": f"{AUGMENTED} - {BASELINE}",
+        "n_seeds": len(wide),
+        f"mean_{BASELINE}": base.mean(),
+        f"mean_{AUGMENTED}": aug.mean(),
+        "mean_difference": difference["mean"],
+        "ci95_low": difference["ci95_low"],
+        "ci95_high": difference["ci95_high"],
+        "t_independent": float(independent[0]),
+        "p_independent": float(independent[1]),
+        "t_paired": float(paired[0]),
+        "p_paired": float(paired[1]),
+    }
+    return pd.DataFrame([row])
+
+
+def aggregate_augment(
+    epochs_paths: Sequence[str | Path], result_paths: Sequence[str | Path], outputs: Mapping
+) -> None:
+    epochs = tables.read_tables(epochs_paths, tables.AUGMENT_EPOCHS).to_pandas()
+    results = tables.read_tables(result_paths, tables.AUGMENT_RESULT).to_pandas()
+    summary = summarise(results, ["features", "n_features"], AUGMENT_METRICS, results["diverged"])
+    ttest = compare_variants(results)
+    write_summary({"epochs": epochs, "results": results, "summary": summary}, outputs)
+    write_table(ttest, outputs["ttest"], outputs["ttest_csv"])
+    row = ttest.iloc[0]
+    log.info(
+        "%s over %d seeds: %.2f points [%.2f, %.2f]; independent t = %.3f, p = %.4f; "
+        "paired t = %.3f, p = %.4f",
+        row["comparison"],
+        row["n_seeds"],
+        row["mean_difference"],
+        row["ci95_low"],
+        row["ci95_high"],
+        row["t_independent"],
+        row["p_independent"],
+        row["t_paired"],
+        row["p_paired"],
+    )
+
 
 LABELS = {BASELINE: "(x, y)", AUGMENTED: "(x, y, distance)"}
+
+
 COLORS = {BASELINE: "tab:blue", AUGMENTED: "tab:orange"}
+
+
 MARKERS = {BASELINE: "x", AUGMENTED: "+"}
 
 
@@ -144,9 +210,3 @@ def plot_augment_comparison(
     fig.suptitle(f"Feature augmentation over {len(wide)} seeds")
     fig.tight_layout()
     save_figure(fig, out_paths)
-
-
-def half_ci(values: pd.Series) -> float:
-    """Half-width of the 95 % CI of the mean over seeds (0 for a single seed)."""
-    s = seed_statistics(values.astype(float))
-    return s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0

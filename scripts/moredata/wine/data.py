@@ -1,10 +1,10 @@
-"""Data of both experiments: the wine table (read, check, clean, z-score, binarise) and the
-"qwerties" (three Gaussian clouds), plus the seeded train/test split they share."""
+"""The red-wine data: read and check the CSV, clean, z-score, binarise (no torch)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -13,7 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from moredata import tables
 from moredata.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
 
 WINE_FEATURES = (
     "fixed acidity",
@@ -28,13 +32,21 @@ WINE_FEATURES = (
     "sulphates",
     "alcohol",
 )
+
+
 WINE_TARGET = "quality"
+
+
 WINE_SEPARATOR = ";"
 
 
 QUALITY_RANGE = (0, 10)  # the UCI score scale
+
+
 # The network trains in float32: a value beyond its range would become infinite there.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 # A plain decimal number as the UCI files write them (no "nan", "inf", "1_000" or hex).
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -214,66 +226,31 @@ def binarise(quality: np.ndarray, threshold: int) -> np.ndarray:
     return (np.asarray(quality) > threshold).astype(np.int64)
 
 
-def split_indices(
-    n: int, test_fraction: float, seed: int, stratify: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random train/test split of ``range(n)`` (sorted index arrays); the test part
-    has ceil(test_fraction * n) items, as in scikit-learn. A stratified split (only the wine
-    experiment has one) needs two items per class and one per class on either side; otherwise
-    it fails with one line naming the config key."""
-    n_test = math.ceil(test_fraction * n)
-    if stratify is None:
-        # A plain random split is one permutation; scikit-learn (~80 MB, 0.5 s to import in
-        # every training job) is needed only for stratified splits.
-        order = np.random.default_rng(seed).permutation(n)
-        return np.sort(order[n_test:]), np.sort(order[:n_test])
-    from sklearn.model_selection import train_test_split
-
-    classes, counts = np.unique(stratify, return_counts=True)
-    if counts.min() < 2:
+def prepare_wine(
+    csv_path: str | Path,
+    parquet_path: str | Path,
+    max_total_sulfur_dioxide: float,
+    zscore_mode: str,
+) -> int:
+    """Check and clean the CSV, z-score the features over the whole table when
+    ``zscore_mode == "whole_table"`` (train_only scaling happens per job), write Parquet."""
+    raw = read_wine_csv(csv_path)
+    table = clean_wine(raw, max_total_sulfur_dioxide)
+    log.info(
+        "read %d rows, kept %d (total sulfur dioxide < %g)",
+        len(raw),
+        len(table),
+        max_total_sulfur_dioxide,
+    )
+    if len(table) < 2:
         raise ConfigError(
-            f"unbalanced.stratify: class {classes[counts.argmin()]} has {counts.min()} item of "
-            f"{n}; a stratified split needs at least 2 per class (set unbalanced.stratify: "
-            "false, or use another threshold)"
+            f"wine.max_total_sulfur_dioxide={max_total_sulfur_dioxide} leaves {len(table)} row(s) "
+            f"of {csv_path}; raise the limit"
         )
-    if min(n_test, n - n_test) < len(classes):
-        raise ConfigError(
-            f"unbalanced.test_fraction: {test_fraction} splits {n} items into {n - n_test} "
-            f"for training and {n_test} for testing; a stratified split needs at least "
-            f"{len(classes)} (one per class) on each side"
-        )
-    train, test = train_test_split(
-        np.arange(n), test_size=test_fraction, random_state=seed % 2**32, stratify=stratify
-    )
-    return np.sort(train), np.sort(test)
-
-
-def make_qwerties(
-    n_per_cloud: int,
-    centers: Sequence[Sequence[float]],
-    spread: float,
-    test_fraction: float,
-    data_seed: int,
-    split_seed: int,
-) -> pd.DataFrame:
-    """Gaussian clouds around ``centers`` (label = cloud index), ``n_per_cloud`` points each,
-    with a ``split`` column ('train'/'test')."""
-    rng = np.random.default_rng(data_seed)
-    points = np.concatenate(
-        [
-            np.asarray(c, dtype=float) + spread * rng.standard_normal((n_per_cloud, 2))
-            for c in centers
-        ]
-    )
-    labels = np.repeat(np.arange(len(centers), dtype=np.int64), n_per_cloud)
-    _, test = split_indices(len(labels), test_fraction, split_seed)
-    split = np.full(len(labels), "train", dtype=object)
-    split[test] = "test"
-    return pd.DataFrame(
-        {
-            "x": points[:, 0].astype(np.float32),
-            "y": points[:, 1].astype(np.float32),
-            "label": labels,
-            "split": pd.Categorical(split, categories=["train", "test"]),
-        }
-    )
+    # Scaled in both modes: a column that cannot be z-scored fails here, naming its line,
+    # not in a training job (train_only jobs rescale with their training split's statistics).
+    scaled = zscore(table, WINE_FEATURES, source=str(csv_path))
+    if zscore_mode == "whole_table":
+        table = scaled
+    tables.write_atomically(parquet_path, lambda tmp: table.to_parquet(tmp, index=False))
+    return len(table)

@@ -1,0 +1,1 @@
+"""Experiment 4, data feature augmentation (qwerties)."""

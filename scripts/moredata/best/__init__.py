@@ -1,0 +1,1 @@
+"""Experiment 5, saving the best-performing model (qwerties)."""

@@ -1,0 +1,1 @@
+"""Experiment 2, data size vs network depth (qwerties)."""

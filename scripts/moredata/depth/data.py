@@ -1,0 +1,34 @@
+"""The depth experiment's data job: the qwerties of one (n, seed), shared by every layer count."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from moredata import tables
+from moredata.qwerties import make_qwerties
+from moredata.seeds import Purpose, derive_seed
+
+log = logging.getLogger(__name__)
+
+
+def make_qwerties_job(
+    n_per_cloud: int,
+    seed: int,
+    centers: Sequence[Sequence[float]],
+    spread: float,
+    test_fraction: float,
+    path: str | Path,
+) -> None:
+    """Write the qwerty dataset of one (n, seed): every architecture trains on this file."""
+    data = make_qwerties(
+        n_per_cloud,
+        centers,
+        spread,
+        test_fraction,
+        data_seed=derive_seed(seed, Purpose.DATA, n_per_cloud),
+        split_seed=derive_seed(seed, Purpose.SPLIT, n_per_cloud),
+    )
+    tables.write_atomically(path, lambda tmp: data.to_parquet(tmp, index=False))
+    log.info("%d points, %d for testing", len(data), int((data["split"] == "test").sum()))

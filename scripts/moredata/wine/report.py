@@ -1,0 +1,271 @@
+"""The unbalanced-data experiment's aggregation (imbalance metrics) and figures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from moredata import tables
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from moredata.figures import (
+    ACCURACY_RANGE,
+    BALANCED_COLOUR,
+    CLASS_COLOURS,
+    LOSS_RANGE,
+    diverged_note,
+    diverged_runs,
+    legend_below,
+    plot_bar,
+    plot_curve,
+    save_figure,
+    seeds_note,
+)
+from moredata.stats import summarise, write_summary
+
+log = logging.getLogger(__name__)
+
+
+def imbalance_metrics(
+    y_true: np.ndarray, pred: np.ndarray, score: np.ndarray, n_classes: int
+) -> dict[str, list]:
+    """Per class precision, recall and F1, and the job-level overall and balanced accuracy
+    (%) and ROC-AUC repeated per class. What is undefined is NaN (null in Parquet), never a
+    made-up 0: every per-class metric of a class absent from the test set, the precision of
+    a class never predicted (zero_division=nan), balanced accuracy and ROC-AUC with one class
+    present, and ROC-AUC of non-finite scores. F1 is 2TP / (2TP + FP + FN): 0 for a class
+    present but never predicted."""
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    labels = list(range(n_classes))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, pred, labels=labels, zero_division=np.nan
+    )
+    # Missing by design for a class with no test sample (scikit-learn gives 0 where predicted).
+    absent = np.asarray(support) == 0
+    precision, recall, f1 = (
+        np.where(absent, np.nan, np.asarray(m, dtype=float)) for m in (precision, recall, f1)
+    )
+    present = np.unique(y_true)
+    balanced = balanced_accuracy_score(y_true, pred) * 100 if len(present) > 1 else np.nan
+    # A diverged run (recorded, not failed) has NaN scores: its AUC is undefined, not an error.
+    defined = len(present) == 2 and n_classes == 2 and np.isfinite(score).all()
+    auc = roc_auc_score(y_true, score) if defined else np.nan
+    return {
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "f1": f1.tolist(),
+        "overall_acc": [accuracy_score(y_true, pred) * 100] * n_classes,
+        "balanced_acc": [balanced] * n_classes,
+        "roc_auc": [auc] * n_classes,
+    }
+
+
+UNBALANCED_CLASS_METRICS = ["test_acc", "precision", "recall", "f1"]
+
+
+UNBALANCED_JOB_METRICS = ["overall_acc", "balanced_acc", "roc_auc", "final_train_loss"]
+
+
+# What metrics.imbalance_metrics returns, per class.
+IMBALANCE_METRICS = ["precision", "recall", "f1", "overall_acc", "balanced_acc", "roc_auc"]
+
+
+def job_metrics(predictions: pd.DataFrame, keys: Sequence[str], n_classes: int) -> pd.DataFrame:
+    """The imbalance metrics of every job, a row per (job keys..., class index); a diverged
+    job (no predictions: ``pred`` null) gets NaN metrics."""
+    rows = []
+    for job, part in predictions.groupby(list(keys), sort=True):
+        if part["pred"].isna().any():
+            values = {name: [np.nan] * n_classes for name in IMBALANCE_METRICS}
+        else:
+            values = imbalance_metrics(
+                part["y_true"].to_numpy(),
+                part["pred"].to_numpy(dtype=np.int64),
+                part["score"].to_numpy(),
+                n_classes,
+            )
+        for index in range(n_classes):
+            rows.append(
+                {
+                    **dict(zip(keys, job, strict=True)),
+                    "class_index": index,
+                    **{name: column[index] for name, column in values.items()},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def aggregate_unbalanced(
+    epochs_paths: Sequence[str | Path],
+    classes_paths: Sequence[str | Path],
+    predictions_paths: Sequence[str | Path],
+    outputs: Mapping,
+) -> None:
+    epochs = tables.read_tables(epochs_paths, tables.UNBALANCED_EPOCHS).to_pandas()
+    classes = tables.read_tables(classes_paths, tables.UNBALANCED_CLASSES).to_pandas()
+    predictions = tables.read_tables(predictions_paths, tables.UNBALANCED_PREDICTIONS).to_pandas()
+    keys = ["threshold", "remedy"]
+    jobs = [*keys, "seed"]
+    # Rows of one job come in class-index order (bad, good).
+    classes["class_index"] = classes.groupby(jobs).cumcount()
+    metrics = job_metrics(predictions, jobs, int(classes["class_index"].max()) + 1)
+    classes = classes.merge(metrics, on=[*jobs, "class_index"], how="left", validate="1:1")
+    classes_table = pa.Table.from_pandas(
+        classes.drop(columns="class_index"), tables.UNBALANCED_CLASS_METRICS, preserve_index=False
+    )
+    classes = classes_table.to_pandas()
+    per_class = summarise(classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["diverged"])
+    per_job = classes.drop_duplicates(jobs).assign(**{"class": "all"})
+    per_job_summary = summarise(
+        per_job, [*keys, "class"], UNBALANCED_JOB_METRICS, per_job["diverged"]
+    )
+    summary = pd.concat([per_class, per_job_summary], ignore_index=True)
+    write_summary(
+        {"epochs": epochs, "classes": classes_table, "summary": summary},
+        outputs,
+    )
+    log.info("aggregated %d wine runs; %d diverged", len(per_job), int(per_job["diverged"].sum()))
+
+
+def _main_remedy(frame: pd.DataFrame) -> str:
+    remedies = list(frame["remedy"].unique())
+    return "none" if "none" in remedies else sorted(remedies)[0]
+
+
+def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
+    """A row per threshold: loss vs epoch, train/test accuracy vs epoch, per-class test
+    accuracy bars labelled with the training count (and "k/N seeds" when a class was absent
+    from some seeds' test splits)."""
+    remedy = _main_remedy(classes)
+    epochs = epochs[epochs["remedy"] == remedy]
+    epochs = epochs[~diverged_runs(epochs, ["threshold", "seed"])]
+    classes = classes[classes["remedy"] == remedy]
+    thresholds = sorted(classes["threshold"].unique())
+    n_seeds = classes["seed"].nunique()
+    fig, axes = plt.subplots(len(thresholds), 3, figsize=(14, 3.6 * len(thresholds)), squeeze=False)
+    for row, threshold in zip(axes, thresholds, strict=True):
+        per_class = classes[classes["threshold"] == threshold]
+        n_diverged = per_class.loc[per_class["diverged"], "seed"].nunique()
+        note = diverged_note(n_diverged, n_seeds)
+        run = epochs[epochs["threshold"] == threshold]
+        plot_curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color="tab:blue")
+        row[0].set(
+            title=f"Training loss (threshold {threshold + 0.5}){note}",
+            xlabel="Epoch",
+            ylabel="Loss",
+        )
+        row[0].set_ylim(bottom=0)
+        plot_curve(
+            row[1], run, "train_acc", "epoch", ACCURACY_RANGE, color="tab:blue", label="Train"
+        )
+        plot_curve(
+            row[1], run, "test_acc", "epoch", ACCURACY_RANGE, color="tab:orange", label="Test"
+        )
+        row[1].set(
+            title=f"Accuracy (threshold {threshold + 0.5})",
+            xlabel="Epoch",
+            ylabel="Accuracy (%)",
+            ylim=ACCURACY_RANGE,
+        )
+        for ax in row[:2]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        kept = per_class[~per_class["diverged"]]
+        for x, (name, colour) in enumerate(CLASS_COLOURS.items()):
+            part = kept[kept["class"] == name]
+            k = plot_bar(row[2], x, part["test_acc"], 0.6, colour)
+            count = per_class.loc[per_class["class"] == name, "n_train"].mean()
+            label = f"N={count:.0f}" if n_seeds == 1 else f"N≈{count:.0f}"
+            if k < len(part):  # the class was missing from some seeds' test splits
+                label += f"\nin test: {k}/{len(part)} seeds"
+            row[2].text(x, 102, label, ha="center", va="bottom", fontsize=9)
+        row[2].set_xticks(range(len(CLASS_COLOURS)), list(CLASS_COLOURS))
+        row[2].set(
+            title=f"Test accuracy per class (threshold {threshold + 0.5})",
+            ylabel="Accuracy (%)",
+            ylim=(0, 118),
+        )
+    legend_below(fig, *axes[0][1].get_legend_handles_labels())
+    fig.suptitle(f"Unbalanced wine data, remedy: {remedy} ({seeds_note(n_seeds)})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_unbalanced(
+    epochs_path: str | Path, classes_path: str | Path, out_paths: Sequence[str | Path]
+) -> None:
+    save_figure(
+        unbalanced_figure(pd.read_parquet(epochs_path), pd.read_parquet(classes_path)), out_paths
+    )
+
+
+REMEDY_BARS = (
+    ("balanced_acc", "balanced accuracy", BALANCED_COLOUR),
+    ("bad", "bad class", CLASS_COLOURS["bad"]),
+    ("good", "good class", CLASS_COLOURS["good"]),
+)
+
+
+def remedies_figure(classes: pd.DataFrame) -> Figure:
+    """Per threshold, balanced accuracy and per-class test accuracy of each remedy, as means
+    over seeds (95 % CIs, or each seed's value with few seeds); diverged seeds left out."""
+    thresholds = sorted(classes["threshold"].unique())
+    remedies = list(dict.fromkeys(classes["remedy"]))
+    n_seeds = classes["seed"].nunique()
+    fig, axes = plt.subplots(
+        1, len(thresholds), figsize=(5 * len(thresholds), 4.2), squeeze=False, sharey=True
+    )
+    width = 0.8 / len(REMEDY_BARS)
+    for ax, threshold in zip(axes[0], thresholds, strict=True):
+        at = classes[classes["threshold"] == threshold]
+        n_diverged = at.loc[at["diverged"], ["remedy", "seed"]].drop_duplicates().shape[0]
+        at = at[~at["diverged"]]
+        for k, (key, label, colour) in enumerate(REMEDY_BARS):
+            for i, remedy in enumerate(remedies):
+                rows = at[at["remedy"] == remedy]
+                values = (
+                    rows.drop_duplicates("seed")["balanced_acc"]
+                    if key == "balanced_acc"
+                    else rows.loc[rows["class"] == key, "test_acc"]
+                )
+                x = i + (k - 1) * width
+                contributed = plot_bar(
+                    ax, x, values, width, colour, label=label if i == 0 else None
+                )
+                if contributed < len(values):  # a class missing from some test splits
+                    ax.text(
+                        x,
+                        2,
+                        f"{contributed}/{len(values)} seeds",
+                        ha="center",
+                        rotation=90,
+                        fontsize=7,
+                    )
+        ax.set_xticks(np.arange(len(remedies)), remedies, rotation=20)
+        note = f" [{n_diverged} runs diverged, left out]" if n_diverged else ""
+        ax.set(title=f"Threshold {threshold + 0.5}{note}", ylim=ACCURACY_RANGE)
+        ax.axhline(50, color="grey", linestyle=":", linewidth=1)
+    axes[0][0].set_ylabel("Test accuracy (%)")
+    legend_below(fig, *axes[0][0].get_legend_handles_labels())
+    fig.suptitle(f"Imbalance remedies ({seeds_note(n_seeds)})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_remedies(classes_path: str | Path, out_paths: Sequence[str | Path]) -> None:
+    save_figure(remedies_figure(pd.read_parquet(classes_path)), out_paths)

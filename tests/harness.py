@@ -1,0 +1,45 @@
+"""The one way tests and benchmarks run the workflow: the snakemake command line, the tiny
+config of .test/, and the parser of a dry run's job counts."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEFILE = REPO / "workflow" / "Snakefile"
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TINY_CONFIG: dict = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+
+
+def snakemake_command(
+    directory: str | Path,
+    *args: str,
+    snakefile: str | Path = SNAKEFILE,
+    cores: int = 2,
+    program: str | Path = SNAKEMAKE,
+) -> list[str]:
+    """``snakemake`` on the repository's (or a copy's) Snakefile, run in ``directory``."""
+    return [
+        str(program),
+        "--snakefile",
+        str(snakefile),
+        "--directory",
+        str(directory),
+        "--cores",
+        str(cores),
+        *args,
+    ]
+
+
+def job_counts(output: Sequence[str]) -> dict[str, int]:
+    """Rule -> number of jobs, from the lines of a dry run's job table (``total`` left out)."""
+    counts: dict[str, int] = {}
+    for line in output:
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
+            counts[parts[0]] = int(parts[1])
+    return counts
