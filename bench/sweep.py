@@ -10,7 +10,7 @@ thresholds, 1 epoch). Measured, each against its goal:
   * the full run (for the files; not a goal), then a no-op rerun;
   * aggregation of the sweep's 20,000 depth metric files (the aggregate_depth job's function).
 
-Usage: python bench/sweep.py [--batching seeds] [--keep DIR]
+Usage: python bench/sweep.py [--batching seeds] [--keep DIR] [--dry-only]
 """
 
 from __future__ import annotations
@@ -120,6 +120,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batching", default="seeds")
     parser.add_argument("--keep", type=Path, help="run in this directory and keep it")
+    parser.add_argument(
+        "--dry-only", action="store_true", help="only the dry runs (DAG, SLURM submissions)"
+    )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="sweep-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +149,8 @@ def main() -> None:
                 f"(1/{jobs / max(submissions, 1):.0f}; goal <= 1/20)",
                 flush=True,
             )
+        if args.dry_only:
+            return
         full, full_cpu, _, _ = snakemake(workdir, "--cores", "2", "--quiet")
         print(f"full run (1 epoch): {full:6.1f} s wall, {full_cpu:6.1f} s CPU", flush=True)
         noop, noop_cpu, noop_rss, out = snakemake(workdir, "--cores", "2")
