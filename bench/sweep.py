@@ -10,7 +10,7 @@ thresholds, 1 epoch). Measured, each against its goal:
   * the full run (for the files; not a goal), then a no-op rerun;
   * aggregation of the sweep's 20,000 depth metric files (the aggregate_depth job's function).
 
-Usage: python bench/sweep.py [--batching seeds] [--keep DIR]
+Usage: python bench/sweep.py [--batching seeds] [--keep DIR] [--dry-only]
 """
 
 from __future__ import annotations
@@ -48,8 +48,12 @@ def sweep_config(batching: str) -> dict:
     return config
 
 
-def snakemake(workdir: Path, *args: str, program: str = SNAKEMAKE) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the snakemake process tree, and its output."""
+def snakemake(
+    workdir: Path, *args: str, program: str = SNAKEMAKE
+) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + system, the process tree), peak RSS (MB) of the
+    largest process, and the output. On a shared machine the CPU seconds are what the command
+    costs; its wall time also holds the waits for a core that other processes occupy."""
     command = [
         program,
         "--snakefile",
@@ -64,16 +68,17 @@ def snakemake(workdir: Path, *args: str, program: str = SNAKEMAKE) -> tuple[floa
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
         "w = time.perf_counter() - t; "
-        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-        "print(r.stdout + r.stderr); print(f'@@ {r.returncode} {w} {m}')"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(r.stdout + r.stderr); "
+        "print(f'@@ {r.returncode} {w} {u.ru_utime + u.ru_stime} {u.ru_maxrss}')"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
     ).stdout
-    code, wall, rss_kb = out.rsplit("@@ ", 1)[1].split()
+    code, wall, cpu, rss_kb = out.rsplit("@@ ", 1)[1].split()
     if int(code) != 0:
         raise SystemExit(f"snakemake failed:\n{out[-4000:]}")
-    return float(wall), int(rss_kb) / 1024, out
+    return float(wall), float(cpu), int(rss_kb) / 1024, out
 
 
 def count_jobs(dry_run_output: str) -> int:
@@ -87,7 +92,7 @@ def slurm_submissions(workdir: Path) -> tuple[int, int] | None:
     """(submissions, jobs) of a dry run with the SLURM profile, or None without the plugin."""
     if not SLURM_SNAKEMAKE.exists():
         return None
-    _, _, out = snakemake(
+    *_, out = snakemake(
         workdir,
         "--profile",
         str(REPO / "workflow" / "profiles" / "slurm"),
@@ -115,6 +120,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batching", default="seeds")
     parser.add_argument("--keep", type=Path, help="run in this directory and keep it")
+    parser.add_argument(
+        "--dry-only", action="store_true", help="only the dry runs (DAG, SLURM submissions)"
+    )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="sweep-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -123,8 +131,13 @@ def main() -> None:
     points = len(LAYERS) * len(SIZES) * len(SEEDS)
     print(f"sweep: {points} depth grid points, batching={args.batching}", flush=True)
     try:
-        dag, dag_rss, out = snakemake(workdir, "--dry-run", "--quiet", "rules", "--cores", "2")
-        print(f"DAG build (dry run, {count_jobs(out)} jobs): {dag:6.1f} s  (goal <= 16 s)")
+        dag, dag_cpu, dag_rss, out = snakemake(
+            workdir, "--dry-run", "--quiet", "rules", "--cores", "2"
+        )
+        print(
+            f"DAG build (dry run, {count_jobs(out)} jobs): {dag:6.1f} s wall, "
+            f"{dag_cpu:6.1f} s CPU  (goal <= 16 s)"
+        )
         print(f"snakemake peak RSS, dry run:          {dag_rss:6.0f} MB", flush=True)
         slurm = slurm_submissions(workdir)
         if slurm is None:
@@ -136,11 +149,13 @@ def main() -> None:
                 f"(1/{jobs / max(submissions, 1):.0f}; goal <= 1/20)",
                 flush=True,
             )
-        full, _, _ = snakemake(workdir, "--cores", "2", "--quiet")
-        print(f"full run (1 epoch):                   {full:6.1f} s", flush=True)
-        noop, noop_rss, out = snakemake(workdir, "--cores", "2")
+        if args.dry_only:
+            return
+        full, full_cpu, _, _ = snakemake(workdir, "--cores", "2", "--quiet")
+        print(f"full run (1 epoch): {full:6.1f} s wall, {full_cpu:6.1f} s CPU", flush=True)
+        noop, noop_cpu, noop_rss, out = snakemake(workdir, "--cores", "2")
         assert "Nothing to be done" in out, out[-2000:]
-        print(f"no-op rerun:                          {noop:6.1f} s  (goal <= 10 s)")
+        print(f"no-op rerun: {noop:6.1f} s wall, {noop_cpu:6.1f} s CPU  (goal <= 10 s)")
         print(f"snakemake peak RSS, no-op rerun:      {noop_rss:6.0f} MB", flush=True)
         results = workdir / "results" / "depth"
         epochs = sorted((results / "epochs").glob("*.parquet"))
@@ -150,12 +165,13 @@ def main() -> None:
         }
         outputs["summary_csv"] = workdir / "agg/summary.csv"
         (workdir / "agg").mkdir(exist_ok=True)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         aggregate_depth(epochs, finals, outputs)
         aggregate = time.perf_counter() - start
+        aggregate_cpu = time.process_time() - start_cpu
         print(
-            f"aggregation of {len(epochs)} + {len(finals)} files: {aggregate:6.1f} s  "
-            "(goal <= 10 s)"
+            f"aggregation of {len(epochs)} + {len(finals)} files: {aggregate:6.1f} s wall, "
+            f"{aggregate_cpu:6.1f} s CPU  (goal <= 10 s)"
         )
         print(f"bench peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     finally:

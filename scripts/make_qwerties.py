@@ -1,16 +1,17 @@
-"""Rule make_qwerties: the three Gaussian clouds for one (n, seed), with their split."""
+"""Rule make_qwerties: the three Gaussian clouds of each (n, seed) of the job, with their split."""
 
-from moredata.entry import rule_job
+from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.depth.data import make_qwerties_job
 
-    make_qwerties_job(
-        n_per_cloud=int(sm.wildcards.n),
-        seed=int(sm.wildcards.seed),
-        centers=sm.params.centers,
-        spread=sm.params.spread,
-        test_fraction=sm.params.test_fraction,
-        path=sm.output[0],
-    )
+    for point, path in zip(sm.params.points, paths(sm.output), strict=True):
+        make_qwerties_job(
+            n_per_cloud=point["n"],
+            seed=point["seed"],
+            centers=sm.params.centers,
+            spread=sm.params.spread,
+            test_fraction=sm.params.test_fraction,
+            path=path,
+        )

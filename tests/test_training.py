@@ -16,8 +16,9 @@ from moredata.training import (
     DivergenceError,
     Replicate,
     TrainSettings,
-    _loss_and_grad,
     _Network,
+    _output_grad,
+    _target_terms,
     balancing_weights,
     shuffled_batches,
     train,
@@ -77,9 +78,9 @@ def test_gradients_equal_autograd(settings):
     x, y = rep.x_train[:8], rep.y_train[:8]
     target = y.unsqueeze(-1) if settings.loss == "bce" else y
     net = _Network([rep.model])
-    logits, pre, inputs = net.forward(x.unsqueeze(0), 1)
-    _, grad, _ = _loss_and_grad(logits, target.unsqueeze(0), settings)
-    net.backward(grad, pre, inputs, 1)
+    logits, inputs = net.forward(x.unsqueeze(0), 1)
+    a, c = _target_terms(y.view(1, 1, -1), net.outputs, settings)
+    net.backward(_output_grad(logits, a[0], c[0], settings), inputs, 1)
     _, _, weight_grads, bias_grads = net.views(1)
     if settings.loss == "bce":
         weight = None if settings.pos_weight is None else torch.tensor(settings.pos_weight)

@@ -123,6 +123,7 @@ class _Network:
             raise ValueError("the output layer must give logits (no activation after it)")
         self.activations = activations
         self.replicas = len(models)
+        self.outputs = sizes[-1]
         shapes = [
             shape
             for fan_in, fan_out in pairwise(sizes)
@@ -133,6 +134,7 @@ class _Network:
         self.param_tensors = _split(self.params, shapes)  # W1, b1, W2, b2, ...
         self.grad_tensors = _split(self.grads, shapes)
         self._views: dict[int, tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor]]] = {}
+        self._transposed: dict[int, list[Tensor]] = {}
         weights, biases, _, _ = self.views(self.replicas)
         linears = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
         with torch.no_grad():
@@ -149,43 +151,48 @@ class _Network:
             self._views[m] = (params[0::2], params[1::2], grads[0::2], grads[1::2])
         return self._views[m]
 
-    def forward(self, x: Tensor, m: int) -> tuple[Tensor, list[Tensor], list[Tensor]]:
-        """Logits (m, B, out) of replicates :m, plus the pre-activations and layer inputs
-        that backward needs."""
-        weights, biases, _, _ = self.views(m)
-        inputs: list[Tensor] = []
-        pre: list[Tensor] = []
-        h = x
-        last = len(weights) - 1
-        for layer, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
-            inputs.append(h)
-            z = torch.baddbmm(bias, h, weight)
-            if layer == last:
-                return z, pre, inputs
-            pre.append(z)
-            activation = self.activations[layer]
-            if activation is None:
-                h = z
-            else:
-                h = torch.relu(z) if activation == "relu" else F.leaky_relu(z, LEAKY_SLOPE)
-        raise AssertionError("unreachable")
+    def transposed_weights(self, m: int) -> list[Tensor]:
+        """Views (m, out, in) of the weights of replicates :m, made once for backward."""
+        if m not in self._transposed:
+            self._transposed[m] = [w.transpose(1, 2) for w in self.views(m)[0]]
+        return self._transposed[m]
 
-    def backward(self, grad_out: Tensor, pre: list[Tensor], inputs: list[Tensor], m: int) -> None:
+    def forward(self, x: Tensor, m: int, out: Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
+        """Logits (m, B, out) of replicates :m (written into ``out`` if given), and each
+        layer's input, which backward needs. Activations run in place on the fresh layer
+        output: backward needs only their results."""
+        weights, biases, _, _ = self.views(m)
+        inputs = [x]
+        h = x
+        for weight, bias, activation in zip(
+            weights[:-1], biases[:-1], self.activations, strict=False
+        ):
+            h = torch.bmm(h, weight).add_(bias)  # cheaper than baddbmm, which copies the bias
+            if activation == "relu":
+                h.relu_()
+            elif activation == "leaky_relu":
+                F.leaky_relu_(h, LEAKY_SLOPE)
+            inputs.append(h)
+        return torch.bmm(h, weights[-1], out=out).add_(biases[-1]), inputs
+
+    def backward(self, grad_out: Tensor, inputs: list[Tensor], m: int) -> None:
         """Write d(loss)/d(parameters) of replicates :m into the gradient buffer."""
-        weights, _, weight_grads, bias_grads = self.views(m)
+        _, _, weight_grads, bias_grads = self.views(m)
+        transposed = self.transposed_weights(m)
         g = grad_out
-        for layer in range(len(weights) - 1, -1, -1):
+        for layer in range(len(transposed) - 1, -1, -1):
             torch.bmm(inputs[layer].transpose(1, 2), g, out=weight_grads[layer])
             torch.sum(g, dim=1, keepdim=True, out=bias_grads[layer])
             if layer:
-                g = torch.bmm(g, weights[layer].transpose(1, 2))
-                # One fused op each: the gradients autograd's ReLU / LeakyReLU nodes compute
-                # (a layer without activation passes its gradient through unchanged).
+                g = torch.bmm(g, transposed[layer])
+                # One fused op each: the gradients autograd's ReLU / LeakyReLU nodes compute,
+                # from the activation's result (its sign equals its input's for slope > 0; a
+                # layer without activation passes its gradient through unchanged).
                 activation = self.activations[layer - 1]
                 if activation == "relu":
                     g = torch.ops.aten.threshold_backward(g, inputs[layer], 0)
                 elif activation == "leaky_relu":
-                    g = torch.ops.aten.leaky_relu_backward(g, pre[layer - 1], LEAKY_SLOPE, False)
+                    g = torch.ops.aten.leaky_relu_backward(g, inputs[layer], LEAKY_SLOPE, True)
 
     def to_models(self, models: Sequence[nn.Sequential]) -> None:
         """Copy the trained parameters back into the ``nn.Sequential`` models."""
@@ -207,9 +214,9 @@ def _split(flat: Tensor, shapes: Sequence[tuple[int, ...]]) -> list[Tensor]:
 class _Optimiser:
     """SGD or Adam with torch.optim's update formulas (weight decay = L2 added to the
     gradient). ``step(m)`` updates replicates :m. While every replicate takes every step (the
-    usual case) one update covers the whole flat buffer; otherwise each parameter tensor is
-    updated for its first m replicates, and Adam's bias correction follows each replicate's
-    own step count."""
+    usual case) one update covers the whole flat buffer (Adam: torch's fused kernel, one op
+    instead of seven); otherwise each parameter tensor is updated for its first m replicates,
+    and Adam's bias correction follows each replicate's own step count."""
 
     def __init__(self, settings: TrainSettings, net: _Network) -> None:
         self.settings = settings
@@ -226,12 +233,44 @@ class _Optimiser:
         # Per parameter tensor: (param, grad[, exp_avg, exp_avg_sq]) views.
         self.tensors = list(zip(*(_split(b, shapes) for b in buffers), strict=True))
         self.uniform = True  # all replicates have taken the same number of steps
+        self.steps_taken = torch.zeros(())  # the fused Adam kernel reads the count from here
+        # Plain SGD needs no step counts: a replicate sitting out a step gets a zero gradient
+        # instead, and one update still covers the whole buffer.
+        self.plain_sgd = settings.optimizer == "sgd" and not settings.weight_decay
+        self.active = net.replicas
 
     def step(self, m: int) -> None:
+        if self.plain_sgd:
+            if m < self.active:  # replicates m: sit out from now on until the epoch ends
+                for _, grad in self.tensors:
+                    grad[m:].zero_()
+            self.active = m
+            self._update(*self.flat, steps=0.0)
+            return
         self.taken += 1
         if m < self.replicas:
             self.lag[m:] += 1
             self.uniform = False
+        if self.uniform and len(self.flat) == 4:
+            s, (beta1, beta2) = self.settings, ADAM_BETAS
+            params, grad, exp_avg, exp_avg_sq = self.flat
+            self.steps_taken.add_(1)
+            torch._fused_adam_(
+                [params],
+                [grad],
+                [exp_avg],
+                [exp_avg_sq],
+                [],
+                [self.steps_taken],
+                lr=s.learning_rate,
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=s.weight_decay,
+                eps=ADAM_EPS,
+                amsgrad=False,
+                maximize=False,
+            )
+            return
         if self.uniform:
             self._update(*self.flat, steps=float(self.taken))
             return
@@ -259,37 +298,42 @@ class _Optimiser:
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1**steps
         bias_correction2_sqrt = (1 - beta2**steps) ** 0.5
-        if isinstance(bias_correction1, float):  # one step count: torch.optim's exact ops
-            denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
-            params.addcdiv_(exp_avg, denom, value=-s.learning_rate / bias_correction1)
-            return
         denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt.float()).add_(ADAM_EPS)
         params.addcdiv_(exp_avg * (-s.learning_rate / bias_correction1).float(), denom)
 
 
-def _loss_and_grad(
-    logits: Tensor, target: Tensor, settings: TrainSettings
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Mean loss per replicate (R,), d(loss)/d(logits), and correct predictions per replicate."""
-    batch = logits.shape[1]
+def _target_terms(ys: Tensor, classes: int, settings: TrainSettings) -> tuple[Tensor, Tensor]:
+    """Per-sample terms (a, c) of the gradient of the batch-mean loss with respect to the
+    logits, ``grad = a + c * p`` with p = softmax or sigmoid of the logits, for a whole epoch's
+    batch targets ``ys`` (steps, R, batch): then each step needs one fused op after p."""
+    batch = ys.shape[-1]
+    if settings.loss == "cross_entropy":  # (p - onehot) / batch
+        scale = torch.full((1, 1, 1, 1), 1 / batch).expand(*ys.shape[:2], 1, 1)
+        return F.one_hot(ys, classes).float().div_(-batch), scale
+    # d/dz of -[w y log s(z) + (1 - y) log(1 - s(z))], divided by the batch size, is
+    # (s (1 + (w - 1) y) - w y) / batch: (s - y) / batch without a positive-class weight w.
+    y = ys.unsqueeze(-1)
+    weight = 1.0 if settings.pos_weight is None else settings.pos_weight
+    return y * (-weight / batch), (1 + (weight - 1) * y) / batch
+
+
+def _output_grad(logits: Tensor, a: Tensor, c: Tensor, settings: TrainSettings) -> Tensor:
+    """d(batch-mean loss)/d(logits) from the terms of :func:`_target_terms`."""
+    prob = torch.sigmoid(logits) if settings.loss == "bce" else torch.softmax(logits, dim=-1)
+    return torch.addcmul(a, prob, c)
+
+
+def _batch_metrics(logits: Tensor, ys: Tensor, settings: TrainSettings) -> tuple[Tensor, Tensor]:
+    """Mean loss and correct predictions of each batch, both (steps, R), from the logits
+    (steps, R, batch, out) that the training steps of an epoch produced."""
     if settings.loss == "bce":
-        prob = torch.sigmoid(logits)
         pos_weight = None if settings.pos_weight is None else torch.tensor(settings.pos_weight)
         losses = F.binary_cross_entropy_with_logits(
-            logits, target, reduction="none", pos_weight=pos_weight
+            logits[..., 0], ys, reduction="none", pos_weight=pos_weight
         )
-        if pos_weight is None:
-            grad = prob - target
-        else:  # d/dz of -[w y log s(z) + (1 - y) log(1 - s(z))]
-            grad = prob * (1 - target) - pos_weight * target * (1 - prob)
-        correct = _correct(logits, target[..., 0], settings).sum(dim=1)
     else:
-        log_prob = torch.log_softmax(logits, dim=-1)
-        losses = -log_prob.gather(-1, target.unsqueeze(-1))
-        grad = log_prob.exp()
-        grad.scatter_add_(-1, target.unsqueeze(-1), torch.full_like(losses, -1.0))
-        correct = _correct(logits, target, settings).sum(dim=1)
-    return losses.mean(dim=(1, 2)), grad.div_(batch), correct
+        losses = -torch.log_softmax(logits, dim=-1).gather(-1, ys.unsqueeze(-1))[..., 0]
+    return losses.mean(dim=-1), _correct(logits, ys, settings).sum(dim=-1)
 
 
 def _predict(logits: Tensor, settings: TrainSettings) -> tuple[Tensor, Tensor]:
@@ -330,6 +374,7 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
     if min(n_batches) == 0:
         raise ValueError(f"batch_size={batch} is larger than a training set ({min(n_train)})")
     active = [sum(nb > step for nb in n_batches) for step in range(n_batches[0])]
+    step_taken = torch.arange(n_batches[0]).unsqueeze(1) < torch.tensor(n_batches)  # (steps, R)
     net = _Network([r.model for r in reps])
     optimiser = _Optimiser(settings, net)
     x_train, y_train = _pad([r.x_train for r in reps]), _pad([r.y_train for r in reps])
@@ -339,6 +384,9 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
     sample_weights = [balancing_weights(r.y_train) if settings.oversample else None for r in reps]
     rows = torch.arange(replicas).view(1, replicas, 1)
     batches = torch.zeros(n_batches[0], replicas, batch, dtype=torch.long)
+    # Each step writes its logits here; the epoch's losses and accuracies are computed from
+    # them in a few batched ops after the epoch instead of a dozen small ops per step.
+    logits = torch.zeros(n_batches[0], replicas, batch, net.outputs)
     epoch_loss = torch.zeros(settings.epochs, replicas)
     epoch_correct = torch.zeros(settings.epochs, replicas)
     test_acc = torch.zeros(settings.epochs, replicas)
@@ -353,16 +401,21 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
                     n_train[r], batch, rep.generator, sample_weights[r]
                 )
             xs, ys = x_train[rows, batches], y_train[rows, batches]  # (steps, R, batch, ...)
-            if settings.loss == "bce":
-                ys = ys.unsqueeze(-1)
-            loss_sum, correct_sum = epoch_loss[epoch], epoch_correct[epoch]
-            for step, m in enumerate(active):
-                logits, pre, inputs = net.forward(xs[step, :m], m)
-                loss, grad, correct = _loss_and_grad(logits, ys[step, :m], settings)
-                loss_sum[:m] += loss
-                correct_sum[:m] += correct
-                net.backward(grad, pre, inputs, m)
+            a, c = _target_terms(ys, net.outputs, settings)
+            # unbind makes all steps' views in one call: cheaper than indexing each step.
+            for x, a_step, c_step, out, m in zip(
+                xs.unbind(0), a.unbind(0), c.unbind(0), logits.unbind(0), active, strict=True
+            ):
+                if m < replicas:
+                    x, a_step, c_step, out = x[:m], a_step[:m], c_step[:m], out[:m]
+                step_logits, inputs = net.forward(x, m, out)
+                net.backward(_output_grad(step_logits, a_step, c_step, settings), inputs, m)
                 optimiser.step(m)
+            losses, correct = _batch_metrics(logits, ys, settings)
+            loss_sum = epoch_loss[epoch]
+            loss_sum.copy_(torch.where(step_taken, losses, 0).sum(dim=0, dtype=torch.float64))
+            correct_sum = epoch_correct[epoch]
+            correct_sum.copy_(torch.where(step_taken, correct, 0).sum(dim=0))
             test_logits = net.forward(x_test, replicas)[0]
             correct = _correct(test_logits, y_test, settings) & test_valid
             test_acc[epoch] = correct.sum(dim=1) / n_test * 100

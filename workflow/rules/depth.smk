@@ -1,8 +1,10 @@
+# Bundled like train_depth: with batching seeds one job per n makes every seed's data, with
+# grid one job makes all (each file is a Python start-up less; the files stay per point).
 rule make_qwerties:
     output:
-        "results/data/qwerties/n~{n}_seed~{seed}.parquet",
+        bundle("results/data/qwerties/n~{n}_seed~{seed}.parquet", DEPTH_AXES),
     log:
-        "logs/make_qwerties/n~{n}_seed~{seed}.log",
+        bundle_name("logs/make_qwerties/n~{n}_seed~{seed}.log", DEPTH_AXES),
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -10,6 +12,7 @@ rule make_qwerties:
         mem_mb=300,
         runtime=5,
     params:
+        points=depth_points,
         centers=DEPTH["centers"],
         spread=DEPTH["spread"],
         test_fraction=DEPTH["test_fraction"],

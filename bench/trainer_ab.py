@@ -1,0 +1,79 @@
+"""Two versions of the trainer side by side on the grid-mode bundles of the course grid.
+
+Each bundle (the 3 wine thresholds; the 11 sizes of each layer count) trains with an older
+training.py and with the current one, alternately, 3 times; the best time of each is scaled
+to the course's epochs. Get the older file from git, e.g.
+    git show c6d1d08:scripts/moredata/training.py > /tmp/training_old.py
+
+Usage: python bench/trainer_ab.py /tmp/training_old.py
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib.util
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import course_config, course_jobs
+from reference_grid import settings_of
+
+import moredata.training as new
+
+EPOCHS = {"wine": 20, "depth": 10}  # timed epochs; the result is scaled to the course's
+
+
+def load_old(path: str):
+    spec = importlib.util.spec_from_file_location("training_old", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["training_old"] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> None:
+    old = load_old(sys.argv[1])
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as workdir:
+        jobs = list(course_jobs(course_config(), 0, Path(workdir)))
+    bundles: dict[str, tuple[object, list]] = {}
+    for name, spec, replicate in jobs:
+        key = "wine" if name.startswith("wine") else name.split(" n=")[0]
+        bundles.setdefault(key, (spec, []))[1].append(replicate)
+    totals = {"old": 0.0, "new": 0.0}
+    print(f"{'bundle':<12} {'old':>8} {'new':>8} {'ratio':>6}")
+    for key, (spec, replicates) in bundles.items():
+        settings = settings_of(spec)
+        epochs = EPOCHS[key.split()[0]]
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        for _ in range(3):
+            for label, module in (("old", old), ("new", new)):
+                fields = dataclasses.asdict(dataclasses.replace(settings, epochs=epochs))
+                reps = [
+                    module.Replicate(
+                        **{f.name: copy.deepcopy(getattr(r, f.name)) for f in dataclasses.fields(r)}
+                    )
+                    for r in replicates
+                ]
+                start = time.perf_counter()
+                module.train(reps, module.TrainSettings(**fields))
+                times[label].append((time.perf_counter() - start) * settings.epochs / epochs)
+        best = {label: min(values) for label, values in times.items()}
+        for label in totals:
+            totals[label] += best[label]
+        print(f"{key:<12} {best['old']:7.1f}s {best['new']:7.1f}s {best['old'] / best['new']:6.2f}")
+    print(
+        f"{'all':<12} {totals['old']:7.1f}s {totals['new']:7.1f}s "
+        f"{totals['old'] / totals['new']:6.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
