@@ -180,7 +180,7 @@ def test_divergence_fails_with_a_clear_message():
     replicate = make_replicate(settings, 0)
     # The trainer names the replicate and the epoch; the job layer adds the config key.
     with pytest.raises(DivergenceError, match=r"^replicate: diverged .* at epoch 1$") as caught:
-        train([replicate], settings, section="depth")
+        train([replicate], settings, label="depth")
     assert caught.value.replicate is replicate and caught.value.epoch == 1
 
 

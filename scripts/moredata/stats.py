@@ -55,18 +55,18 @@ def summarise(
 
 
 def write_summary(
-    tables: Mapping[str, pd.DataFrame | pa.Table], outputs: Mapping[str, str | Path]
+    frames: Mapping[str, pd.DataFrame | pa.Table], outputs: Mapping[str, str | Path]
 ) -> None:
     """Write each table to its output (a ``pa.Table`` keeps its exact schema), and the
     summary also as CSV."""
-    for name, frame in tables.items():
+    for name, frame in frames.items():
         if isinstance(frame, pa.Table):
             tables.write_parquet(frame, outputs[name])
         else:
             tables.write_atomically(
                 outputs[name], lambda tmp, f=frame: f.to_parquet(tmp, index=False)
             )
-    summary = tables["summary"]
+    summary = frames["summary"]
     tables.write_atomically(
         outputs["summary_csv"], lambda tmp: summary.to_csv(tmp, index=False, float_format="%.6g")
     )
