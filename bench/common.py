@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,11 @@ from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
 from moredata.wine.train import wine_replicate
 
 REPO = Path(__file__).resolve().parents[1]
+# Benchmarks run the workflow as the tests do (tests/harness.py).
+sys.path.insert(0, str(REPO / "tests"))
+from harness import job_counts, snakemake_command, write_config  # noqa: E402
+
+__all__ = ["job_counts", "snakemake_command", "write_config"]
 DATA_DIR = Path(os.environ.get("MOREDATA_DATA_DIR", REPO.parent / "shared" / "data"))
 RED_WINE = DATA_DIR / "winequality-red.csv"
 

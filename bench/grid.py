@@ -22,14 +22,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, course_config, timed
+from common import course_config, snakemake_command, timed, write_config
 from reference_grid import run_reference_grid
-
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def cpu_of_children() -> float:
@@ -42,18 +39,8 @@ def run_pipeline(batching: str, seeds: list[int]) -> tuple[float, float, float]:
     processes), and the peak RSS (MB) of its training jobs."""
     with tempfile.TemporaryDirectory() as workdir:
         config = course_config() | {"batching": batching, "seeds": seeds}
-        (Path(workdir) / "config").mkdir()
-        (Path(workdir) / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-        command = [
-            SNAKEMAKE,
-            "--snakefile",
-            str(REPO / "workflow" / "Snakefile"),
-            "--directory",
-            workdir,
-            "--cores",
-            "2",
-            "--quiet",
-        ]
+        write_config(workdir, config)
+        command = snakemake_command(workdir, "--quiet")
         cpu = cpu_of_children()
         wall = timed(lambda: subprocess.run(command, check=True, capture_output=True))
         cpu = cpu_of_children() - cpu

@@ -13,32 +13,21 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, course_config, timed
+from common import course_config, job_counts, snakemake_command, timed, write_config
 
 from moredata.depth.report import aggregate_depth
 
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 AGGREGATED_FILES = 10_000
 
 
 def snakemake(workdir: Path, config: dict, *args: str) -> subprocess.CompletedProcess:
-    (workdir / "config").mkdir(exist_ok=True)
-    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    command = [
-        SNAKEMAKE,
-        "--snakefile",
-        str(REPO / "workflow" / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-    ]
-    return subprocess.run(command, check=True, capture_output=True, text=True)
+    write_config(workdir, config)
+    return subprocess.run(
+        snakemake_command(workdir, *args), check=True, capture_output=True, text=True
+    )
 
 
 def replicate_files(source: Path, directory: Path, count: int) -> list[Path]:
@@ -68,9 +57,7 @@ def main() -> None:
 
         big = course_config() | {"seeds": list(range(24))}
         dry = snakemake(workdir, big, "--dry-run", "--quiet", "rules")
-        jobs = next(
-            int(line.split()[1]) for line in dry.stdout.splitlines() if line.startswith("total")
-        )
+        jobs = sum(job_counts(dry.stdout.splitlines()).values())
         dag = timed(lambda: snakemake(workdir, big, "--dry-run", "--quiet", "rules"))
         print(f"DAG of a {jobs}-job grid (dry run):   {dag:6.2f} s   (goal < 10 s)")
 

@@ -29,11 +29,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, course_config
+from common import REPO, course_config, job_counts, snakemake_command, write_config
 
+from harness import SNAKEMAKE as SNAKEMAKE_PROGRAM
 from moredata.depth.report import aggregate_depth
 
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SLURM_SNAKEMAKE = REPO / ".venv-slurm" / "bin" / "snakemake"
 LAYERS = [d for d in range(1, 81) if 80 % d == 0]  # the 10 layer counts that divide 80
 SIZES = list(range(20, 20 + 50 * 10, 10))  # 50 sizes per cloud
@@ -49,19 +49,12 @@ def sweep_config(batching: str) -> dict:
 
 
 def snakemake(
-    workdir: Path, *args: str, program: str = SNAKEMAKE
+    workdir: Path, *args: str, program: str = SNAKEMAKE_PROGRAM
 ) -> tuple[float, float, float, str]:
     """Wall seconds, CPU seconds (user + system, the process tree), peak RSS (MB) of the
     largest process, and the output. On a shared machine the CPU seconds are what the command
     costs; its wall time also holds the waits for a core that other processes occupy."""
-    command = [
-        program,
-        "--snakefile",
-        str(REPO / "workflow" / "Snakefile"),
-        "--directory",
-        str(workdir),
-        *args,
-    ]
+    command = snakemake_command(workdir, *args, program=program)
     # ru_maxrss of children is the largest of all children waited for so far: run each
     # measured command in a fresh child that reports its own children's peak.
     probe = (
@@ -82,10 +75,10 @@ def snakemake(
 
 
 def count_jobs(dry_run_output: str) -> int:
-    match = re.search(r"^total\s+(\d+)", dry_run_output, re.MULTILINE)
-    if not match:
+    counts = job_counts(dry_run_output.splitlines())
+    if not counts:
         raise SystemExit("no job count in the dry run's output")
-    return int(match.group(1))
+    return sum(counts.values())
 
 
 def slurm_submissions(workdir: Path) -> tuple[int, int] | None:
@@ -126,14 +119,11 @@ def main() -> None:
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="sweep-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config").mkdir(exist_ok=True)
-    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(sweep_config(args.batching)))
+    write_config(workdir, sweep_config(args.batching))
     points = len(LAYERS) * len(SIZES) * len(SEEDS)
     print(f"sweep: {points} depth grid points, batching={args.batching}", flush=True)
     try:
-        dag, dag_cpu, dag_rss, out = snakemake(
-            workdir, "--dry-run", "--quiet", "rules", "--cores", "2"
-        )
+        dag, dag_cpu, dag_rss, out = snakemake(workdir, "--dry-run", "--quiet", "rules")
         print(
             f"DAG build (dry run, {count_jobs(out)} jobs): {dag:6.1f} s wall, "
             f"{dag_cpu:6.1f} s CPU  (goal <= 16 s)"
@@ -151,9 +141,9 @@ def main() -> None:
             )
         if args.dry_only:
             return
-        full, full_cpu, _, _ = snakemake(workdir, "--cores", "2", "--quiet")
+        full, full_cpu, _, _ = snakemake(workdir, "--quiet")
         print(f"full run (1 epoch): {full:6.1f} s wall, {full_cpu:6.1f} s CPU", flush=True)
-        noop, noop_cpu, noop_rss, out = snakemake(workdir, "--cores", "2")
+        noop, noop_cpu, noop_rss, out = snakemake(workdir)
         assert "Nothing to be done" in out, out[-2000:]
         print(f"no-op rerun: {noop:6.1f} s wall, {noop_cpu:6.1f} s CPU  (goal <= 10 s)")
         print(f"snakemake peak RSS, no-op rerun:      {noop_rss:6.0f} MB", flush=True)

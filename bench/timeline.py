@@ -25,13 +25,11 @@ from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, course_config
+from common import course_config, snakemake_command, write_config
 
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 RULE = re.compile(r"^(?:local)?rule (\w+):")
 JOBID = re.compile(r"^\s+jobid: (\d+)")
 WILDCARDS = re.compile(r"^\s+wildcards: (.*)")
@@ -106,10 +104,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         config = course_config() | {"batching": args.batching, "seeds": list(range(args.seeds))}
-        (workdir / "config").mkdir()
-        (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-        command = [SNAKEMAKE, "--snakefile", str(REPO / "workflow" / "Snakefile")]
-        command += ["--directory", str(workdir), "--cores", str(args.cores)]
+        write_config(workdir, config)
+        command = snakemake_command(workdir, cores=args.cores)
         lines, total = run_stamped(command)
         jobs = sorted(
             (job for job in parse_jobs(lines).values() if job.end is not None),

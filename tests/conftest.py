@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import REPO, SNAKEFILE, SNAKEMAKE, TINY_CONFIG, job_counts, snakemake_command
+from harness import (
+    REPO,
+    SNAKEFILE,
+    SNAKEMAKE,
+    TINY_CONFIG,
+    job_counts,
+    snakemake_command,
+    write_config,
+)
 from moredata.errors import DownloadError
 from moredata.wine.download import fetch_verified, sha256_of
 
@@ -118,12 +126,11 @@ class Workflow:
         self.directory = directory
         self.snakefile = SNAKEFILE
         self.config = config
-        (directory / "config").mkdir(parents=True, exist_ok=True)
         self.write_config(config)
 
     def write_config(self, config: dict) -> None:
         self.config = config
-        (self.directory / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        write_config(self.directory, config)
 
     def update_config(self, override: dict) -> None:
         self.write_config(deep_merge(self.config, override))

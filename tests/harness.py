@@ -35,6 +35,13 @@ def snakemake_command(
     ]
 
 
+def write_config(directory: str | Path, config: dict) -> None:
+    """``directory``/config/config.yaml, the config a run in ``directory`` reads."""
+    path = Path(directory) / "config" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config))
+
+
 def job_counts(output: Sequence[str]) -> dict[str, int]:
     """Rule -> number of jobs, from the lines of a dry run's job table (``total`` left out)."""
     counts: dict[str, int] = {}
