@@ -127,8 +127,6 @@ def train_augment_job(
     """Train the ``features`` variant at each seed of ``points`` on that seed's data
     (``data_paths``, same order); write each seed's tables (``outputs``: epochs, result,
     predictions, and models when ``save_models`` is on)."""
-    # Imported here: make_augment_data jobs use this module too and need no torch.
-
     datasets = [pd.read_parquet(p) for p in data_paths]
     seeds = [int(p["seed"]) for p in points]
     runs = run_augment(datasets, features, seeds, LectureSpec(**settings), threads)

@@ -136,8 +136,6 @@ def train_depth_job(
     """Train ``layers`` layers at each (n, seed) point on its qwerties (``data_paths``, same
     order) and write each point's two tables, and its final model to ``model_paths`` when
     given (``save_models``)."""
-    # Imported here: make_qwerties jobs use this module too and need no torch (~1 s start-up).
-
     datasets = [pd.read_parquet(p) for p in data_paths]
     grid = [(int(p["n"]), int(p["seed"])) for p in points]
     models: list = []
