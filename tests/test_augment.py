@@ -174,7 +174,8 @@ def test_workflow_runs_both_experiments_and_reruns_per_grid_point(make_workflow)
     assert set(planned) == {"aggregate_augment", "plot_augment"}
     workflow.update_config({"augment": {"seeds": seeds}, "best": {"learning_rate": 0.02}})
     planned = workflow.planned_jobs(*targets)
-    assert planned == {"train_best": 2, "evaluate_best": 2, "aggregate_best": 1, "plot_best": 1}
+    # Default batching (seeds): one job for all seeds of each step.
+    assert planned == {"train_best": 1, "evaluate_best": 1, "aggregate_best": 1, "plot_best": 1}
 
 
 @pytest.mark.slow
