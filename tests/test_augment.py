@@ -186,7 +186,7 @@ def test_bad_checkpoint_stops_evaluate_best_with_one_line(make_workflow):
     model.write_bytes(model.read_bytes()[:200])
     result = workflow.run("results/best/evaluation/seed~0.parquet", check=False)
     assert result.returncode != 0
-    log = workflow.path("logs/evaluate_best/seed~0.log").read_text().strip().splitlines()
+    log = workflow.path("logs/evaluate_best/seed~all.log").read_text().strip().splitlines()
     assert (
         "ERROR" in log[-1] and "results/best/models/seed~0.pt: not a readable checkpoint" in log[-1]
     )
@@ -220,7 +220,10 @@ CONFIG_ERRORS = [
         {"best": {"batch_size": 61}},
         r"config key 'best.batch_size': 61 is more than best.n_train=60; allowed: .*",
     ),
-    ({"save_models": "yes"}, r"config key 'save_models': 'yes' is not of type 'boolean'"),
+    (
+        {"save_models": "yes"},
+        r"config key 'save_models': 'yes' is not of type 'boolean'; write true or false, .*",
+    ),
     ({"best": {"epochs": 0}}, r"config key 'best.epochs': 0 is less than the minimum of 1; .*"),
 ]
 
