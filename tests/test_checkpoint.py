@@ -106,7 +106,7 @@ def test_checkpoint_for_other_settings_or_point_is_refused(depth_run, tmp_path):
     out = tmp_path / "out.parquet"
     point = {"layers": "2", "n": "60", "seed": "0"}
     with pytest.raises(
-        ValueError, match=r"other settings \(learning_rate 0.01 -> 0.1\); rerun the job"
+        DataError, match=r"other settings \(learning_rate 0.01 -> 0.1\); rerun the job"
     ):
         evaluate_saved("depth", point, DEPTH | {"learning_rate": 0.1}, data_path, model_path, out)
     with pytest.raises(DataError, match=r"was saved for .* not for"):
@@ -119,7 +119,7 @@ def test_checkpoint_that_does_not_fit_names_the_file(depth_run):
     sizes = layer_sizes(trained)
     wider = build_mlp([2, 16, 16, 3], "relu", 0)
     with pytest.raises(
-        ValueError, match=rf"^{model_path}: checkpoint has layer sizes {re.escape(str(sizes))}"
+        DataError, match=rf"^{model_path}: checkpoint has layer sizes {re.escape(str(sizes))}"
     ):
         load_into(wider, model_path)
     # Same sizes recorded, different tensors stored: load_state_dict's complaint, one line.
