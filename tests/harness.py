@@ -50,3 +50,12 @@ def job_counts(output: Sequence[str]) -> dict[str, int]:
         if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job"):
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The job error lines (``... ERROR moredata: <message>``) of a run, message only."""
+    return [
+        line.split(" ERROR moredata: ", 1)[1]
+        for line in stderr.splitlines()
+        if " ERROR moredata: " in line
+    ]

@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from conftest import RED_WINE, REPO, TINY_CONFIG, Workflow, base_config, deep_merge
+from harness import error_lines
 from moredata.config import validate_config
 from moredata.errors import ConfigError, DataError, DownloadError
 from moredata.wine.data import read_wine_csv
@@ -650,15 +651,6 @@ def run_failing(workflow: Workflow, *targets: str) -> str:
     assert not workflow.path("results/unbalanced/figure.png").exists()
     assert not workflow.path("results/unbalanced/summary.csv").exists()
     return result.stderr
-
-
-def error_lines(stderr: str) -> list[str]:
-    """The job error lines (``... ERROR moredata: <message>``) of a run, message only."""
-    return [
-        line.split(" ERROR moredata: ", 1)[1]
-        for line in stderr.splitlines()
-        if " ERROR moredata: " in line
-    ]
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import RED_WINE
+from harness import error_lines
 from moredata.errors import DataError
 from moredata.wine.data import WINE_FEATURES, prepare_wine, read_wine_csv, zscore
 
@@ -152,14 +153,6 @@ def test_good_data_scales_as_before():
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [
-        line.split(" ERROR moredata: ", 1)[1]
-        for line in stderr.splitlines()
-        if " ERROR moredata: " in line
-    ]
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from harness import error_lines
 from moredata.depth.train import run_depth
 from moredata.errors import ConfigError
 from moredata.qwerties import make_qwerties
@@ -149,14 +150,6 @@ def test_scikit_learn_metrics_are_explicit_about_undefined_values():
 
 
 # --- Through the real workflow --------------------------------------------------------------
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [
-        line.split(" ERROR moredata: ", 1)[1]
-        for line in stderr.splitlines()
-        if " ERROR moredata: " in line
-    ]
 
 
 @pytest.mark.slow

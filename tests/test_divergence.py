@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import base_config
+from harness import error_lines
 from moredata import tables
 from moredata.depth.report import aggregate_depth
 from moredata.depth.train import run_depth
@@ -183,14 +184,6 @@ def test_wine_summary_counts_diverged_seeds_but_leaves_them_out(wine, tmp_path):
 
 
 # --- Through the real workflow --------------------------------------------------------------
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [
-        line.split(" ERROR moredata: ", 1)[1]
-        for line in stderr.splitlines()
-        if " ERROR moredata: " in line
-    ]
 
 
 @pytest.mark.slow
