@@ -8,7 +8,12 @@ Runs, in one go on this machine:
 Prints wall times, the speed-up over the reference and the 10-seed / 1-seed ratio, and the
 peak memory of the training jobs (from their benchmark files).
 
-Usage: python bench/grid.py [--modes none,seeds,grid] [--skip-reference]
+The pipeline runs build the course grid's outputs only (depth, unbalanced data and the
+anatomy report), the work the reference does. `--lectures` times the two new lectures
+instead (feature augmentation and saving the best model), 1 seed against 10.
+
+Usage: python bench/grid.py [--modes none,seeds,grid] [--skip-reference] [--lectures]
+                            [--keep DIR]
 """
 
 from __future__ import annotations
@@ -34,13 +39,39 @@ def cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_pipeline(batching: str, seeds: list[int]) -> tuple[float, float, float]:
-    """Wall seconds of a complete pipeline run from empty results, its CPU seconds (all its
-    processes), and the peak RSS (MB) of its training jobs."""
-    with tempfile.TemporaryDirectory() as workdir:
+# The course grid's outputs: what the reference computes, plus the anatomy report.
+COURSE_GRID_TARGETS = [
+    "results/unbalanced/figure.png",
+    "results/unbalanced/summary.csv",
+    "results/depth/figure.png",
+    "results/depth/summary.csv",
+    "results/anatomy/report.md",
+]
+LECTURE_TARGETS = [
+    "results/augment/comparison.png",
+    "results/augment/lecture.png",
+    "results/augment/ttest.csv",
+    "results/best/figure.png",
+    "results/best/summary.csv",
+]
+
+
+def run_pipeline(
+    batching: str,
+    seeds: list[int],
+    targets: list[str] = COURSE_GRID_TARGETS,
+    keep: Path | None = None,
+) -> tuple[float, float, float]:
+    """Wall seconds of a pipeline run from empty results to ``targets``, its CPU seconds (all
+    its processes), and the peak RSS (MB) of its training jobs. The run's folder is kept in
+    ``keep``/<batching>-<n>seeds when ``keep`` is given."""
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch) if keep is None else keep / f"{batching}-{len(seeds)}seeds"
         config = course_config() | {"batching": batching, "seeds": seeds}
+        for lecture in ("augment", "best"):
+            config[lecture] = config[lecture] | {"seeds": seeds}
         write_config(workdir, config)
-        command = snakemake_command(workdir, "--quiet")
+        command = snakemake_command(workdir, *targets, "--quiet")
         cpu = cpu_of_children()
         wall = timed(lambda: subprocess.run(command, check=True, capture_output=True))
         cpu = cpu_of_children() - cpu
@@ -60,7 +91,16 @@ def main() -> None:
         help="modes also timed with 10 seeds (none would run 470 separate jobs)",
     )
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep each run's folder in this directory")
+    parser.add_argument(
+        "--lectures",
+        action="store_true",
+        help="time feature augmentation and saving the best model, 1 seed against 10",
+    )
     args = parser.parse_args()
+    if args.lectures:
+        time_lectures(args.modes.split(","), args.keep)
+        return
     reference = reference_cpu = None
     if not args.skip_reference:
         start = time.process_time()
@@ -78,17 +118,25 @@ def main() -> None:
         f"{'10 seeds':>9} {'10/1':>6} {'peak RSS':>9}"
     )
     for mode in args.modes.split(","):
-        one, cpu, rss = run_pipeline(mode, [0])
+        one, cpu, rss = run_pipeline(mode, [0], keep=args.keep)
         speedup = f"{reference / one:8.1f}x" if reference else "        -"
         cpu_speedup = f"{reference_cpu / (cpu / 2):12.1f}x" if reference_cpu else " " * 12 + "-"
         ten_seeds = "        -      -"
         if mode in args.ten_seed_modes.split(","):
-            ten, _, rss_ten = run_pipeline(mode, list(range(10)))
+            ten, _, rss_ten = run_pipeline(mode, list(range(10)), keep=args.keep)
             ten_seeds, rss = f"{ten:8.1f}s {ten / one:6.2f}", max(rss, rss_ten)
         print(
             f"{mode:<8} {one:7.1f}s {speedup} {cpu:6.1f}s {cpu_speedup} {ten_seeds} {rss:7.0f}MB",
             flush=True,
         )
+
+
+def time_lectures(modes: list[str], keep: Path | None) -> None:
+    print(f"{'batching':<8} {'1 seed':>8} {'10 seeds':>9} {'10/1':>6}")
+    for mode in modes:
+        one = run_pipeline(mode, [0], LECTURE_TARGETS, keep)[0]
+        ten = run_pipeline(mode, list(range(10)), LECTURE_TARGETS, keep)[0]
+        print(f"{mode:<8} {one:7.1f}s {ten:8.1f}s {ten / one:6.2f}", flush=True)
 
 
 if __name__ == "__main__":

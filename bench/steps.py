@@ -63,7 +63,7 @@ def main() -> None:
     )
     for name in CASES:
         spec, replicate = jobs[name]
-        settings = dataclasses.replace(settings_of(spec), epochs=args.epochs)
+        settings = dataclasses.replace(settings_of(spec, replicate), epochs=args.epochs)
         ref, single, batched = steps_per_second(replicate, settings, args.replicates)
         print(
             f"{name:<18} {ref:>10.0f} {single:>10.0f} {single / ref:>6.1f} "
