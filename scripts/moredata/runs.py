@@ -127,6 +127,32 @@ def split_tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tup
     return x, torch.tensor(data.loc[rows, "label"].to_numpy(dtype=np.int64))
 
 
+def qwerty_replicate(
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    model: nn.Sequential,
+    shuffle_seed: int,
+    name: str,
+) -> Replicate:
+    """The replicate of a qwerty table (columns x, y, ..., label, split): its train and test
+    rows as ``columns`` and labels, and its dev rows when the table has a dev split."""
+    x_train, y_train = split_tensors(data, columns, "train")
+    x_test, y_test = split_tensors(data, columns, "test")
+    has_dev = bool((data["split"] == "dev").any())
+    x_dev, y_dev = split_tensors(data, columns, "dev") if has_dev else (None, None)
+    return Replicate(
+        model=model,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        generator=torch_generator(shuffle_seed),
+        name=name,
+        x_dev=x_dev,
+        y_dev=y_dev,
+    )
+
+
 def lecture_sizes(n_inputs: int, spec: LectureSpec | LectureSpec, data: pd.DataFrame) -> list[int]:
     return [n_inputs, *spec.hidden_layers, int(data["label"].max()) + 1]
 

@@ -24,8 +24,8 @@ from moredata.runs import (
     classifier_settings,
     epoch_columns,
     lecture_sizes,
+    qwerty_replicate,
     repeat_values,
-    split_tensors,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
@@ -46,17 +46,13 @@ def augment_replicate(data: pd.DataFrame, features: str, seed: int, spec: Lectur
     """Data, model and generator of one (features, seed) job. Both variants of a seed share
     the data, the split and the batch order; only the input layer's width differs."""
     columns = FEATURES[features]
-    x_train, y_train = split_tensors(data, columns, "train")
-    x_test, y_test = split_tensors(data, columns, "test")
     init = derive_seed(seed, Purpose.INIT, AUGMENT_KEY, len(columns))
-    return Replicate(
-        model=build_mlp(lecture_sizes(len(columns), spec, data), "relu", init),
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, AUGMENT_KEY)),
-        name=f"features={features} seed={seed}",
+    return qwerty_replicate(
+        data,
+        columns,
+        build_mlp(lecture_sizes(len(columns), spec, data), "relu", init),
+        derive_seed(seed, Purpose.SHUFFLE, AUGMENT_KEY),
+        f"features={features} seed={seed}",
     )
 
 

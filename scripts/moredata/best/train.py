@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import torch
 from torch import Tensor, nn
 
 from moredata import tables
@@ -24,6 +23,7 @@ from moredata.runs import (
     epoch_columns,
     lecture_sizes,
     predict,
+    qwerty_replicate,
     repeat_values,
     split_tensors,
 )
@@ -44,19 +44,12 @@ class BestRun:
 
 def best_replicate(data: pd.DataFrame, seed: int, spec: LectureSpec) -> Replicate:
     """Data (train, dev, test), model and generator of one save-the-best job."""
-    x_train, y_train = split_tensors(data, ("x", "y"), "train")
-    x_dev, y_dev = split_tensors(data, ("x", "y"), "dev")
-    x_test, y_test = split_tensors(data, ("x", "y"), "test")
-    return Replicate(
-        model=best_network(data, seed, spec),
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, BEST_KEY)),
-        name=f"seed={seed}",
-        x_dev=x_dev,
-        y_dev=y_dev,
+    return qwerty_replicate(
+        data,
+        ("x", "y"),
+        best_network(data, seed, spec),
+        derive_seed(seed, Purpose.SHUFFLE, BEST_KEY),
+        f"seed={seed}",
     )
 
 

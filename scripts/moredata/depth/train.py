@@ -9,10 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import torch
 from torch import nn
 
 from moredata import tables
@@ -23,8 +21,8 @@ from moredata.runs import (
     class_indices,
     classifier_settings,
     epoch_columns,
+    qwerty_replicate,
     repeat_values,
-    torch_generator,
     train_replicates,
 )
 from moredata.seeds import Purpose, derive_seed
@@ -45,21 +43,14 @@ def depth_replicate(
 ) -> Replicate:
     """Data (the ``make_qwerties`` table of (n, seed)), model and shuffling generator of the
     (layers, n, seed) grid point: each point gets its own initialisation and shuffling."""
-    train_rows = torch.tensor((data["split"] == "train").to_numpy())
-    x = torch.tensor(data[["x", "y"]].to_numpy(dtype=np.float32))
-    y = torch.tensor(data["label"].to_numpy(dtype=np.int64))
     n_classes = int(data["label"].max()) + 1
     sizes = depth_layer_sizes(layers, spec.total_units, n_inputs=2, n_classes=n_classes)
-    return Replicate(
-        model=build_mlp(
-            sizes, "relu", derive_seed(seed, Purpose.INIT, layers, n), linear_input=True
-        ),
-        x_train=x[train_rows],
-        y_train=y[train_rows],
-        x_test=x[~train_rows],
-        y_test=y[~train_rows],
-        generator=torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers, n)),
-        name=f"layers={layers} n={n} seed={seed}",
+    return qwerty_replicate(
+        data,
+        ("x", "y"),
+        build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, layers, n), linear_input=True),
+        derive_seed(seed, Purpose.SHUFFLE, layers, n),
+        f"layers={layers} n={n} seed={seed}",
     )
 
 
