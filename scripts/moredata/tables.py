@@ -182,15 +182,20 @@ def digest(value: Any) -> str:
 
 
 def provenance(
-    settings: Mapping[str, Any], seed: int | None, threads: int, wall_time_s: float
+    settings: Mapping[str, Any],
+    seed: int | None,
+    threads: int,
+    wall_time_s: float,
+    replicates_in_job: int | None = None,
 ) -> dict:
-    """The record stored with every metrics file."""
+    """The record stored with every metrics file; a training job adds how many replicates it
+    trained together (``replicates_in_job``)."""
     # Imported here: only training jobs write provenance, and the data and report jobs that
     # import this module must not pay torch's ~1 s start-up.
     import numpy
     import torch
 
-    return {
+    record = {
         "config_digest": digest(dict(settings)),
         "settings": dict(settings),
         "seed": seed,
@@ -200,6 +205,9 @@ def provenance(
         "numpy": numpy.__version__,
         "python": platform.python_version(),
     }
+    if replicates_in_job is not None:
+        record["replicates_in_job"] = replicates_in_job
+    return record
 
 
 def table(

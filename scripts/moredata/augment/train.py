@@ -75,8 +75,9 @@ def run_augment(
     runs = []
     for r, (data, seed, rep) in enumerate(zip(datasets, seeds, replicates, strict=True)):
         grid = {"features": features, "seed": seed}
-        meta = tables.provenance({**asdict(spec), **grid}, seed, threads, wall)
-        meta["replicates_in_job"] = len(seeds)
+        meta = tables.provenance(
+            {**asdict(spec), **grid}, seed, threads, wall, replicates_in_job=len(seeds)
+        )
         columns = epoch_columns(result, r)
         epochs = tables.table(
             {**repeat_values(grid, spec.epochs), **columns}, tables.AUGMENT_EPOCHS, meta

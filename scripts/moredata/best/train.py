@@ -73,8 +73,9 @@ def run_best(
     assert result.best_state is not None
     runs = []
     for r, (seed, rep) in enumerate(zip(seeds, replicates, strict=True)):
-        meta = tables.provenance({**asdict(spec), "seed": seed}, seed, threads, wall)
-        meta["replicates_in_job"] = len(seeds)
+        meta = tables.provenance(
+            {**asdict(spec), "seed": seed}, seed, threads, wall, replicates_in_job=len(seeds)
+        )
         columns = epoch_columns(result, r)
         columns["dev_acc"] = result.dev_acc[r].double().numpy()
         epochs = tables.table(

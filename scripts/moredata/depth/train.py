@@ -96,8 +96,9 @@ def run_depth(
     outputs = []
     for (n, seed), (result, r) in zip(points, trained, strict=True):
         grid = {"layers": layers, "n": n, "seed": seed, "units": units, "params": params}
-        meta = tables.provenance({**asdict(spec), **grid}, seed, threads, wall)
-        meta["replicates_in_job"] = len(points)
+        meta = tables.provenance(
+            {**asdict(spec), **grid}, seed, threads, wall, replicates_in_job=len(points)
+        )
         epoch_cols = epoch_columns(result, r)
         epochs = tables.table(
             {**repeat_values(grid, spec.epochs), **epoch_cols}, tables.DEPTH_EPOCHS, meta
