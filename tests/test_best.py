@@ -125,6 +125,16 @@ def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
     assert ties  # the data exercise the rule: a later epoch equals the best and is not kept
 
 
+def test_batch_larger_than_a_training_set_names_its_key():
+    data = make_best_data(SMALL, 0)
+    with pytest.raises(
+        ConfigError,
+        match=r"^best\.batch_size=200 is larger than the training set "
+        r"of seed=0 \(180 samples\); lower it$",
+    ):
+        run_best([data], [0], dataclasses.replace(SPEC, batch_size=200), threads=1)
+
+
 def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
     seeds = [0, 1]
     data = [make_best_data(SMALL, s) for s in seeds]

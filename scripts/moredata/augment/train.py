@@ -26,12 +26,16 @@ from moredata.runs import (
     lecture_sizes,
     qwerty_replicate,
     repeat_values,
+    train_replicates,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
-from moredata.training import Replicate, train
+from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
+
+
+AUGMENT_LEARNING_RATE_KEY = "augment.learning_rate"
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,15 @@ def run_augment(
         augment_replicate(data, features, seed, spec)
         for data, seed in zip(datasets, seeds, strict=True)
     ]
-    result = train(replicates, classifier_settings(spec), "augment")
+    trained = train_replicates(
+        replicates,
+        [classifier_settings(spec)] * len(replicates),
+        "augment",
+        [AUGMENT_LEARNING_RATE_KEY] * len(replicates),
+    )
     wall = time.perf_counter() - start
     runs = []
-    for r, (data, seed, rep) in enumerate(zip(datasets, seeds, replicates, strict=True)):
+    for data, seed, rep, (result, r) in zip(datasets, seeds, replicates, trained, strict=True):
         grid = {"features": features, "seed": seed}
         meta = tables.provenance(
             {**asdict(spec), **grid}, seed, threads, wall, replicates_in_job=len(seeds)

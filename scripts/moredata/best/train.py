@@ -26,12 +26,16 @@ from moredata.runs import (
     qwerty_replicate,
     repeat_values,
     split_tensors,
+    train_replicates,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
-from moredata.training import Replicate, train
+from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
+
+
+BEST_LEARNING_RATE_KEY = "best.learning_rate"
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,17 @@ def run_best(
     per-epoch table, its choice and the kept state dict."""
     start = time.perf_counter()
     replicates = [best_replicate(d, s, spec) for d, s in zip(datasets, seeds, strict=True)]
-    result = train(replicates, classifier_settings(spec), "best")
+    trained = train_replicates(
+        replicates,
+        [classifier_settings(spec)] * len(replicates),
+        "best",
+        [BEST_LEARNING_RATE_KEY] * len(replicates),
+    )
     wall = time.perf_counter() - start
-    assert result.dev_acc is not None and result.best_epoch is not None
-    assert result.best_state is not None
     runs = []
-    for r, (seed, rep) in enumerate(zip(seeds, replicates, strict=True)):
+    for seed, rep, (result, r) in zip(seeds, replicates, trained, strict=True):
+        assert result.dev_acc is not None and result.best_epoch is not None
+        assert result.best_state is not None
         meta = tables.provenance(
             {**asdict(spec), "seed": seed}, seed, threads, wall, replicates_in_job=len(seeds)
         )
