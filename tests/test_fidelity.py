@@ -13,10 +13,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from conftest import course_wine_spec
 from moredata.depth.data import make_qwerties_job
 from moredata.depth.train import run_depth
 from moredata.seeds import Purpose, derive_seed
-from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.settings import DepthSpec
 from moredata.splits import split_indices
 from moredata.wine.data import prepare_wine
 from moredata.wine.train import run_unbalanced
@@ -160,18 +161,7 @@ def course_wine_table(red_wine) -> pd.DataFrame:
 @pytest.mark.parametrize("threshold", [4, 5, 6])
 def test_wine_point_equals_the_course_notebook(tmp_path, red_wine, course_wine_table, threshold):
     seed, epochs = 2, 3
-    spec = UnbalancedSpec(
-        hidden_layers=[16, 32, 32],
-        activation="leaky_relu",
-        optimizer="adam",
-        learning_rate=0.001,
-        weight_decay=0.0,
-        epochs=epochs,
-        batch_size=8,
-        test_fraction=0.1,
-        stratify=False,
-        zscore="whole_table",
-    )
+    spec = course_wine_spec(epochs=epochs)
     prepared = tmp_path / "wine.parquet"
     prepare_wine(red_wine, prepared, 200, "whole_table")
     ((epochs_table, _, _),) = run_unbalanced(
