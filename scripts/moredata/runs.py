@@ -70,6 +70,17 @@ def train_replicates(
     return [r for r in results if r is not None]
 
 
+def train_classifiers(
+    replicates: Sequence[Replicate], spec: DepthSpec | LectureSpec, section: str
+) -> list[tuple[TrainResult, int]]:
+    """:func:`train_replicates` for a qwerty job (depth, augment, best): its replicates share
+    the classifier settings of ``spec``, which config ``section`` sets."""
+    n = len(replicates)
+    return train_replicates(
+        replicates, [classifier_settings(spec)] * n, section, [f"{section}.learning_rate"] * n
+    )
+
+
 def epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
     epochs = result.train_loss.shape[1]
     diverged_at = result.diverged_epoch[r]

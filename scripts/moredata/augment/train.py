@@ -21,21 +21,17 @@ from moredata.augment.data import STREAM_KEY as AUGMENT_KEY
 from moredata.checkpoint import save_trained
 from moredata.models import build_mlp
 from moredata.runs import (
-    classifier_settings,
     epoch_columns,
     lecture_sizes,
     qwerty_replicate,
     repeat_values,
-    train_replicates,
+    train_classifiers,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
 from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
-
-
-AUGMENT_LEARNING_RATE_KEY = "augment.learning_rate"
 
 
 @dataclass(frozen=True)
@@ -74,12 +70,7 @@ def run_augment(
         augment_replicate(data, features, seed, spec)
         for data, seed in zip(datasets, seeds, strict=True)
     ]
-    trained = train_replicates(
-        replicates,
-        [classifier_settings(spec)] * len(replicates),
-        "augment",
-        [AUGMENT_LEARNING_RATE_KEY] * len(replicates),
-    )
+    trained = train_classifiers(replicates, spec, "augment")
     wall = time.perf_counter() - start
     runs = []
     for data, seed, rep, (result, r) in zip(datasets, seeds, replicates, trained, strict=True):

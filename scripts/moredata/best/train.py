@@ -19,23 +19,19 @@ from moredata.checkpoint import check_provenance, checkpoint_provenance, load_in
 from moredata.models import build_mlp
 from moredata.runs import (
     accuracy,
-    classifier_settings,
     epoch_columns,
     lecture_sizes,
     predict,
     qwerty_replicate,
     repeat_values,
     split_tensors,
-    train_replicates,
+    train_classifiers,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
 from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
-
-
-BEST_LEARNING_RATE_KEY = "best.learning_rate"
 
 
 @dataclass(frozen=True)
@@ -71,12 +67,7 @@ def run_best(
     per-epoch table, its choice and the kept state dict."""
     start = time.perf_counter()
     replicates = [best_replicate(d, s, spec) for d, s in zip(datasets, seeds, strict=True)]
-    trained = train_replicates(
-        replicates,
-        [classifier_settings(spec)] * len(replicates),
-        "best",
-        [BEST_LEARNING_RATE_KEY] * len(replicates),
-    )
+    trained = train_classifiers(replicates, spec, "best")
     wall = time.perf_counter() - start
     runs = []
     for seed, rep, (result, r) in zip(seeds, replicates, trained, strict=True):

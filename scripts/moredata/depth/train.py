@@ -19,20 +19,16 @@ from moredata.models import build_mlp, count_parameters, depth_layer_sizes, laye
 from moredata.runs import (
     check_training_classes,
     class_indices,
-    classifier_settings,
     epoch_columns,
     qwerty_replicate,
     repeat_values,
-    train_replicates,
+    train_classifiers,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import DepthSpec
 from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
-
-
-DEPTH_LEARNING_RATE_KEY = "depth.learning_rate"
 
 
 DEPTH_SPLIT_REMEDY = "lower depth.test_fraction or raise depth.n_per_cloud"
@@ -71,7 +67,6 @@ def run_depth(
         depth_replicate(data, layers, n, seed, spec)
         for data, (n, seed) in zip(datasets, points, strict=True)
     ]
-    settings = classifier_settings(spec)
     n_clouds = int(max(data["label"].max() for data in datasets)) + 1
     clouds = [f"cloud {c}" for c in range(n_clouds)]
     for rep in replicates:
@@ -82,12 +77,7 @@ def run_depth(
             clouds,
             DEPTH_SPLIT_REMEDY,
         )
-    trained = train_replicates(
-        replicates,
-        [settings] * len(replicates),
-        "depth",
-        [DEPTH_LEARNING_RATE_KEY] * len(replicates),
-    )
+    trained = train_classifiers(replicates, spec, "depth")
     wall = time.perf_counter() - start
     if models is not None:
         models.extend(rep.model for rep in replicates)
