@@ -3,6 +3,7 @@ real Snakefile in a temporary directory."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import os
@@ -11,6 +12,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -25,6 +27,7 @@ from harness import (
     write_config,
 )
 from moredata.errors import DownloadError
+from moredata.settings import UnbalancedSpec
 from moredata.wine.download import fetch_verified, sha256_of
 
 __all__ = ["REPO", "SNAKEMAKE", "TINY_CONFIG"]  # re-exported to the test modules
@@ -159,6 +162,12 @@ class Workflow:
 
 def base_config() -> dict:
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def course_wine_spec(**changes: Any) -> UnbalancedSpec:
+    """The course's wine settings (config/config.yaml, which overrides no threshold, so every
+    threshold has them) with a test's ``changes``, such as fewer epochs."""
+    return dataclasses.replace(UnbalancedSpec.from_config(base_config(), threshold=4), **changes)
 
 
 @pytest.fixture

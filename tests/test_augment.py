@@ -3,6 +3,7 @@ course-style loop, the t-tests against hand computations, and the workflow end t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -17,6 +18,7 @@ from moredata import tables
 from moredata.augment.data import FEATURES, make_augment_data
 from moredata.augment.report import compare_variants
 from moredata.augment.train import augment_replicate, run_augment
+from moredata.errors import ConfigError
 from moredata.reference import train_reference
 from moredata.runs import classifier_settings
 from moredata.settings import LectureSpec
@@ -73,6 +75,16 @@ def test_tables_hold_the_final_epoch_and_every_point():
         assert len(predictions) == len(d)
         test = predictions[predictions["split"] == "test"]
         assert (test["pred"] == test["label"]).mean() * 100 == pytest.approx(row["final_test_acc"])
+
+
+def test_batch_larger_than_a_training_set_names_its_key():
+    data = make_augment_data(40, CENTERS, 1.0, 0.1, seed=0)
+    with pytest.raises(
+        ConfigError,
+        match=r"^augment\.batch_size=500 is larger than the training set "
+        r"of features=xy seed=0 \(108 samples\); lower it$",
+    ):
+        run_augment([data], "xy", [0], dataclasses.replace(SPEC, batch_size=500), threads=1)
 
 
 def test_comparison_matches_scipy_and_hand_computation():

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
+from course_loop import argmax_accuracy, course_training
 from moredata import tables
 from moredata.best.data import make_best_data, three_way_split
 from moredata.best.report import aggregate_best
@@ -53,39 +53,31 @@ def test_best_data_is_the_lecture_data():
 
 
 def notebook_best(rep: Replicate, spec: LectureSpec) -> dict:
-    """The lecture's loop as a notebook writes it: nn.Module, DataLoader, torch.optim, the
-    per-epoch metrics, and a deep copy of the state dict at a strictly better dev accuracy."""
-    loader = DataLoader(
-        TensorDataset(rep.x_train, rep.y_train),
-        batch_size=spec.batch_size,
-        shuffle=True,
-        drop_last=True,
-        generator=rep.generator,
-    )
+    """The lecture's loop as a notebook writes it (course_loop.py) with its dev step after
+    each epoch: the dev accuracy, and a deep copy of the state dict at a strictly better one."""
     net = rep.model
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(net.parameters(), lr=spec.learning_rate)
-    losses, train_acc, dev_acc = [], [], []
+    dev_acc: list[float] = []
     best = {"acc": 0.0, "epoch": 0, "net": None}
-    for epoch in range(spec.epochs):
-        net.train()
-        batch_loss, batch_acc = [], []
-        for x, y in loader:
-            y_hat = net(x)
-            loss = loss_fn(y_hat, y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            batch_loss.append(loss.item())
-            batch_acc.append(100 * (y_hat.argmax(1) == y).float().mean().item())
-        losses.append(np.mean(batch_loss))
-        train_acc.append(np.mean(batch_acc))
-        net.eval()
+
+    def keep_the_best() -> None:
         with torch.no_grad():
-            dev_acc.append(100 * (net(rep.x_dev).argmax(1) == rep.y_dev).float().mean().item())
+            dev_acc.append(100 * argmax_accuracy(net(rep.x_dev), rep.y_dev))
         if dev_acc[-1] > best["acc"]:
-            best = {"acc": dev_acc[-1], "epoch": epoch + 1, "net": copy.deepcopy(net.state_dict())}
-    return {"loss": losses, "train_acc": train_acc, "dev_acc": dev_acc, "best": best}
+            best.update(acc=dev_acc[-1], epoch=len(dev_acc), net=copy.deepcopy(net.state_dict()))
+
+    history = course_training(
+        net,
+        (rep.x_train, rep.y_train),
+        (rep.x_test, rep.y_test),
+        epochs=spec.epochs,
+        batch_size=spec.batch_size,
+        optimizer=torch.optim.SGD(net.parameters(), lr=spec.learning_rate),
+        loss_fn=nn.CrossEntropyLoss(),
+        accuracy=argmax_accuracy,
+        shuffle_seed=rep.generator.initial_seed(),
+        after_epoch=keep_the_best,
+    )
+    return history | {"dev_acc": dev_acc, "best": best}
 
 
 @pytest.mark.parametrize("seed", [0, 2])  # both have later epochs tying the best
@@ -93,7 +85,7 @@ def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
     data = make_best_data(SMALL, seed)
     ours = train([best_replicate(data, seed, SPEC)], classifier_settings())
     reference = notebook_best(best_replicate(data, seed, SPEC), SPEC)
-    np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["loss"], atol=1e-5)
+    np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["train_loss"], atol=1e-5)
     np.testing.assert_allclose(ours.train_acc[0].numpy(), reference["train_acc"], atol=1e-5)
     np.testing.assert_allclose(ours.dev_acc[0].numpy(), reference["dev_acc"], atol=1e-5)
     assert ours.best_epoch[0] == reference["best"]["epoch"]
@@ -123,6 +115,16 @@ def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
         for key, value in single.best_state[0].items():
             torch.testing.assert_close(batched.best_state[r][key], value, atol=1e-5, rtol=1e-5)
     assert ties  # the data exercise the rule: a later epoch equals the best and is not kept
+
+
+def test_batch_larger_than_a_training_set_names_its_key():
+    data = make_best_data(SMALL, 0)
+    with pytest.raises(
+        ConfigError,
+        match=r"^best\.batch_size=200 is larger than the training set "
+        r"of seed=0 \(180 samples\); lower it$",
+    ):
+        run_best([data], [0], dataclasses.replace(SPEC, batch_size=200), threads=1)
 
 
 def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):

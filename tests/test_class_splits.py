@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import course_wine_spec
 from harness import error_lines
 from moredata.depth.train import run_depth
 from moredata.errors import ConfigError
 from moredata.qwerties import make_qwerties
 from moredata.runs import check_training_classes
-from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.settings import DepthSpec
 from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
 from moredata.wine.report import imbalance_metrics
 from moredata.wine.train import run_unbalanced, wine_replicate
@@ -28,18 +29,7 @@ E = re.escape
 WINE_REMEDY = (
     "lower unbalanced.test_fraction, change unbalanced.thresholds, or set unbalanced.stratify: true"
 )
-SPEC = UnbalancedSpec(
-    hidden_layers=[8],
-    activation="leaky_relu",
-    optimizer="adam",
-    learning_rate=0.001,
-    weight_decay=0.0,
-    epochs=2,
-    batch_size=8,
-    test_fraction=0.1,
-    stratify=False,
-    zscore="whole_table",
-)
+SPEC = course_wine_spec(hidden_layers=[8], epochs=2)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import base_config
+from conftest import base_config, course_wine_spec
 from harness import error_lines
 from moredata import tables
 from moredata.depth.report import aggregate_depth
@@ -29,18 +29,7 @@ CENTERS = [[1, 1], [5, 1], [4, 4]]
 DEPTH = DepthSpec(
     total_units=20, optimizer="sgd", learning_rate=0.01, epochs=8, batch_size=8, result_epochs=2
 )
-WINE = UnbalancedSpec(
-    hidden_layers=[8],
-    activation="leaky_relu",
-    optimizer="adam",
-    learning_rate=0.001,
-    weight_decay=0.0,
-    epochs=2,
-    batch_size=8,
-    test_fraction=0.1,
-    stratify=False,
-    zscore="whole_table",
-)
+WINE = course_wine_spec(hidden_layers=[8], epochs=2)
 # Adam's step is bounded by its learning rate; SGD at 1e6 gives a non-finite loss in epoch 1.
 EXPLODING = {"optimizer": "sgd", "learning_rate": 1e6}
 OVERRIDE_KEY = "unbalanced.threshold_overrides[0].learning_rate"

@@ -10,26 +10,16 @@ import pyarrow as pa
 import pytest
 import torch
 
+from conftest import course_wine_spec
 from moredata import tables
 from moredata.depth.train import depth_replicate, run_depth
 from moredata.errors import ConfigError
 from moredata.qwerties import make_qwerties
-from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.settings import DepthSpec
 from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
 from moredata.wine.train import run_unbalanced, train_settings, wine_replicate
 
-SPEC = UnbalancedSpec(
-    hidden_layers=[16, 32, 32],
-    activation="leaky_relu",
-    optimizer="adam",
-    learning_rate=0.001,
-    weight_decay=0.0,
-    epochs=2,
-    batch_size=8,
-    test_fraction=0.1,
-    stratify=False,
-    zscore="whole_table",
-)
+SPEC = course_wine_spec(epochs=2)
 
 
 @pytest.fixture(scope="module")

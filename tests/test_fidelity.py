@@ -1,8 +1,9 @@
-"""Fidelity to the course: a notebook-style reference, written here from REFERENCE.md (an
-``nn.Module`` built as the lecture builds it, a ``DataLoader``, a ``torch.optim`` optimiser and
-the lecture's per-epoch metrics), trained from the seeds of one pipeline grid point, gives the
-pipeline's per-epoch metrics. It shares no model or training code with the pipeline, only the
-seed derivation and the random split indices."""
+"""Fidelity to the course: a notebook-style reference written from REFERENCE.md (an
+``nn.Module`` built here as the lecture builds it, trained by the loop of course_loop.py: a
+``DataLoader``, a ``torch.optim`` optimiser and the lecture's per-epoch metrics), trained from
+the seeds of one pipeline grid point, gives the pipeline's per-epoch metrics. It shares no
+model or training code with the pipeline, only the seed derivation and the random split
+indices."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import pandas as pd
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
+from conftest import course_wine_spec
+from course_loop import argmax_accuracy, course_training
 from moredata.depth.data import make_qwerties_job
 from moredata.depth.train import run_depth
 from moredata.seeds import Purpose, derive_seed
-from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.settings import DepthSpec
 from moredata.splits import split_indices
 from moredata.wine.data import prepare_wine
 from moredata.wine.train import run_unbalanced
@@ -61,45 +63,6 @@ def seeded(build, init_seed: int) -> nn.Module:
     return build()
 
 
-def course_training(
-    net: nn.Module,
-    train_data: tuple[torch.Tensor, torch.Tensor],
-    test_data: tuple[torch.Tensor, torch.Tensor],
-    *,
-    epochs: int,
-    batch_size: int,
-    optimizer: torch.optim.Optimizer,
-    loss_fn: nn.Module,
-    accuracy,
-    shuffle_seed: int,
-) -> dict[str, list[float]]:
-    """The lecture's loop: batch loss and accuracy per step, their means per epoch, then the
-    accuracy on the whole test set as one batch."""
-    loader = DataLoader(
-        TensorDataset(*train_data),
-        batch_size=batch_size,
-        shuffle=True,
-        drop_last=True,
-        generator=torch.Generator().manual_seed(shuffle_seed),
-    )
-    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "test_acc": []}
-    for _ in range(epochs):
-        losses, accuracies = [], []
-        for x, y in loader:
-            y_hat = net(x)
-            loss = loss_fn(y_hat, y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            accuracies.append(100 * accuracy(y_hat, y))
-        history["train_loss"].append(float(np.mean(losses)))
-        history["train_acc"].append(float(np.mean(accuracies)))
-        with torch.no_grad():
-            history["test_acc"].append(100 * accuracy(net(test_data[0]), test_data[1]))
-    return history
-
-
 def assert_same_metrics(pipeline: pd.DataFrame, reference: dict[str, list[float]]) -> None:
     for key in ("train_loss", "train_acc", "test_acc"):
         scale = 100 if key.endswith("acc") else 1  # accuracies compared as fractions
@@ -137,7 +100,7 @@ def test_depth_point_equals_the_course_notebook(tmp_path, layers):
         batch_size=8,
         optimizer=torch.optim.SGD(net.parameters(), lr=0.01),
         loss_fn=nn.CrossEntropyLoss(),
-        accuracy=lambda y_hat, y: (y_hat.argmax(dim=1) == y).float().mean().item(),
+        accuracy=argmax_accuracy,
         shuffle_seed=derive_seed(seed, Purpose.SHUFFLE, layers, n),
     )
     assert_same_metrics(epochs_table.to_pandas(), reference)
@@ -160,18 +123,7 @@ def course_wine_table(red_wine) -> pd.DataFrame:
 @pytest.mark.parametrize("threshold", [4, 5, 6])
 def test_wine_point_equals_the_course_notebook(tmp_path, red_wine, course_wine_table, threshold):
     seed, epochs = 2, 3
-    spec = UnbalancedSpec(
-        hidden_layers=[16, 32, 32],
-        activation="leaky_relu",
-        optimizer="adam",
-        learning_rate=0.001,
-        weight_decay=0.0,
-        epochs=epochs,
-        batch_size=8,
-        test_fraction=0.1,
-        stratify=False,
-        zscore="whole_table",
-    )
+    spec = course_wine_spec(epochs=epochs)
     prepared = tmp_path / "wine.parquet"
     prepare_wine(red_wine, prepared, 200, "whole_table")
     ((epochs_table, _, _),) = run_unbalanced(

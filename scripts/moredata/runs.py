@@ -70,6 +70,17 @@ def train_replicates(
     return [r for r in results if r is not None]
 
 
+def train_classifiers(
+    replicates: Sequence[Replicate], spec: DepthSpec | LectureSpec, section: str
+) -> list[tuple[TrainResult, int]]:
+    """:func:`train_replicates` for a qwerty job (depth, augment, best): its replicates share
+    the classifier settings of ``spec``, which config ``section`` sets."""
+    n = len(replicates)
+    return train_replicates(
+        replicates, [classifier_settings(spec)] * n, section, [f"{section}.learning_rate"] * n
+    )
+
+
 def epoch_columns(result: TrainResult, r: int) -> dict[str, Any]:
     epochs = result.train_loss.shape[1]
     diverged_at = result.diverged_epoch[r]
@@ -125,6 +136,32 @@ def split_tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tup
     rows = (data["split"] == split).to_numpy()
     x = torch.tensor(data.loc[rows, list(columns)].to_numpy(dtype=np.float32))
     return x, torch.tensor(data.loc[rows, "label"].to_numpy(dtype=np.int64))
+
+
+def qwerty_replicate(
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    model: nn.Sequential,
+    shuffle_seed: int,
+    name: str,
+) -> Replicate:
+    """The replicate of a qwerty table (columns x, y, ..., label, split): its train and test
+    rows as ``columns`` and labels, and its dev rows when the table has a dev split."""
+    x_train, y_train = split_tensors(data, columns, "train")
+    x_test, y_test = split_tensors(data, columns, "test")
+    has_dev = bool((data["split"] == "dev").any())
+    x_dev, y_dev = split_tensors(data, columns, "dev") if has_dev else (None, None)
+    return Replicate(
+        model=model,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        generator=torch_generator(shuffle_seed),
+        name=name,
+        x_dev=x_dev,
+        y_dev=y_dev,
+    )
 
 
 def lecture_sizes(n_inputs: int, spec: LectureSpec | LectureSpec, data: pd.DataFrame) -> list[int]:

@@ -23,24 +23,41 @@ from moredata.errors import DataError
 
 PROVENANCE_KEY = b"moredata"
 
-_EPOCH_METRICS = [
-    pa.field("epoch", pa.int32(), nullable=False),
-    pa.field("train_loss", pa.float64()),
-    pa.field("train_acc", pa.float64()),
-    pa.field("test_acc", pa.float64()),
-    pa.field("diverged", pa.bool_(), nullable=False),
-]
 
-UNBALANCED_GRID = [
-    pa.field("threshold", pa.int64(), nullable=False),
-    pa.field("remedy", pa.string(), nullable=False),
-    pa.field("seed", pa.int64(), nullable=False),
-]
-DEPTH_GRID = [
-    pa.field("layers", pa.int64(), nullable=False),
-    pa.field("n", pa.int64(), nullable=False),
-    pa.field("seed", pa.int64(), nullable=False),
-]
+def _required(name: str, type_: pa.DataType) -> pa.Field:
+    """A column that is never null: grid values, counts, epochs, flags."""
+    return pa.field(name, type_, nullable=False)
+
+
+def _ints(*names: str) -> list[pa.Field]:
+    """Non-nullable int64 columns: grid values, counts, labels."""
+    return [_required(name, pa.int64()) for name in names]
+
+
+def _floats(*names: str) -> list[pa.Field]:
+    """Nullable float64 columns: a metric is null where it is undefined."""
+    return [pa.field(name, pa.float64()) for name in names]
+
+
+_SEED = _required("seed", pa.int64())
+_DIVERGED = _required("diverged", pa.bool_())
+
+
+def _epoch_metrics(*held_out: str) -> list[pa.Field]:
+    """The per-epoch columns: training loss and accuracy, then the ``held_out`` accuracies."""
+    return [
+        _required("epoch", pa.int32()),
+        *_floats("train_loss", "train_acc", *held_out),
+        _DIVERGED,
+    ]
+
+
+_EPOCH_METRICS = _epoch_metrics("test_acc")
+
+UNBALANCED_GRID = [_required("threshold", pa.int64()), _required("remedy", pa.string()), _SEED]
+DEPTH_GRID = [*_ints("layers", "n"), _SEED]
+# A depth job's grid values with the width and size of its network, in each of its tables.
+_DEPTH_POINT = [*DEPTH_GRID, *_ints("units", "params")]
 
 # One row per epoch of a wine job.
 UNBALANCED_EPOCHS = pa.schema([*UNBALANCED_GRID, *_EPOCH_METRICS])
@@ -49,12 +66,10 @@ UNBALANCED_EPOCHS = pa.schema([*UNBALANCED_GRID, *_EPOCH_METRICS])
 UNBALANCED_CLASSES = pa.schema(
     [
         *UNBALANCED_GRID,
-        pa.field("class", pa.string(), nullable=False),
-        pa.field("n_train", pa.int64(), nullable=False),
-        pa.field("n_test", pa.int64(), nullable=False),
-        pa.field("test_acc", pa.float64()),
-        pa.field("final_train_loss", pa.float64()),
-        pa.field("diverged", pa.bool_(), nullable=False),
+        _required("class", pa.string()),
+        *_ints("n_train", "n_test"),
+        *_floats("test_acc", "final_train_loss"),
+        _DIVERGED,
     ]
 )
 # One row per test sample of a wine job: the final model's prediction and score (a diverged
@@ -62,10 +77,9 @@ UNBALANCED_CLASSES = pa.schema(
 UNBALANCED_PREDICTIONS = pa.schema(
     [
         *UNBALANCED_GRID,
-        pa.field("sample", pa.int64(), nullable=False),
-        pa.field("y_true", pa.int64(), nullable=False),
+        *_ints("sample", "y_true"),
         pa.field("pred", pa.int64()),
-        pa.field("score", pa.float64()),
+        *_floats("score"),
     ]
 )
 # The aggregated per-class table: UNBALANCED_CLASSES plus the imbalance metrics computed from
@@ -74,51 +88,26 @@ UNBALANCED_PREDICTIONS = pa.schema(
 UNBALANCED_CLASS_METRICS = pa.schema(
     [
         *UNBALANCED_CLASSES,
-        pa.field("precision", pa.float64()),
-        pa.field("recall", pa.float64()),
-        pa.field("f1", pa.float64()),
-        pa.field("overall_acc", pa.float64()),
-        pa.field("balanced_acc", pa.float64()),
-        pa.field("roc_auc", pa.float64()),
+        *_floats("precision", "recall", "f1", "overall_acc", "balanced_acc", "roc_auc"),
     ]
 )
 # One row per epoch of a depth job.
-DEPTH_EPOCHS = pa.schema(
-    [
-        *DEPTH_GRID,
-        pa.field("units", pa.int64(), nullable=False),
-        pa.field("params", pa.int64(), nullable=False),
-        *_EPOCH_METRICS,
-    ]
-)
+DEPTH_EPOCHS = pa.schema([*_DEPTH_POINT, *_EPOCH_METRICS])
 # One row per depth job: the course's result (means over the last epochs).
 DEPTH_RESULT = pa.schema(
-    [
-        *DEPTH_GRID,
-        pa.field("units", pa.int64(), nullable=False),
-        pa.field("params", pa.int64(), nullable=False),
-        pa.field("classes", pa.int64(), nullable=False),
-        pa.field("final_test_acc", pa.float64()),
-        pa.field("final_train_loss", pa.float64()),
-        pa.field("diverged", pa.bool_(), nullable=False),
-    ]
+    [*_DEPTH_POINT, *_ints("classes"), *_floats("final_test_acc", "final_train_loss"), _DIVERGED]
 )
 
-AUGMENT_GRID = [
-    pa.field("features", pa.string(), nullable=False),
-    pa.field("seed", pa.int64(), nullable=False),
-]
+AUGMENT_GRID = [_required("features", pa.string()), _SEED]
 # One row per epoch of a feature-augmentation job.
 AUGMENT_EPOCHS = pa.schema([*AUGMENT_GRID, *_EPOCH_METRICS])
 # One row per feature-augmentation job: the final epoch's metrics.
 AUGMENT_RESULT = pa.schema(
     [
         *AUGMENT_GRID,
-        pa.field("n_features", pa.int64(), nullable=False),
-        pa.field("final_test_acc", pa.float64()),
-        pa.field("final_train_acc", pa.float64()),
-        pa.field("final_train_loss", pa.float64()),
-        pa.field("diverged", pa.bool_(), nullable=False),
+        *_ints("n_features"),
+        *_floats("final_test_acc", "final_train_acc", "final_train_loss"),
+        _DIVERGED,
     ]
 )
 # One row per data point (train and test) of a feature-augmentation job: the final model's
@@ -126,54 +115,33 @@ AUGMENT_RESULT = pa.schema(
 AUGMENT_PREDICTIONS = pa.schema(
     [
         *AUGMENT_GRID,
-        pa.field("sample", pa.int64(), nullable=False),
-        pa.field("x", pa.float64()),
-        pa.field("y", pa.float64()),
-        pa.field("label", pa.int64(), nullable=False),
-        pa.field("split", pa.string(), nullable=False),
-        pa.field("pred", pa.int64(), nullable=False),
+        *_ints("sample"),
+        *_floats("x", "y"),
+        *_ints("label"),
+        _required("split", pa.string()),
+        *_ints("pred"),
     ]
 )
+
+BEST_GRID = [_SEED]
 # One row per epoch of a save-the-best job; the test accuracy is recorded, never used to choose.
-BEST_EPOCHS = pa.schema(
-    [
-        pa.field("seed", pa.int64(), nullable=False),
-        pa.field("epoch", pa.int32(), nullable=False),
-        pa.field("train_loss", pa.float64()),
-        pa.field("train_acc", pa.float64()),
-        pa.field("dev_acc", pa.float64()),
-        pa.field("test_acc", pa.float64()),
-        pa.field("diverged", pa.bool_(), nullable=False),
-    ]
-)
+BEST_EPOCHS = pa.schema([*BEST_GRID, *_epoch_metrics("dev_acc", "test_acc")])
 # One row per save-the-best job: the epoch chosen on the dev set.
 BEST_CHOICE = pa.schema(
-    [
-        pa.field("seed", pa.int64(), nullable=False),
-        pa.field("best_epoch", pa.int64(), nullable=False),
-        pa.field("best_dev_acc", pa.float64()),
-        pa.field("final_dev_acc", pa.float64()),
-        pa.field("final_test_acc", pa.float64()),
-    ]
+    [*BEST_GRID, *_ints("best_epoch"), *_floats("best_dev_acc", "final_dev_acc", "final_test_acc")]
 )
 # One row per reloaded best model: its accuracy on the test set.
 BEST_EVALUATION = pa.schema(
     [
-        pa.field("seed", pa.int64(), nullable=False),
-        pa.field("best_epoch", pa.int64(), nullable=False),
-        pa.field("best_dev_acc", pa.float64()),
-        pa.field("n_test", pa.int64(), nullable=False),
-        pa.field("test_acc", pa.float64()),
+        *BEST_GRID,
+        *_ints("best_epoch"),
+        *_floats("best_dev_acc"),
+        *_ints("n_test"),
+        *_floats("test_acc"),
     ]
 )
 # One row per test sample of a reloaded model (rule evaluate_saved).
-RELOADED_PREDICTIONS = pa.schema(
-    [
-        pa.field("sample", pa.int64(), nullable=False),
-        pa.field("y_true", pa.int64(), nullable=False),
-        pa.field("pred", pa.int64(), nullable=False),
-    ]
-)
+RELOADED_PREDICTIONS = pa.schema(_ints("sample", "y_true", "pred"))
 
 
 def digest(value: Any) -> str:
@@ -182,15 +150,20 @@ def digest(value: Any) -> str:
 
 
 def provenance(
-    settings: Mapping[str, Any], seed: int | None, threads: int, wall_time_s: float
+    settings: Mapping[str, Any],
+    seed: int | None,
+    threads: int,
+    wall_time_s: float,
+    replicates_in_job: int | None = None,
 ) -> dict:
-    """The record stored with every metrics file."""
+    """The record stored with every metrics file; a training job adds how many replicates it
+    trained together (``replicates_in_job``)."""
     # Imported here: only training jobs write provenance, and the data and report jobs that
     # import this module must not pay torch's ~1 s start-up.
     import numpy
     import torch
 
-    return {
+    record = {
         "config_digest": digest(dict(settings)),
         "settings": dict(settings),
         "seed": seed,
@@ -200,6 +173,9 @@ def provenance(
         "numpy": numpy.__version__,
         "python": platform.python_version(),
     }
+    if replicates_in_job is not None:
+        record["replicates_in_job"] = replicates_in_job
+    return record
 
 
 def table(

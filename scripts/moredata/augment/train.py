@@ -21,15 +21,15 @@ from moredata.augment.data import STREAM_KEY as AUGMENT_KEY
 from moredata.checkpoint import save_trained
 from moredata.models import build_mlp
 from moredata.runs import (
-    classifier_settings,
     epoch_columns,
     lecture_sizes,
+    qwerty_replicate,
     repeat_values,
-    split_tensors,
+    train_classifiers,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
-from moredata.training import Replicate, train
+from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,13 @@ def augment_replicate(data: pd.DataFrame, features: str, seed: int, spec: Lectur
     """Data, model and generator of one (features, seed) job. Both variants of a seed share
     the data, the split and the batch order; only the input layer's width differs."""
     columns = FEATURES[features]
-    x_train, y_train = split_tensors(data, columns, "train")
-    x_test, y_test = split_tensors(data, columns, "test")
     init = derive_seed(seed, Purpose.INIT, AUGMENT_KEY, len(columns))
-    return Replicate(
-        model=build_mlp(lecture_sizes(len(columns), spec, data), "relu", init),
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, AUGMENT_KEY)),
-        name=f"features={features} seed={seed}",
+    return qwerty_replicate(
+        data,
+        columns,
+        build_mlp(lecture_sizes(len(columns), spec, data), "relu", init),
+        derive_seed(seed, Purpose.SHUFFLE, AUGMENT_KEY),
+        f"features={features} seed={seed}",
     )
 
 
@@ -74,13 +70,14 @@ def run_augment(
         augment_replicate(data, features, seed, spec)
         for data, seed in zip(datasets, seeds, strict=True)
     ]
-    result = train(replicates, classifier_settings(spec), "augment")
+    trained = train_classifiers(replicates, spec, "augment")
     wall = time.perf_counter() - start
     runs = []
-    for r, (data, seed, rep) in enumerate(zip(datasets, seeds, replicates, strict=True)):
+    for data, seed, rep, (result, r) in zip(datasets, seeds, replicates, trained, strict=True):
         grid = {"features": features, "seed": seed}
-        meta = tables.provenance({**asdict(spec), **grid}, seed, threads, wall)
-        meta["replicates_in_job"] = len(seeds)
+        meta = tables.provenance(
+            {**asdict(spec), **grid}, seed, threads, wall, replicates_in_job=len(seeds)
+        )
         columns = epoch_columns(result, r)
         epochs = tables.table(
             {**repeat_values(grid, spec.epochs), **columns}, tables.AUGMENT_EPOCHS, meta

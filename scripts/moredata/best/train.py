@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import torch
 from torch import Tensor, nn
 
 from moredata import tables
@@ -20,16 +19,17 @@ from moredata.checkpoint import check_provenance, checkpoint_provenance, load_in
 from moredata.models import build_mlp
 from moredata.runs import (
     accuracy,
-    classifier_settings,
     epoch_columns,
     lecture_sizes,
     predict,
+    qwerty_replicate,
     repeat_values,
     split_tensors,
+    train_classifiers,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import LectureSpec
-from moredata.training import Replicate, train
+from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +44,12 @@ class BestRun:
 
 def best_replicate(data: pd.DataFrame, seed: int, spec: LectureSpec) -> Replicate:
     """Data (train, dev, test), model and generator of one save-the-best job."""
-    x_train, y_train = split_tensors(data, ("x", "y"), "train")
-    x_dev, y_dev = split_tensors(data, ("x", "y"), "dev")
-    x_test, y_test = split_tensors(data, ("x", "y"), "test")
-    return Replicate(
-        model=best_network(data, seed, spec),
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, BEST_KEY)),
-        name=f"seed={seed}",
-        x_dev=x_dev,
-        y_dev=y_dev,
+    return qwerty_replicate(
+        data,
+        ("x", "y"),
+        best_network(data, seed, spec),
+        derive_seed(seed, Purpose.SHUFFLE, BEST_KEY),
+        f"seed={seed}",
     )
 
 
@@ -74,14 +67,15 @@ def run_best(
     per-epoch table, its choice and the kept state dict."""
     start = time.perf_counter()
     replicates = [best_replicate(d, s, spec) for d, s in zip(datasets, seeds, strict=True)]
-    result = train(replicates, classifier_settings(spec), "best")
+    trained = train_classifiers(replicates, spec, "best")
     wall = time.perf_counter() - start
-    assert result.dev_acc is not None and result.best_epoch is not None
-    assert result.best_state is not None
     runs = []
-    for r, (seed, rep) in enumerate(zip(seeds, replicates, strict=True)):
-        meta = tables.provenance({**asdict(spec), "seed": seed}, seed, threads, wall)
-        meta["replicates_in_job"] = len(seeds)
+    for seed, rep, (result, r) in zip(seeds, replicates, trained, strict=True):
+        assert result.dev_acc is not None and result.best_epoch is not None
+        assert result.best_state is not None
+        meta = tables.provenance(
+            {**asdict(spec), "seed": seed}, seed, threads, wall, replicates_in_job=len(seeds)
+        )
         columns = epoch_columns(result, r)
         columns["dev_acc"] = result.dev_acc[r].double().numpy()
         epochs = tables.table(

@@ -9,10 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import torch
 from torch import nn
 
 from moredata import tables
@@ -21,20 +19,16 @@ from moredata.models import build_mlp, count_parameters, depth_layer_sizes, laye
 from moredata.runs import (
     check_training_classes,
     class_indices,
-    classifier_settings,
     epoch_columns,
+    qwerty_replicate,
     repeat_values,
-    torch_generator,
-    train_replicates,
+    train_classifiers,
 )
 from moredata.seeds import Purpose, derive_seed
 from moredata.settings import DepthSpec
 from moredata.training import Replicate
 
 log = logging.getLogger(__name__)
-
-
-DEPTH_LEARNING_RATE_KEY = "depth.learning_rate"
 
 
 DEPTH_SPLIT_REMEDY = "lower depth.test_fraction or raise depth.n_per_cloud"
@@ -45,21 +39,14 @@ def depth_replicate(
 ) -> Replicate:
     """Data (the ``make_qwerties`` table of (n, seed)), model and shuffling generator of the
     (layers, n, seed) grid point: each point gets its own initialisation and shuffling."""
-    train_rows = torch.tensor((data["split"] == "train").to_numpy())
-    x = torch.tensor(data[["x", "y"]].to_numpy(dtype=np.float32))
-    y = torch.tensor(data["label"].to_numpy(dtype=np.int64))
     n_classes = int(data["label"].max()) + 1
     sizes = depth_layer_sizes(layers, spec.total_units, n_inputs=2, n_classes=n_classes)
-    return Replicate(
-        model=build_mlp(
-            sizes, "relu", derive_seed(seed, Purpose.INIT, layers, n), linear_input=True
-        ),
-        x_train=x[train_rows],
-        y_train=y[train_rows],
-        x_test=x[~train_rows],
-        y_test=y[~train_rows],
-        generator=torch_generator(derive_seed(seed, Purpose.SHUFFLE, layers, n)),
-        name=f"layers={layers} n={n} seed={seed}",
+    return qwerty_replicate(
+        data,
+        ("x", "y"),
+        build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, layers, n), linear_input=True),
+        derive_seed(seed, Purpose.SHUFFLE, layers, n),
+        f"layers={layers} n={n} seed={seed}",
     )
 
 
@@ -80,7 +67,6 @@ def run_depth(
         depth_replicate(data, layers, n, seed, spec)
         for data, (n, seed) in zip(datasets, points, strict=True)
     ]
-    settings = classifier_settings(spec)
     n_clouds = int(max(data["label"].max() for data in datasets)) + 1
     clouds = [f"cloud {c}" for c in range(n_clouds)]
     for rep in replicates:
@@ -91,12 +77,7 @@ def run_depth(
             clouds,
             DEPTH_SPLIT_REMEDY,
         )
-    trained = train_replicates(
-        replicates,
-        [settings] * len(replicates),
-        "depth",
-        [DEPTH_LEARNING_RATE_KEY] * len(replicates),
-    )
+    trained = train_classifiers(replicates, spec, "depth")
     wall = time.perf_counter() - start
     if models is not None:
         models.extend(rep.model for rep in replicates)
@@ -105,8 +86,9 @@ def run_depth(
     outputs = []
     for (n, seed), (result, r) in zip(points, trained, strict=True):
         grid = {"layers": layers, "n": n, "seed": seed, "units": units, "params": params}
-        meta = tables.provenance({**asdict(spec), **grid}, seed, threads, wall)
-        meta["replicates_in_job"] = len(points)
+        meta = tables.provenance(
+            {**asdict(spec), **grid}, seed, threads, wall, replicates_in_job=len(points)
+        )
         epoch_cols = epoch_columns(result, r)
         epochs = tables.table(
             {**repeat_values(grid, spec.epochs), **epoch_cols}, tables.DEPTH_EPOCHS, meta

@@ -152,8 +152,8 @@ def run_unbalanced(
             seed,
             threads,
             wall,
+            replicates_in_job=len(points),
         )
-        meta["replicates_in_job"] = len(points)
         epoch_cols = epoch_columns(result, r)
         epochs = tables.table(
             {**repeat_values(grid, len(epoch_cols["epoch"])), **epoch_cols},
