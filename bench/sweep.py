@@ -10,7 +10,9 @@ thresholds, 1 epoch). Measured, each against its goal:
   * the full run (for the files; not a goal), then a no-op rerun;
   * aggregation of the sweep's 20,000 depth metric files (the aggregate_depth job's function).
 
-Usage: python bench/sweep.py [--batching seeds] [--keep DIR] [--dry-only]
+Usage: python bench/sweep.py [--batching seeds] [--keep DIR] [--dry-only | --finished]
+(--finished: DIR is a sweep that ran to the end; measure only the no-op rerun and the
+aggregation again)
 """
 
 from __future__ import annotations
@@ -116,57 +118,74 @@ def main() -> None:
     parser.add_argument(
         "--dry-only", action="store_true", help="only the dry runs (DAG, SLURM submissions)"
     )
+    parser.add_argument(
+        "--finished",
+        action="store_true",
+        help="--keep DIR already holds the finished sweep: only the no-op rerun and aggregation",
+    )
     args = parser.parse_args()
+    if args.finished and args.keep is None:
+        parser.error("--finished needs --keep DIR")
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="sweep-"))
     workdir.mkdir(parents=True, exist_ok=True)
     write_config(workdir, sweep_config(args.batching))
     points = len(LAYERS) * len(SIZES) * len(SEEDS)
     print(f"sweep: {points} depth grid points, batching={args.batching}", flush=True)
     try:
-        dag, dag_cpu, dag_rss, out = snakemake(workdir, "--dry-run", "--quiet", "rules")
-        print(
-            f"DAG build (dry run, {count_jobs(out)} jobs): {dag:6.1f} s wall, "
-            f"{dag_cpu:6.1f} s CPU  (goal <= 16 s)"
-        )
-        print(f"snakemake peak RSS, dry run:          {dag_rss:6.0f} MB", flush=True)
-        slurm = slurm_submissions(workdir)
-        if slurm is None:
-            print("SLURM submissions: skipped (no .venv-slurm; bash .ci/slurm/venv.sh)")
-        else:
-            submissions, jobs = slurm
-            print(
-                f"SLURM profile dry run: {submissions} submissions for {jobs} jobs "
-                f"(1/{jobs / max(submissions, 1):.0f}; goal <= 1/20)",
-                flush=True,
-            )
-        if args.dry_only:
-            return
-        full, full_cpu, _, _ = snakemake(workdir, "--quiet")
-        print(f"full run (1 epoch): {full:6.1f} s wall, {full_cpu:6.1f} s CPU", flush=True)
-        noop, noop_cpu, noop_rss, out = snakemake(workdir)
-        assert "Nothing to be done" in out, out[-2000:]
-        print(f"no-op rerun: {noop:6.1f} s wall, {noop_cpu:6.1f} s CPU  (goal <= 10 s)")
-        print(f"snakemake peak RSS, no-op rerun:      {noop_rss:6.0f} MB", flush=True)
-        results = workdir / "results" / "depth"
-        epochs = sorted((results / "epochs").glob("*.parquet"))
-        finals = sorted((results / "result").glob("*.parquet"))
-        outputs = {
-            name: workdir / f"agg/{name}.parquet" for name in ("epochs", "results", "summary")
-        }
-        outputs["summary_csv"] = workdir / "agg/summary.csv"
-        (workdir / "agg").mkdir(exist_ok=True)
-        start, start_cpu = time.perf_counter(), time.process_time()
-        aggregate_depth(epochs, finals, outputs)
-        aggregate = time.perf_counter() - start
-        aggregate_cpu = time.process_time() - start_cpu
-        print(
-            f"aggregation of {len(epochs)} + {len(finals)} files: {aggregate:6.1f} s wall, "
-            f"{aggregate_cpu:6.1f} s CPU  (goal <= 10 s)"
-        )
-        print(f"bench peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        if not args.finished:
+            run_sweep(workdir, args.dry_only)
+        if not args.dry_only:
+            measure_finished(workdir)
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_sweep(workdir: Path, dry_only: bool) -> None:
+    """The dry runs (DAG build, SLURM submissions) and, unless ``dry_only``, the full run."""
+    dag, dag_cpu, dag_rss, out = snakemake(workdir, "--dry-run", "--quiet", "rules")
+    print(
+        f"DAG build (dry run, {count_jobs(out)} jobs): {dag:6.1f} s wall, "
+        f"{dag_cpu:6.1f} s CPU  (goal <= 16 s)"
+    )
+    print(f"snakemake peak RSS, dry run:          {dag_rss:6.0f} MB", flush=True)
+    slurm = slurm_submissions(workdir)
+    if slurm is None:
+        print("SLURM submissions: skipped (no .venv-slurm; bash .ci/slurm/venv.sh)")
+    else:
+        submissions, jobs = slurm
+        print(
+            f"SLURM profile dry run: {submissions} submissions for {jobs} jobs "
+            f"(1/{jobs / max(submissions, 1):.0f}; goal <= 1/20)",
+            flush=True,
+        )
+    if dry_only:
+        return
+    full, full_cpu, _, _ = snakemake(workdir, "--quiet")
+    print(f"full run (1 epoch): {full:6.1f} s wall, {full_cpu:6.1f} s CPU", flush=True)
+
+
+def measure_finished(workdir: Path) -> None:
+    """The no-op rerun and the aggregation of the depth metric files of a finished sweep."""
+    noop, noop_cpu, noop_rss, out = snakemake(workdir)
+    assert "Nothing to be done" in out, out[-2000:]
+    print(f"no-op rerun: {noop:6.1f} s wall, {noop_cpu:6.1f} s CPU  (goal <= 10 s)")
+    print(f"snakemake peak RSS, no-op rerun:      {noop_rss:6.0f} MB", flush=True)
+    results = workdir / "results" / "depth"
+    epochs = sorted((results / "epochs").glob("*.parquet"))
+    finals = sorted((results / "result").glob("*.parquet"))
+    outputs = {name: workdir / f"agg/{name}.parquet" for name in ("epochs", "results", "summary")}
+    outputs["summary_csv"] = workdir / "agg/summary.csv"
+    (workdir / "agg").mkdir(exist_ok=True)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    aggregate_depth(epochs, finals, outputs)
+    aggregate = time.perf_counter() - start
+    aggregate_cpu = time.process_time() - start_cpu
+    print(
+        f"aggregation of {len(epochs)} + {len(finals)} files: {aggregate:6.1f} s wall, "
+        f"{aggregate_cpu:6.1f} s CPU  (goal <= 10 s)"
+    )
+    print(f"bench peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

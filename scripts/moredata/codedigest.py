@@ -5,6 +5,7 @@ runs changes (Snakemake's own code trigger covers only the script file)."""
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +25,22 @@ def _module_file(module: str, package_dir: Path) -> Path | None:
     return None
 
 
-def _imports(path: Path, package_dir: Path) -> Iterator[str]:
+def _imports(path: Path, package_dir: Path) -> tuple[str, ...]:
     """Package modules imported anywhere in ``path`` (top level or inside functions)."""
     in_package = path.resolve().is_relative_to(package_dir.resolve())
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    return _imports_in(path.read_text(encoding="utf-8"), str(path), in_package, package_dir)
+
+
+# Every rule's params digest its script's closure when the workflow is parsed: the ~40
+# modules are each parsed once per process instead of once per rule that reaches them.
+# Keyed by the source itself, so an edited file is parsed again.
+@functools.cache
+def _imports_in(source: str, filename: str, in_package: bool, package_dir: Path) -> tuple[str, ...]:
+    return tuple(_walk_imports(source, filename, in_package, package_dir))
+
+
+def _walk_imports(source: str, filename: str, in_package: bool, package_dir: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(source, filename)):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
