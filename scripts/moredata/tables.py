@@ -235,14 +235,19 @@ def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:
     """Concatenate per-job Parquet files that share ``schema`` (provenance dropped). A file
     that cannot be read (truncated, overwritten, another table) fails with one line that
     names it and says how to recompute it."""
-    tables = [schema.empty_table()]
-    for path in paths:
-        try:
-            tables.append(pq.read_table(path, schema=schema).replace_schema_metadata(None))
-        except (pa.ArrowException, OSError) as error:
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-            raise DataError(
-                f"{path}: not a readable metrics file ({reason}); delete it and run snakemake "
-                "again, which recomputes it"
-            ) from None
-    return pa.concat_tables(tables)
+    return pa.concat_tables([schema.empty_table(), *(_read_table(p, schema) for p in paths)])
+
+
+def _read_table(path: str | Path, schema: pa.Schema) -> pa.Table:
+    try:
+        # ParquetFile reads one small file at half the cost of pq.read_table's dataset layer.
+        table = pq.ParquetFile(path, pre_buffer=False).read(use_threads=False)
+        if not table.schema.equals(schema):
+            table = table.select(schema.names).cast(schema)
+        return table.replace_schema_metadata(None)
+    except (pa.ArrowException, OSError, KeyError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+        raise DataError(
+            f"{path}: not a readable metrics file ({reason}); delete it and run snakemake "
+            "again, which recomputes it"
+        ) from None
