@@ -172,16 +172,20 @@ def reference(tmp_path_factory, wine_server) -> Workflow:
 # --- (a) atomic outputs ---------------------------------------------------------------------
 
 WRITER = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 from moredata.tables import write_atomically
+
+# A command started in the background by a non-interactive shell inherits SIGINT ignored;
+# take it back, as an interactive run has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def write(tmp):
     with open(tmp, "wb") as out:
         out.write(b"the first half of the table")
         out.flush()
         Path(sys.argv[2]).touch()  # tell the test: half written
-        time.sleep(60)
+        time.sleep(600)  # never reached: the test signals the writer first
         out.write(b" and the second half")
 
 write_atomically(sys.argv[1], write)
@@ -200,7 +204,7 @@ def test_writer_killed_mid_write_leaves_no_final_file(tmp_path, sig):
         assert partial.read_bytes() == b"the first half of the table"
         assert not final.exists()
         writer.send_signal(sig)
-        assert writer.wait(timeout=30) != 0
+        assert writer.wait(timeout=60) != 0
     finally:
         writer.kill()
     assert not final.exists()
