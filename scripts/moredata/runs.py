@@ -164,7 +164,7 @@ def qwerty_replicate(
     )
 
 
-def lecture_sizes(n_inputs: int, spec: LectureSpec | LectureSpec, data: pd.DataFrame) -> list[int]:
+def lecture_sizes(n_inputs: int, spec: LectureSpec, data: pd.DataFrame) -> list[int]:
     return [n_inputs, *spec.hidden_layers, int(data["label"].max()) + 1]
 
 
