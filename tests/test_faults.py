@@ -218,6 +218,9 @@ def test_writer_killed_mid_write_leaves_no_final_file(tmp_path, sig):
 @pytest.mark.slow
 def test_second_run_is_locked_out_and_a_killed_job_leaves_no_output(tmp_path, wine_server):
     workflow = grid_workflow(tmp_path / "run", wine_server)
+    # Training that outlasts the second run's start-up, so the test finds the job running
+    # (the tiny config's 6 epochs can end first); it is killed long before it would end.
+    workflow.update_config({"depth": {"epochs": 50_000}})
     output, target = tmp_path / "first.out", "results/depth/result/layers~1_n~30_seed~0.parquet"
     first = start(workflow, output, target)
     try:
