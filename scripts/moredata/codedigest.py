@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = "moredata"
@@ -36,24 +35,24 @@ def _imports(path: Path, package_dir: Path) -> tuple[str, ...]:
 # Keyed by the source itself, so an edited file is parsed again.
 @functools.cache
 def _imports_in(source: str, filename: str, in_package: bool, package_dir: Path) -> tuple[str, ...]:
-    return tuple(_walk_imports(source, filename, in_package, package_dir))
-
-
-def _walk_imports(source: str, filename: str, in_package: bool, package_dir: Path) -> Iterator[str]:
+    found: list[str] = []
     for node in ast.walk(ast.parse(source, filename)):
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
+            found.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:  # relative import: only meaningful inside the (flat) package
                 if not in_package:
                     continue
                 base = f"{PACKAGE}.{base}" if base else PACKAGE
-            yield base
+            found.append(base)
             # `from moredata import tables` imports the module moredata.tables
-            for alias in node.names:
-                if _module_file(f"{base}.{alias.name}", package_dir):
-                    yield f"{base}.{alias.name}"
+            found.extend(
+                f"{base}.{alias.name}"
+                for alias in node.names
+                if _module_file(f"{base}.{alias.name}", package_dir)
+            )
+    return tuple(found)
 
 
 def module_closure(script: str | Path, package_dir: str | Path) -> list[str]:
