@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,7 @@ def run_pipeline(
     ``keep``/<batching>-<n>seeds when ``keep`` is given."""
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch) if keep is None else keep / f"{batching}-{len(seeds)}seeds"
+        shutil.rmtree(workdir / "results", ignore_errors=True)  # timed from empty results
         config = course_config() | {"batching": batching, "seeds": seeds}
         for lecture in ("augment", "best"):
             config[lecture] = config[lecture] | {"seeds": seeds}
