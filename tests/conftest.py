@@ -74,10 +74,11 @@ RED_WINE_SHA256 = _WINE["sha256"]
 # A grid small enough for seconds, big enough to exercise every rule and both seeds paths.
 
 
-@pytest.fixture(scope="session", autouse=True)
-def development_data() -> None:
-    """Fill the download cache before any test reads from it (a fresh machine has no copy)."""
-    if cache_dir() == DATA_DIR:
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fill the download cache before any test reads from it (a fresh machine has no copy).
+    Done once, by the main process before any xdist worker starts: pytest.exit inside a
+    worker would surface as an INTERNALERROR instead of the one line below."""
+    if cache_dir() == DATA_DIR and not hasattr(session.config, "workerinput"):
         for url, sha256 in DATA_FILES.items():
             try:
                 cached(url, sha256, DATA_DIR)
