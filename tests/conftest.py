@@ -3,7 +3,6 @@ real Snakefile in a temporary directory."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import http.server
 import os
@@ -12,7 +11,6 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -22,15 +20,16 @@ from harness import (
     SNAKEFILE,
     SNAKEMAKE,
     TINY_CONFIG,
+    deep_merge,
     job_counts,
     snakemake_command,
+    tiny_config,
     write_config,
 )
 from moredata.errors import DownloadError
-from moredata.settings import UnbalancedSpec
 from moredata.wine.download import fetch_verified, sha256_of
 
-__all__ = ["REPO", "SNAKEMAKE", "TINY_CONFIG"]  # re-exported to the test modules
+__all__ = ["REPO", "SNAKEMAKE", "TINY_CONFIG", "deep_merge"]  # re-exported to the test modules
 # The course's wine file (URL and sha256 from config/config.yaml) and the white-wine file the
 # bad-input tests use, from the same UCI folder.
 _WINE = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["wine"]
@@ -113,16 +112,6 @@ def wine_server(red_wine: Path) -> Iterator[str]:
     server.shutdown()
 
 
-def deep_merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 class Workflow:
     """The real Snakefile run with ``snakemake`` in its own directory."""
 
@@ -165,19 +154,13 @@ def base_config() -> dict:
     return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
 
-def course_wine_spec(**changes: Any) -> UnbalancedSpec:
-    """The course's wine settings (config/config.yaml, which overrides no threshold, so every
-    threshold has them) with a test's ``changes``, such as fewer epochs."""
-    return dataclasses.replace(UnbalancedSpec.from_config(base_config(), threshold=4), **changes)
-
-
 @pytest.fixture
 def make_workflow(tmp_path: Path, wine_server: str):
     """Factory: a Workflow in a fresh directory with the tiny config (plus overrides); the wine
     file is downloaded from the local HTTP server, so the real download path runs."""
 
     def make(override: dict | None = None, name: str = "run") -> Workflow:
-        config = deep_merge(base_config(), TINY_CONFIG)
+        config = tiny_config()
         config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
         config = deep_merge(config, override or {})
         return Workflow(tmp_path / name, config)

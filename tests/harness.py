@@ -13,6 +13,22 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_CONFIG: dict = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+BASE_CONFIG: dict = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def tiny_config(override: dict | None = None) -> dict:
+    """config/config.yaml with the tiny grid of .test/ and a test's ``override`` merged over."""
+    return deep_merge(deep_merge(BASE_CONFIG, TINY_CONFIG), override or {})
 
 
 def snakemake_command(

@@ -199,6 +199,11 @@ def read_provenance(path: str | Path) -> dict:
     return json.loads(metadata[PROVENANCE_KEY])
 
 
+def provenance_of(table: pa.Table) -> dict:
+    """The provenance record of a table made by :func:`table`."""
+    return json.loads((table.schema.metadata or {})[PROVENANCE_KEY])
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` only if the block

@@ -6,11 +6,31 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from moredata import tables
 from moredata.qwerties import make_qwerties
 from moredata.seeds import Purpose, derive_seed
 
 log = logging.getLogger(__name__)
+
+
+def qwerty_table(
+    n_per_cloud: int,
+    seed: int,
+    centers: Sequence[Sequence[float]],
+    spread: float,
+    test_fraction: float,
+) -> pd.DataFrame:
+    """The qwerty dataset of one (n, seed), split: every layer count trains on it."""
+    return make_qwerties(
+        n_per_cloud,
+        centers,
+        spread,
+        test_fraction,
+        data_seed=derive_seed(seed, Purpose.DATA, n_per_cloud),
+        split_seed=derive_seed(seed, Purpose.SPLIT, n_per_cloud),
+    )
 
 
 def make_qwerties_job(
@@ -21,14 +41,7 @@ def make_qwerties_job(
     test_fraction: float,
     path: str | Path,
 ) -> None:
-    """Write the qwerty dataset of one (n, seed): every architecture trains on this file."""
-    data = make_qwerties(
-        n_per_cloud,
-        centers,
-        spread,
-        test_fraction,
-        data_seed=derive_seed(seed, Purpose.DATA, n_per_cloud),
-        split_seed=derive_seed(seed, Purpose.SPLIT, n_per_cloud),
-    )
+    """Write the qwerty dataset of one (n, seed)."""
+    data = qwerty_table(n_per_cloud, seed, centers, spread, test_fraction)
     tables.write_atomically(path, lambda tmp: data.to_parquet(tmp, index=False))
     log.info("%d points, %d for testing", len(data), int((data["split"] == "test").sum()))
