@@ -3,6 +3,7 @@ config of .test/, and the parser of a dry run's job counts."""
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,28 +28,22 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 
 def tiny_config(override: dict | None = None) -> dict:
-    """config/config.yaml with the tiny grid of .test/ and a test's ``override`` merged over."""
-    return deep_merge(deep_merge(BASE_CONFIG, TINY_CONFIG), override or {})
+    """config/config.yaml with the tiny grid of .test/ and a test's ``override`` merged over:
+    a new config each call, so a test that changes it changes no other test's."""
+    return copy.deepcopy(deep_merge(deep_merge(BASE_CONFIG, TINY_CONFIG), override or {}))
 
 
 def snakemake_command(
     directory: str | Path,
     *args: str,
     snakefile: str | Path = SNAKEFILE,
-    cores: int = 2,
+    cores: int | None = 2,
     program: str | Path = SNAKEMAKE,
 ) -> list[str]:
-    """``snakemake`` on the repository's (or a copy's) Snakefile, run in ``directory``."""
-    return [
-        str(program),
-        "--snakefile",
-        str(snakefile),
-        "--directory",
-        str(directory),
-        "--cores",
-        str(cores),
-        *args,
-    ]
+    """``snakemake`` on the repository's (or a copy's) Snakefile, run in ``directory``
+    (``cores=None``: as a profile sets them)."""
+    command = [str(program), "--snakefile", str(snakefile), "--directory", str(directory)]
+    return [*command, *(["--cores", str(cores)] if cores is not None else []), *args]
 
 
 def write_config(directory: str | Path, config: dict) -> None:
