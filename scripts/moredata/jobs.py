@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 from torch import Tensor, nn
 
@@ -61,8 +62,11 @@ def run_training_job(
     (same order as ``points``), and a checkpoint to ``outputs["models"]`` when the rule has
     that output."""
     settings = recipe.settings_class.from_params(params)
-    paths = dict.fromkeys(recipe.data_path(point) for point in points)
-    frames = {path: read_data(path) for path in paths}
+    frames: dict[str, pd.DataFrame] = {}
+    for point in points:
+        path = recipe.data_path(point)
+        if path not in frames:
+            frames[path] = read_data(path, recipe.data_record(point, settings))
     for index, result in enumerate(train_job(recipe, frames, points, settings, threads)):
         for name, table in result.tables.items():
             tables.write_parquet(table, outputs[name][index])
@@ -116,14 +120,28 @@ def prepare(
     return prepared
 
 
-def read_data(path: str | Path) -> pd.DataFrame:
+def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
+    """The data table at ``path``, which must have been made for the ``expected`` settings
+    and grid values (a file swapped in from another config or point is refused)."""
     try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, pa.ArrowException) as error:
+        table = pq.read_table(path)
+        record = tables.provenance_of(table)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no provenance"
         raise DataError(
-            f"{path}: not a readable data file ({str(error).strip().splitlines()[0]}); delete "
-            "it and run snakemake again, which recomputes it"
+            f"{path}: not a readable data file of this workflow ({reason}); delete it and run "
+            "snakemake again, which recomputes it"
         ) from None
+    if record != dict(expected):
+        differences = checkpoint.settings_change(
+            {**record.get("data", {}), **record.get("point", {})},
+            {**expected["data"], **expected["point"]},
+        )
+        raise DataError(
+            f"{path}: made for other settings or grid values ({differences}); delete it and "
+            "run snakemake again, which recomputes it"
+        )
+    return table.to_pandas()
 
 
 def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:

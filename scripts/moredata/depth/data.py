@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -34,14 +35,9 @@ def qwerty_table(
 
 
 def make_qwerties_job(
-    n_per_cloud: int,
-    seed: int,
-    centers: Sequence[Sequence[float]],
-    spread: float,
-    test_fraction: float,
-    path: str | Path,
+    point: Mapping[str, int], settings: Mapping[str, Any], path: str | Path
 ) -> None:
-    """Write the qwerty dataset of one (n, seed)."""
-    data = qwerty_table(n_per_cloud, seed, centers, spread, test_fraction)
-    tables.write_atomically(path, lambda tmp: data.to_parquet(tmp, index=False))
+    """Write the qwerty dataset of one (n, seed) point, made with the depth data settings."""
+    data = qwerty_table(point["n"], point["seed"], **settings)
+    tables.write_frame(data, path, tables.data_record(settings, point))
     log.info("%d points, %d for testing", len(data), int((data["split"] == "test").sum()))
