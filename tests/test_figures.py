@@ -230,7 +230,7 @@ def test_unbalanced_titles_state_the_threshold_as_configured_and_legend_the_spli
     assert to_hex(train.get_color()) == SPLIT_COLOURS["train"]
     assert to_hex(test.get_color()) == SPLIT_COLOURS["test"]
     assert train.get_linestyle() != test.get_linestyle()
-    assert fig._suptitle.get_text() == "Unbalanced wine data, remedy: none (mean of 3 seeds, 95% CI)"
+    assert fig.get_suptitle() == "Unbalanced wine data, remedy: none (mean of 3 seeds, 95% CI)"
 
 
 def test_class_bars_name_their_test_and_training_counts():
@@ -265,14 +265,14 @@ def test_remedies_figure_labels_its_50_percent_line_and_reads_right_with_one_rem
     ]
     (fifty,) = [line for line in fig.axes[0].get_lines() if list(line.get_ydata()) == [50, 50]]
     assert fifty.get_label() == "50 %: balanced accuracy of a constant guess"
-    assert fig._suptitle.get_text() == (
+    assert fig.get_suptitle() == (
         "Balanced and per-class test accuracy without a remedy (mean of 3 seeds, 95% CI)\n"
         "list remedies in unbalanced.remedies to compare them"
     )
     assert titles(fig) == ["quality > 4", "quality > 6"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["none"]
     several = remedies_figure(wine_tables(3)[1])
-    assert several._suptitle.get_text() == (
+    assert several.get_suptitle() == (
         "Imbalance remedies: balanced and per-class test accuracy (mean of 3 seeds, 95% CI)"
     )
     assert [t.get_text() for t in several.axes[0].get_xticklabels()] == ["none", "undersample"]
@@ -298,13 +298,13 @@ def test_diverged_seeds_are_counted_and_left_out_of_the_means():
 
     results = depth_results(3, diverged={0, 1})
     depth = depth_figure(results)
-    assert depth._suptitle.get_text().endswith("; 2 of 18 runs diverged (left out))")
+    assert depth.get_suptitle().endswith("; 2 of 18 runs diverged (left out))")
     markers = [line for line in depth.axes[1].get_lines() if line.get_marker() == "x"]
     assert [(list(m.get_xdata()), list(m.get_ydata())) for m in markers] == [([100], [0])]
     assert [t.get_text() for t in depth.axes[1].texts] == ["2"]
     assert legend_labels(depth)[-1] == "diverged seeds (count; left out)"
     healthy = depth_figure(depth_results(3))
-    assert "diverged" not in healthy._suptitle.get_text()
+    assert "diverged" not in healthy.get_suptitle()
 
 
 def test_depth_legend_and_titles():
@@ -317,7 +317,7 @@ def test_depth_legend_and_titles():
         "chance",
     ]
     assert titles(fig) == ["Final training loss", "Final test accuracy"]
-    assert fig._suptitle.get_text() == (
+    assert fig.get_suptitle() == (
         "Data size vs depth (mean of 3 seeds, 95% CI; mean of the last epochs; chance dotted)"
     )
     assert [ax.get_xlabel() for ax in fig.axes] == ["Data points per cloud (n)"] * 2
