@@ -343,3 +343,17 @@ def test_best_diverged_seeds_are_left_out_and_counted(tmp_path):
         "Seed 1: accuracy per epoch\ndiverged at epoch 2: no model kept"
     )
     assert [line.get_label() for line in curve_ax.get_lines()] == ["Train", "Dev"]
+
+
+def test_best_with_two_seeds_draws_the_seeds_and_means_without_a_ci_bar(tmp_path):
+    """Below 3 seeds a 95 % CI is wider than the axis (as in every other figure): the
+    seeds themselves carry the spread."""
+    run = best_run(tmp_path, seeds=2)
+    fig = best_figure(run["epochs"], run["results"], seed=0)
+    gap_ax = fig.axes[2]
+    assert legend_labels(fig)[-2:] == ["each seed (a line joins its pair)", "mean"]
+    assert len([line for line in gap_ax.get_lines() if line.get_marker() == "s"]) == 2
+    assert not gap_ax.collections  # no error bar stems
+    three = best_run(tmp_path / "three", seeds=3)
+    gap_ax = best_figure(three["epochs"], three["results"], seed=0).axes[2]
+    assert len(gap_ax.collections) == 2  # the dev and test error bars

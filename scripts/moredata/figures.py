@@ -142,8 +142,7 @@ def plot_bar(
     s = seed_statistics(values.astype(float))
     k = s["n_seeds"]
     ax.bar(x, s["mean"] if k else 0.0, width, color=colour, label=label)
-    if k >= FEW_SEEDS:
-        ci_error_bar(ax, x, s, ACCURACY_RANGE)
+    ci_error_bar(ax, x, s, ACCURACY_RANGE)
     if 1 < k < FEW_SEEDS:
         finite = values[np.isfinite(values)]
         ax.plot([x] * len(finite), finite, "o", color="black", markersize=3)
@@ -157,13 +156,21 @@ def ci_error_bar(
     limits: tuple[float, float],
     **style,
 ) -> None:
-    """The 95 % CI of ``statistics`` (from ``seed_statistics``) as an error bar at ``x``,
-    clipped to ``limits``; a marker alone where the CI is undefined (a single seed)."""
+    """The 95 % CI of ``statistics`` (``seed_statistics``: n_seeds, mean, ci95_low and
+    ci95_high) as an error bar at ``x``, clipped to ``limits``; with fewer than
+    ``FEW_SEEDS`` seeds the mean's marker alone (the seeds are drawn themselves)."""
+    if not statistics["n_seeds"]:
+        return
     mean = statistics["mean"]
     low, high = np.clip([statistics["ci95_low"], statistics["ci95_high"]], *limits)
-    yerr = [[mean - low], [high - mean]] if np.isfinite([low, high]).all() else None
+    yerr = [[mean - low], [high - mean]] if statistics["n_seeds"] >= FEW_SEEDS else None
     style = {"color": "black", "capsize": 4, "linestyle": "none"} | style
     ax.errorbar(x, mean, yerr=yerr, **style)
+
+
+def mean_label(n_seeds: int) -> str:
+    """The legend entry of ``ci_error_bar``'s marks."""
+    return "mean and 95% CI" if n_seeds >= FEW_SEEDS else "mean"
 
 
 def jitter(n: int, half_width: float = 0.12) -> np.ndarray:

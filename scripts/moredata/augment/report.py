@@ -28,6 +28,7 @@ from moredata.figures import (
     jitter,
     legend_below,
     legend_columns,
+    mean_label,
     save_figure,
 )
 from moredata.stats import seed_statistics, summarise, write_summary, write_table
@@ -227,7 +228,7 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
         ci_error_bar(
             diff_ax,
             0.25,
-            {key: ttest[key] for key in ("ci95_low", "ci95_high")}
+            {key: ttest[key] for key in ("n_seeds", "ci95_low", "ci95_high")}
             | {"mean": ttest["mean_difference"]},
             (-100.0, 100.0),
             marker="s",
@@ -252,7 +253,7 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
             Line2D([], [], color=NEUTRAL, marker="o", markersize=4),
             Line2D([], [], color="black", marker="s", linestyle="none", markersize=8),
         ],
-        ["each seed (a line joins its pair)", "mean and 95% CI"],
+        ["each seed (a line joins its pair)", mean_label(len(wide))],
     )
     note = diverged_note(len(broken), n_seeds)
     fig.suptitle(f"Feature augmentation over {len(wide)} seeds" + (f" ({note})" if note else ""))

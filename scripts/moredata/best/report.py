@@ -26,6 +26,7 @@ from moredata.figures import (
     epoch_axis,
     jitter,
     legend_below,
+    mean_label,
     save_figure,
 )
 from moredata.stats import seed_statistics, summarise, write_summary
@@ -64,7 +65,7 @@ def aggregate_best(
     write_summary({"epochs": epochs, "results": results, "summary": summary}, outputs)
     gap = summary.set_index("metric").loc["gap"]
     log.info(
-        "%d seeds (%d diverged, left out): best dev accuracy %.2f%%, its test accuracy "
+        "%d seeds, %d diverged (left out): best dev accuracy %.2f%%, its test accuracy "
         "%.2f%%; gap %.2f points [%.2f, %.2f], paired t = %.3f, p = %.4f",
         len(results),
         len(results) - len(kept),
@@ -170,7 +171,7 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
         Line2D([], [], color=NEUTRAL, marker="o", markersize=4),
         Line2D([], [], color="black", marker="s", linestyle="none", markersize=8),
     ]
-    labels += ["each seed (a line joins its pair)", "mean and 95% CI"]
+    labels += ["each seed (a line joins its pair)", mean_label(len(kept))]
     legend_below(fig, handles, labels, columns=3)
     note = diverged_note(int(results["diverged"].sum()), len(results))
     fig.suptitle(
