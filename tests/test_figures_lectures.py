@@ -342,7 +342,12 @@ def test_best_diverged_seeds_are_left_out_and_counted(tmp_path):
     assert curve_ax.get_title() == (
         "Seed 1: accuracy per epoch\ndiverged at epoch 2: no model kept"
     )
-    assert [line.get_label() for line in curve_ax.get_lines()] == ["Train", "Dev"]
+    assert [line.get_label() for line in curve_ax.get_lines()] == [
+        "Train",
+        "Dev",
+        "diverged at epoch 2",
+    ]
+    assert curve_ax.get_xlim() == (0.5, EPOCHS + 0.5)
 
 
 def test_best_with_two_seeds_draws_the_seeds_and_means_without_a_ci_bar(tmp_path):

@@ -16,6 +16,7 @@ from scipy import stats
 from moredata import tables
 from moredata.figures import (
     ACCURACY_RANGE,
+    DIVERGED_MARKER,
     NEUTRAL,
     SPLIT_COLOURS,
     SPLIT_LINESTYLES,
@@ -99,8 +100,11 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
     epoch's dev accuracy next to that model's test accuracy, diverged seeds left out."""
     run = epochs[epochs["seed"] == seed].sort_values("epoch")
     chosen = results[results["seed"] == seed].iloc[0]
+    epoch = diverged_epoch(run)
+    # Markers keep the few epochs before an early divergence visible.
+    points = {} if epoch is None else {"marker": "o", "markersize": 4}
     fig, (loss_ax, curve_ax, gap_ax) = plt.subplots(1, 3, figsize=(17, 5))
-    loss_ax.plot(run["epoch"], run["train_loss"], color=SPLIT_COLOURS["train"])
+    loss_ax.plot(run["epoch"], run["train_loss"], color=SPLIT_COLOURS["train"], **points)
     loss_ax.set(title=f"Seed {seed}: training loss", ylabel="Loss")
     loss_ax.set_ylim(bottom=0)
     for split in ("train", "dev"):
@@ -110,8 +114,8 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
             color=SPLIT_COLOURS[split],
             linestyle=SPLIT_LINESTYLES[split],
             label=split.capitalize(),
+            **points,
         )
-    epoch = diverged_epoch(run)
     if epoch is None:
         curve_ax.axhline(
             chosen["test_acc"],
@@ -131,6 +135,11 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
         curve_title = f"Seed {seed}: accuracy per epoch"
     else:
         curve_title = f"Seed {seed}: accuracy per epoch\ndiverged at epoch {epoch}: no model kept"
+        # The curves end where it diverged; the axis still spans the run's epochs.
+        for ax in (loss_ax, curve_ax):
+            ax.plot([epoch], [0], clip_on=False, **DIVERGED_MARKER)
+            ax.set_xlim(0.5, run["epoch"].max() + 0.5)
+        curve_ax.lines[-1].set_label(f"diverged at epoch {epoch}")
     curve_ax.set(title=curve_title, ylabel="Accuracy (%)")
     accuracy_axis(curve_ax)
     for ax in (loss_ax, curve_ax):
