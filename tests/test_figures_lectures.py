@@ -362,3 +362,31 @@ def test_best_with_two_seeds_draws_the_seeds_and_means_without_a_ci_bar(tmp_path
     three = best_run(tmp_path / "three", seeds=3)
     gap_ax = best_figure(three["epochs"], three["results"], seed=0).axes[2]
     assert len(gap_ax.collections) == 2  # the dev and test error bars
+
+
+def test_lecture_figures_with_one_seed_left_say_so(tmp_path):
+    """Left with one seed, no CI and no t-test exist: the titles say why instead of nan."""
+    run = augment_run(
+        tmp_path / "a", {"xy": [50.0, 60.0], "xy_distance": [55.0, 70.0]}, {("xy", 1)}
+    )
+    fig = augment_comparison_figure(run["results"], run["ttest"].iloc[0])
+    assert fig.get_suptitle() == (
+        "Feature augmentation over 1 seed (1 of 2 seeds diverged (left out))"
+    )
+    assert (
+        fig.axes[1]
+        .get_title()
+        .endswith(
+            "\nno independent t-test (fewer than 2 seeds or no spread); "
+            "no paired t-test (fewer than 2 seeds or no spread)"
+        )
+    )
+    best = best_run(tmp_path / "b", seeds=2, diverged={1})
+    gap_ax = best_figure(best["epochs"], best["results"], seed=0).axes[2]
+    gap = best["results"].loc[0, "gap"]
+    assert gap_ax.get_title() == (
+        f"Best dev models over 1 seed\ngap (dev minus test): {gap:.2f} points (no CI from 1 seed)"
+    )
+    none_left = best_run(tmp_path / "c", seeds=2, diverged={0, 1})
+    gap_ax = best_figure(none_left["epochs"], none_left["results"], seed=0).axes[2]
+    assert gap_ax.get_title() == "Best dev models over 0 seeds\nno gap: no seed kept a model"

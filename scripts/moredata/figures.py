@@ -213,6 +213,11 @@ def join_words(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 seed``, ``2 seeds``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def diverged_note(n_diverged: int, n_total: int, unit: str = "seeds") -> str:
     """``2 of 10 seeds diverged (left out)``, or nothing when none diverged."""
     return f"{n_diverged} of {n_total} {unit} diverged (left out)" if n_diverged else ""

@@ -29,6 +29,7 @@ from moredata.figures import (
     legend_below,
     legend_columns,
     mean_label,
+    plural,
     save_figure,
 )
 from moredata.stats import seed_statistics, summarise, write_summary, write_table
@@ -181,6 +182,15 @@ def plot_augment_lecture(
     save_figure(augment_lecture_figure(pd.read_parquet(epochs_path), predictions, seed), out_paths)
 
 
+def t_test_text(ttest: pd.Series, kind: str) -> str:
+    """``paired t = 2.10, p = 0.0653``, or why there is no test (``compare_variants`` gives
+    NaN with fewer than two seeds or without any spread)."""
+    t, p = ttest[f"t_{kind}"], ttest[f"p_{kind}"]
+    if np.isnan(t):
+        return f"no {kind} t-test (fewer than 2 seeds or no spread)"
+    return f"{kind} t = {t:.2f}, p = {p:.3g}"
+
+
 def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure:
     """Final test accuracy of each variant at each seed (spread sideways so equal values
     stay visible; lines join a seed's pair) with the mean and 95 % CI of each variant, and
@@ -236,11 +246,8 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
             capsize=6,
         )
         diff_ax.axhline(0, color=NEUTRAL, linestyle=":")
-        diff_ax.set_title(
-            f"{LABELS[AUGMENTED]} minus {LABELS[BASELINE]}, per seed\n"
-            f"independent t = {ttest['t_independent']:.2f}, p = {ttest['p_independent']:.3g}; "
-            f"paired t = {ttest['t_paired']:.2f}, p = {ttest['p_paired']:.3g}"
-        )
+        tests = "; ".join(t_test_text(ttest, kind) for kind in ("independent", "paired"))
+        diff_ax.set_title(f"{LABELS[AUGMENTED]} minus {LABELS[BASELINE]}, per seed\n{tests}")
     diff_ax.set_xticks([])
     diff_ax.set(
         xlabel="Seeds (spread sideways)",
@@ -256,7 +263,9 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
         ["each seed (a line joins its pair)", mean_label(len(wide))],
     )
     note = diverged_note(len(broken), n_seeds)
-    fig.suptitle(f"Feature augmentation over {len(wide)} seeds" + (f" ({note})" if note else ""))
+    fig.suptitle(
+        f"Feature augmentation over {plural(len(wide), 'seed')}" + (f" ({note})" if note else "")
+    )
     fig.tight_layout()
     return fig
 

@@ -28,6 +28,7 @@ from moredata.figures import (
     jitter,
     legend_below,
     mean_label,
+    plural,
     save_figure,
 )
 from moredata.stats import seed_statistics, summarise, write_summary
@@ -84,8 +85,10 @@ def gap_text(gap: pd.Series) -> str:
     """``gap (dev minus test): 0.85 ± 1.74 points`` over the seeds of ``gap``, and what ±
     means."""
     s = seed_statistics(gap.astype(float))
-    if s["n_seeds"] < 2:
-        return f"gap (dev minus test): {s['mean']:.2f} points ({s['n_seeds']} seed, no CI)"
+    if s["n_seeds"] == 0:
+        return "no gap: no seed kept a model"
+    if s["n_seeds"] == 1:
+        return f"gap (dev minus test): {s['mean']:.2f} points (no CI from 1 seed)"
     half = s["ci95_high"] - s["mean"]
     return (
         f"gap (dev minus test): {s['mean']:.2f} ± {half:.2f} points\n"
@@ -169,7 +172,7 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
         )
     gap_ax.set_xticks([0, 1], ["dev accuracy\nof the best epoch", "test accuracy\nof that model"])
     gap_ax.set(
-        title=f"Best dev models over {len(kept)} seeds\n{gap_text(kept['gap'])}",
+        title=f"Best dev models over {plural(len(kept), 'seed')}\n{gap_text(kept['gap'])}",
         xlabel="Chosen on dev, judged on test",
         ylabel="Accuracy (%)",
         xlim=(-0.5, 1.5),
