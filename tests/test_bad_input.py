@@ -156,17 +156,20 @@ CONFIG_CASES = [
     # zero or negative epochs, batch size, learning rate
     pytest.param(
         {"unbalanced": {"epochs": 0}},
-        E("config key 'unbalanced.epochs': 0 is less than the minimum of 1; allowed: value >= 1"),
+        E("config key 'unbalanced.epochs': 0 is less than the minimum of 1; allowed: ")
+        + E("1 <= value <= 100000"),
         id="epochs-0",
     ),
     pytest.param(
         {"depth": {"epochs": -1}},
-        E("config key 'depth.epochs': -1 is less than the minimum of 1; allowed: value >= 1"),
+        E("config key 'depth.epochs': -1 is less than the minimum of 1; allowed: ")
+        + E("1 <= value <= 100000"),
         id="epochs-negative",
     ),
     pytest.param(
         {"depth": {"batch_size": 0}},
-        E("config key 'depth.batch_size': 0 is less than the minimum of 1; allowed: value >= 1"),
+        E("config key 'depth.batch_size': 0 is less than the minimum of 1; allowed: ")
+        + E("1 <= value <= 1000000"),
         id="batch-size-0",
     ),
     pytest.param(
