@@ -174,3 +174,24 @@ def test_every_writer_on_a_full_tmpfs(tmp_path):
     for name in ("checkpoint.pt", "table.parquet", "summary.csv", "figure.png", "report.md"):
         assert messages[name] == f"cannot write {folder / name}: No space left on device"
         assert messages[f"{name} leaves"] == []
+
+
+JOB = """
+import errno, sys
+from moredata.entry import rule_job
+
+with rule_job(sys.argv[1]):
+    # pyarrow's form, outside write_atomically: the errno, a text of its own, no file name
+    raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] ...")
+"""
+
+
+def test_a_job_names_a_full_disk_even_without_a_file_name(tmp_path):
+    log = tmp_path / "job.log"
+    job = subprocess.run(
+        [sys.executable, "-c", JOB, str(log)], capture_output=True, text=True, timeout=120
+    )
+    assert job.returncode == 1
+    last = log.read_text().strip().splitlines()[-1]
+    assert last.split(" ERROR moredata: ", 1)[1] == "cannot write a file: No space left on device"
+    assert "Traceback" not in job.stderr
