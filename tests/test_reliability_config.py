@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, SNAKEMAKE, TINY_CONFIG, base_config, deep_merge
+from conftest import REPO, SNAKEMAKE, base_config
 from moredata.config import check_config_files
 from moredata.errors import ConfigError
 
@@ -19,8 +19,8 @@ COURSE_CONFIG = REPO / "config" / "config.yaml"
 
 CASES = {
     "leading-zero": (
-        "seeds: [010, 011]\n",
-        "line 1: key 'seeds[0]': 010 has a leading zero, so YAML 1.1 reads it as the octal "
+        "augment:\n  seeds: [010, 011]\n",
+        "line 2: key 'augment.seeds[0]': 010 has a leading zero, so YAML 1.1 reads it as the octal "
         "number 8; write it without the leading zero (or in quotes, if it is text)",
     ),
     "leading-zero-text": (
@@ -59,7 +59,7 @@ CASES = {
         "string or null; write 'yes' in quotes",
     ),
     "yte": (
-        "seeds: [0]\n__use_yte__: true\n",
+        "batching: seeds\n__use_yte__: true\n",
         "line 2: key '__use_yte__' asks for YTE templating, which runs Python code from the "
         "file (Snakemake renders it before this check); this workflow takes plain YAML config "
         "files: remove the key",
@@ -82,7 +82,7 @@ def test_a_yaml_1_1_surprise_names_file_line_and_key(tmp_path, case):
     [
         "save_models: yes\nunbalanced:\n  stratify: on\n",  # a boolean is wanted: YAML 1.1 fine
         "wine:\n  path: '010'\n  url: 'file:///data/1:30'\n",  # quoted: text, as meant
-        "batching: 'no'\nseeds: [0, 10, 100]\ndepth:\n  spread: 0.5\n",
+        "batching: 'no'\nbest:\n  seeds: [0, 10, 100]\ndepth:\n  spread: 0.5\n",
         "__use_yte__x: 1\n",  # not the template switch (the schema refuses the key later)
         "",
     ],
@@ -100,7 +100,7 @@ def test_the_repository_config_files_pass():
 
 def test_an_alias_of_its_own_parent_is_walked_once(tmp_path):
     path = tmp_path / "loop.yaml"
-    path.write_text("seeds: [0]\nloop: &a [1, *a]\n")
+    path.write_text("batching: seeds\nloop: &a [1, *a]\n")
     check_config_files([path])
 
 
@@ -109,14 +109,13 @@ def test_an_alias_of_its_own_parent_is_walked_once(tmp_path):
 
 @pytest.fixture
 def checkout(tmp_path) -> Path:
-    """A directory laid out like a checkout, with the tiny config as config/config.yaml."""
+    """A directory laid out like a checkout, with the course config as config/config.yaml."""
     directory = tmp_path / "checkout"
     directory.mkdir()
     for name in ("workflow", "scripts"):
         (directory / name).symlink_to(REPO / name)
     (directory / "config").mkdir()
-    config = deep_merge(base_config(), TINY_CONFIG)
-    (directory / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    (directory / "config" / "config.yaml").write_text(yaml.safe_dump(base_config()))
     return directory
 
 
@@ -148,9 +147,10 @@ def test_snakemake_stops_before_any_job(checkout, case, where):
         path.write_text(text)
         args: tuple[str, ...] = ("--configfile", "mine.yaml")
     else:
-        # The file Snakefile's configfile: reads, with the case's lines put first.
+        # The file the Snakefile's configfile: reads, holding the case's lines only (the
+        # schema's defaults would fill in the rest).
         path = checkout / "config" / "config.yaml"
-        path.write_text(text + path.read_text().replace("seeds: [0, 1]\n", ""))
+        path.write_text(text)
         args = ()
     result = dry_run(checkout, *args)
     assert result.returncode != 0, result.stdout[-2000:]

@@ -19,9 +19,7 @@ from conftest import (
     RED_WINE_SHA256,
     REPO,
     SNAKEMAKE,
-    TINY_CONFIG,
     base_config,
-    deep_merge,
 )
 from harness import error_lines
 from moredata.errors import DownloadError
@@ -145,7 +143,7 @@ def test_the_printed_command_runs_the_pipeline_on_the_local_copy(tmp_path):
     checkout.mkdir()
     for name in ("workflow", "scripts"):
         (checkout / name).symlink_to(REPO / name)
-    config = deep_merge(deep_merge(base_config(), TINY_CONFIG), {})
+    config = base_config()
     config["wine"] = {"url": "http://127.0.0.1:9/winequality-red.csv"}  # the rest: defaults
     (checkout / "config").mkdir()
     (checkout / "config" / "config.yaml").write_text(yaml.safe_dump(config))
