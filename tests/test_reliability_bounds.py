@@ -29,13 +29,16 @@ def described_nodes(
     schema: Mapping[str, Any], path: str = "", description: str = ""
 ) -> Iterator[tuple[str, Mapping[str, Any], str]]:
     """Every subschema of the config (local ``$ref``s followed, the referring keys winning,
-    as moredata.config reads them) with the description nearest to it."""
-    if "$ref" in schema:
+    as moredata.config reads them) with the descriptions a reader sees for it: its own, that
+    of the ``$defs`` entry it refers to, or else the nearest enclosing one."""
+    own = [schema.get("description", "")]
+    while "$ref" in schema:
         target: Any = SCHEMA
         for part in schema["$ref"].removeprefix("#/").split("/"):
             target = target[part]
+        own.append(target.get("description", ""))
         schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    description = schema.get("description", description)
+    description = " ".join(filter(None, own)) or description
     yield path, schema, description
     for key, sub in schema.get("properties", {}).items():
         yield from described_nodes(sub, f"{path}.{key}".lstrip("."), "")
