@@ -156,17 +156,20 @@ CONFIG_CASES = [
     # zero or negative epochs, batch size, learning rate
     pytest.param(
         {"unbalanced": {"epochs": 0}},
-        E("config key 'unbalanced.epochs': 0 is less than the minimum of 1; allowed: value >= 1"),
+        E("config key 'unbalanced.epochs': 0 is less than the minimum of 1; allowed: ")
+        + E("1 <= value <= 100000"),
         id="epochs-0",
     ),
     pytest.param(
         {"depth": {"epochs": -1}},
-        E("config key 'depth.epochs': -1 is less than the minimum of 1; allowed: value >= 1"),
+        E("config key 'depth.epochs': -1 is less than the minimum of 1; allowed: ")
+        + E("1 <= value <= 100000"),
         id="epochs-negative",
     ),
     pytest.param(
         {"depth": {"batch_size": 0}},
-        E("config key 'depth.batch_size': 0 is less than the minimum of 1; allowed: value >= 1"),
+        E("config key 'depth.batch_size': 0 is less than the minimum of 1; allowed: ")
+        + E("1 <= value <= 1000000"),
         id="batch-size-0",
     ),
     pytest.param(
@@ -485,7 +488,8 @@ RED_SHA = "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e"
 def fetch_cases(wine_server: str, broken_server: str, tmp_path: Path) -> dict:
     """id -> (url, local path, sha256, error type, expected line)."""
     port = closed_port()
-    hint = E("; to use a local copy, set wine.path in config/config.yaml to the CSV file")
+    hint = E("; to use a local copy instead, run: snakemake --cores all --config 'wine={path: ")
+    hint += r"/path/to/[\w.-]+\}'"
     bad = write_bad(tmp_path / "truncated.csv", truncated)
     return {
         "unreachable-url": (
@@ -510,7 +514,7 @@ def fetch_cases(wine_server: str, broken_server: str, tmp_path: Path) -> dict:
             RED_SHA,
             DownloadError,
             E(f"wine.url: the download of {broken_server} broke off after ")
-            + r"\d+ bytes, \d+ missing; run again, or to use a local copy, set wine.path .*",
+            + r"\d+ bytes, \d+ missing; run again, or to use a local copy instead, run: .*",
         ),
         "checksum-mismatch": (
             f"{wine_server}/{WHITE_WINE.name}",
@@ -662,7 +666,8 @@ def test_unreachable_url_fails_the_download(make_workflow):
     one_line(
         line,
         E(f"wine.url: cannot download http://127.0.0.1:{port}/x.csv (")
-        + r".*\); to use a local copy, set wine.path in config/config.yaml to the CSV file",
+        + r".*\); to use a local copy instead, run: snakemake --cores all --config "
+        + E("'wine={path: /path/to/x.csv}'"),
     )
     assert "Traceback" not in stderr
     assert not workflow.path("results/data").exists()

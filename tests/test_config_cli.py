@@ -136,13 +136,13 @@ def test_only_command_line_values_are_coerced():
         pytest.param(
             {"wine": {"max_download_bytes": 0}},
             "config key 'wine.max_download_bytes': 0 is less than the minimum of 1; allowed: "
-            "value >= 1",
+            "1 <= value <= 1000000000",
             id="download-cap",
         ),
         pytest.param(
             {"wine": {"download_timeout_s": 0}},
             "config key 'wine.download_timeout_s': 0 is less than or equal to the minimum of 0; "
-            "allowed: value > 0",
+            "allowed: 0 < value <= 86400",
             id="download-deadline",
         ),
     ],

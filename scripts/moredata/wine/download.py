@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
+import os
 import stat
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from moredata.errors import DataError, DownloadError, WriteError
@@ -25,7 +27,16 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 1_000_000
 TIMEOUT_S = 120.0
 CHUNK = 1 << 16
-LOCAL_COPY_HINT = "to use a local copy, set wine.path in config/config.yaml to the CSV file"
+
+
+def local_copy_hint(url: str) -> str:
+    """How to run with a local copy of the file at ``url`` without editing a tracked file:
+    the exact command, ending the line so that it can be copied."""
+    name = PurePosixPath(urllib.parse.urlparse(url).path).name or "wine.csv"
+    return (
+        "to use a local copy instead, run: snakemake --cores all --config "
+        f"'wine={{path: /path/to/{name}}}'"
+    )
 
 
 def sha256_of(path: str | Path) -> str:
@@ -40,7 +51,17 @@ def _broke_off(url: str, received: int, missing: int | None) -> DownloadError:
     more = f", {missing} missing" if missing else ""
     return DownloadError(
         f"wine.url: the download of {url} broke off after {received} bytes{more}; run again, "
-        f"or {LOCAL_COPY_HINT}"
+        f"or {local_copy_hint(url)}"
+    )
+
+
+def _late(key: str, origin: str, timeout_s: float) -> DownloadError:
+    """The deadline passed while fetching ``origin`` (the value of ``key``)."""
+    verb = "copy" if key == "wine.path" else "download"
+    return DownloadError(
+        f"{key}: the {verb} of {origin} did not finish within wine.download_timeout_s="
+        f"{timeout_s:g} s; run again, raise wine.download_timeout_s, or "
+        + (local_copy_hint(origin) if key == "wine.url" else "copy the file to a local disk")
     )
 
 
@@ -69,10 +90,10 @@ def _copy(read: Callable[[], bytes], out: BinaryIO, key: str, origin: str, max_b
     return received
 
 
-def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float) -> None:
-    """Write the body at ``url`` to ``out`` within ``timeout_s`` seconds overall; any failure
-    of the source is one line naming wine.url (failures to write propagate as OSError)."""
-    deadline = time.monotonic() + timeout_s
+def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float, deadline: float) -> None:
+    """Write the body at ``url`` to ``out`` by ``deadline`` (``timeout_s`` after the start);
+    any failure of the source is one line naming wine.url (failures to write propagate as
+    OSError)."""
 
     def read() -> bytes:
         # A server that trickles bytes never trips the socket's per-read timeout; the
@@ -89,14 +110,11 @@ def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float) -> None
             received = _copy(read, out, "wine.url", url, max_bytes)
     except urllib.error.HTTPError as error:
         raise DownloadError(
-            f"wine.url: cannot download {url} (HTTP {error.code} {error.reason}); {LOCAL_COPY_HINT}"
+            f"wine.url: cannot download {url} (HTTP {error.code} {error.reason}); "
+            f"{local_copy_hint(url)}"
         ) from error
     except TimeoutError as error:
-        raise DownloadError(
-            f"wine.url: the download of {url} did not finish within "
-            f"wine.download_timeout_s={timeout_s:g} s; run again, raise wine.download_timeout_s, "
-            f"or {LOCAL_COPY_HINT}"
-        ) from error
+        raise _late("wine.url", url, timeout_s) from error
     except http.client.IncompleteRead as error:
         raise _broke_off(url, len(error.partial), error.expected) from error
     except WriteError:
@@ -104,46 +122,93 @@ def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float) -> None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise DownloadError(
-            f"wine.url: cannot download {url} ({reason}); {LOCAL_COPY_HINT}"
+            f"wine.url: cannot download {url} ({reason}); {local_copy_hint(url)}"
         ) from error
     # http.client ends a body shorter than its Content-Length silently (no IncompleteRead).
     if announced.isdigit() and received < int(announced):
         raise _broke_off(url, received, int(announced) - received)
 
 
-def _copy_local(local_path: str, out: BinaryIO, max_bytes: int) -> str:
-    """Copy the regular file ``local_path`` to ``out``; returns its absolute path."""
-    source = Path(local_path).expanduser().absolute()
-    try:
-        mode = source.stat().st_mode
-    except FileNotFoundError:
+def _expand_user(key: str, given: str) -> Path:
+    """``given`` with a leading ``~`` or ``~user`` expanded; an unknown user is named."""
+    expanded = os.path.expanduser(given)
+    if expanded.startswith("~"):
+        user = given[1:].split("/", 1)[0]
+        who = f"there is no user '{user}' on this machine" if user else "HOME is not set"
         raise DownloadError(
-            f"wine.path: {source} does not exist; give an existing CSV file (or set "
-            "wine.path: null to download wine.url)"
+            f"{key}: cannot expand {given.split('/', 1)[0]} in {given} ({who}); give the full path"
+        )
+    return Path(expanded).absolute()
+
+
+def _local_file(url: str) -> Path:
+    """The file a ``file://`` URL names (on this machine)."""
+    parts = urllib.parse.urlparse(url)
+    if parts.netloc not in ("", "localhost"):
+        raise DownloadError(
+            f"wine.url: {url} names a file on another machine ({parts.netloc}); give a "
+            "file:///path URL or an http(s) URL"
+        )
+    return Path(urllib.request.url2pathname(parts.path))
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of this ``mode`` is when it is not a regular file, else None."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    # Opening a FIFO would block until a writer appears; a device never ends or is empty.
+    return "a named pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+
+
+def _open_local(key: str, origin: str, source: Path) -> BinaryIO:
+    """Open the regular file ``source`` (``origin`` as the user gave it in ``key``) for
+    reading; anything else (a directory, a pipe, a device) is refused before it is opened."""
+    try:
+        kind = _not_regular(source.stat().st_mode)
+        if kind is None:
+            # O_NONBLOCK: should a pipe have replaced the file since, opening it cannot hang
+            # (fstat below tells); a regular file reads the same either way.
+            descriptor = os.open(source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            kind = _not_regular(os.fstat(descriptor).st_mode)
+            if kind is not None:
+                os.close(descriptor)
+    except FileNotFoundError:
+        also = " (or set wine.path: null to download wine.url)" if key == "wine.path" else ""
+        raise DownloadError(
+            f"{key}: {origin} does not exist; give an existing CSV file{also}"
         ) from None
     except OSError as error:
-        raise DownloadError(f"wine.path: cannot read {source} ({error.strerror})") from None
-    if stat.S_ISDIR(mode):
-        raise DownloadError(f"wine.path: {source} is a directory; give the CSV file")
-    if not stat.S_ISREG(mode):
-        # Opening a FIFO would block until a writer appears; a device never ends or is empty.
-        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device or socket"
-        raise DownloadError(f"wine.path: {source} is {kind}, not a regular file; give the CSV file")
+        raise DownloadError(f"{key}: cannot read {origin} ({error.strerror})") from None
+    if kind == "a directory":
+        raise DownloadError(f"{key}: {origin} is a directory; give the CSV file")
+    if kind is not None:
+        raise DownloadError(f"{key}: {origin} is {kind}, not a regular file; give the CSV file")
     log.info("copying %s", source)
+    return os.fdopen(descriptor, "rb")
+
+
+def _copy_local(
+    key: str,
+    origin: str,
+    source: BinaryIO,
+    out: BinaryIO,
+    max_bytes: int,
+    timeout_s: float,
+    deadline: float,
+) -> None:
+    """Copy ``source`` to ``out`` by ``deadline`` (``timeout_s`` after the start)."""
 
     def read() -> bytes:
+        if time.monotonic() > deadline:
+            raise _late(key, origin, timeout_s)
         try:
-            return handle.read(CHUNK)
+            return source.read(CHUNK)
         except OSError as error:
-            raise DownloadError(f"wine.path: cannot read {source} ({error.strerror})") from error
+            raise DownloadError(f"{key}: cannot read {origin} ({error.strerror})") from error
 
-    try:
-        handle = source.open("rb")
-    except OSError as error:
-        raise DownloadError(f"wine.path: cannot read {source} ({error.strerror})") from error
-    with handle:
-        _copy(read, out, "wine.path", str(source), max_bytes)
-    return str(source)
+    _copy(read, out, key, origin, max_bytes)
 
 
 def _verify(path: Path, sha256: str, key: str, origin: str) -> None:
@@ -176,17 +241,25 @@ def fetch_verified(
     max_bytes: int = MAX_BYTES,
     timeout_s: float = TIMEOUT_S,
 ) -> None:
-    """Copy ``local_path`` (if given) or download ``url`` (at most ``max_bytes``, within
-    ``timeout_s`` seconds) to ``destination``; the file appears there only if its sha256
-    equals ``sha256`` and it reads as a wine-quality CSV."""
+    """Copy ``local_path`` (if given) or fetch ``url`` (at most ``max_bytes``, within
+    ``timeout_s`` seconds overall, whatever the scheme) to ``destination``; the file appears
+    there only if its sha256 equals ``sha256`` and it reads as a wine-quality CSV."""
+    deadline = time.monotonic() + timeout_s
+    if local_path:
+        source = _expand_user("wine.path", local_path)
+        key, origin = "wine.path", str(source)
+    elif url.lower().startswith("file:"):
+        key, origin, source = "wine.url", url, _local_file(url)
+    else:
+        key, origin, source = "wine.url", url, None
     try:
         with atomic_path(destination) as tmp, tmp.open("wb") as out:
-            if local_path:
-                origin, key = _copy_local(local_path, out, max_bytes), "wine.path"
-            else:
+            if source is None:
                 log.info("downloading %s", url)
-                _download(url, out, max_bytes, timeout_s)
-                origin, key = url, "wine.url"
+                _download(url, out, max_bytes, timeout_s, deadline)
+            else:
+                with _open_local(key, origin, source) as handle:
+                    _copy_local(key, origin, handle, out, max_bytes, timeout_s, deadline)
             out.close()
             _verify(tmp, sha256, key, origin)
     except OSError as error:
