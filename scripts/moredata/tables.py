@@ -267,8 +267,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_parquet(data: pa.Table, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(data, tmp)
+    write_atomically(path, lambda tmp: pq.write_table(data, tmp))
 
 
 # A write that failed with less than this free has met the full disk (measured on a 64 KiB
