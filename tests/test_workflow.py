@@ -277,11 +277,29 @@ def downstream(rulegraph: str, rules: set[str]) -> set[str]:
     return reached
 
 
+def rule_scripts(rules: str) -> dict[str, str]:
+    """Rule -> the script it runs, from the rule files' text."""
+    pattern = r"^rule (\w+):\n(?:    .*\n|\n)*?        \"\.\./\.\./scripts/(\w+)\.py\""
+    return dict(re.findall(pattern, rules, re.M))
+
+
+def test_every_rule_digests_the_code_of_its_own_script():
+    rules = "".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
+    digested = dict(
+        re.findall(
+            r"^rule (\w+):\n(?:    .*\n|\n)*?        code=script_code\(\"(\w+)\"\)", rules, re.M
+        )
+    )
+    assert digested == rule_scripts(rules)
+
+
 def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_path):
-    """The rerun matrix: each package module edited in turn (in a copy) reruns exactly the
-    rules whose script imports it, directly or not, and what consumes their outputs. The
-    importing rules come from module_closure, which tests/test_imports.py checks against a
-    fresh interpreter's sys.modules; the consumers from Snakemake's rule graph."""
+    """The rerun matrix: package modules edited in turn (in a copy) rerun exactly the rules
+    whose script imports them, directly or not, and what consumes their outputs. The
+    importing rules come from module_closure, which tests/test_imports.py checks against what
+    the scripts run; the consumers from Snakemake's rule graph. Every rule digests its own
+    script's closure (test above), so modules imported by the same rules rerun the same jobs:
+    one module of each such set is edited (a dry run each is the cost of this test)."""
     copy = tmp_path / "repo"
     for part in ("workflow", "scripts"):
         shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
@@ -291,53 +309,60 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_pat
     assert workflow.planned_jobs(*only_params) == {}
     rulegraph = workflow.run("--rulegraph").stdout
     rules = "".join(p.read_text() for p in (copy / "workflow" / "rules").glob("*.smk"))
-    script_of = dict(
-        re.findall(
-            r"^rule (\w+):\n(?:    .*\n|\n)*?        \"\.\./\.\./scripts/(\w+)\.py\"", rules, re.M
-        )
-    )
     in_graph = set(re.findall(r'label = "(\w+)"', rulegraph))
     package = copy / "scripts" / "moredata"
     closures = {
         rule: module_closure(copy / "scripts" / f"{script}.py", package)
-        for rule, script in script_of.items()
+        for rule, script in rule_scripts(rules).items()
         if rule in in_graph
     }
+    edited: dict[frozenset[str], str] = {}
     for path in sorted(package.rglob("*.py")):
         module = ".".join(("moredata", *path.relative_to(package).with_suffix("").parts))
         module = module.removesuffix(".__init__")
+        importing = frozenset(rule for rule, modules in closures.items() if module in modules)
+        if importing in edited:
+            continue
+        edited[importing] = module
         original = path.read_text()
         path.write_text(original + "\n# an edit\n")
         planned = set(workflow.planned_jobs(*only_params))
         path.write_text(original)
-        importing = {rule for rule, modules in closures.items() if module in modules}
-        expected = downstream(rulegraph, importing) if importing else set()
+        expected = downstream(rulegraph, set(importing)) if importing else set()
         assert planned == expected, module
+    assert len(edited) >= 20  # the sets of rules that share modules, and the unused modules
 
 
-# The aggregated tables that batched and unbatched runs must agree on, and their row keys.
-BATCHED_COMPARISON = {
-    "unbalanced/epochs": ["threshold", "seed", "epoch"],
-    "unbalanced/classes": ["threshold", "seed", "class"],
-    "depth/epochs": ["layers", "n", "seed", "epoch"],
-}
+# Per-job tables that batched and unbatched runs must agree on: one threshold and one depth
+# grid point at every seed (enough for the bundling, without the whole grid).
+BATCHED_COMPARISON = [
+    f"results/unbalanced/{kind}/threshold~4_remedy~none_seed~{seed}.parquet"
+    for kind in ("epochs", "classes", "predictions")
+    for seed in (0, 1)
+] + [
+    f"results/depth/{kind}/layers~5_n~30_seed~{seed}.parquet"
+    for kind in ("epochs", "result")
+    for seed in (0, 1)
+]
 
 
 @pytest.mark.parametrize("batching", ["none", "grid"])
 def test_batched_jobs_give_the_same_metrics(finished, make_workflow, batching):
     workflow = make_workflow({"batching": batching}, name=batching)
-    # Only the compared tables are built: plots and the other experiments add nothing here.
-    workflow.run(*(f"results/{table}.parquet" for table in BATCHED_COMPARISON))
-    planned = finished.planned_jobs("--forceall")
-    jobs = {"none": (4, 8), "grid": (1, 2)}[batching]  # (wine jobs, depth jobs)
-    logs = sorted(p.name for p in workflow.path("logs/train_unbalanced").iterdir())
-    assert len(logs) == jobs[0] and planned["train_unbalanced"] == 2  # default: seeds batched
+    workflow.run(*BATCHED_COMPARISON)
+    # none: a job per seed; grid: the wine grid in one job, each layer count's in one.
+    jobs = {"none": (2, 2), "grid": (1, 1)}[batching]  # (wine jobs, depth jobs)
+    assert len(list(workflow.path("logs/train_unbalanced").iterdir())) == jobs[0]
     assert len(list(workflow.path("logs/train_depth").iterdir())) == jobs[1]
-    for table, keys in BATCHED_COMPARISON.items():
-        ours = pd.read_parquet(workflow.path(f"results/{table}.parquet")).sort_values(keys)
-        reference = pd.read_parquet(finished.path(f"results/{table}.parquet")).sort_values(keys)
-        assert ours.dtypes.equals(reference.dtypes)
+    for table in BATCHED_COMPARISON:
+        ours, reference = (
+            pd.read_parquet(workflow.path(table)),
+            pd.read_parquet(finished.path(table)),
+        )
+        assert ours.dtypes.equals(reference.dtypes), table
         numeric = reference.select_dtypes("number").columns
+        others = reference.columns.difference(numeric)
+        pd.testing.assert_frame_equal(ours[others], reference[others])
         np.testing.assert_allclose(
             ours[numeric].to_numpy(float), reference[numeric].to_numpy(float), atol=1e-5
         )
@@ -348,14 +373,12 @@ def test_report_is_self_contained_with_captions(finished):
     finished.run("--report", str(report))
     html = report.read_text()
     assert report.stat().st_size > 100_000  # figures are embedded
-    for caption in (
-        "unbalanced-data figure",
-        "Data size vs depth",
-        "Imbalance remedies",
-        "Feature augmentation over the seeds",
-        "Save the best model. Left",
-    ):
-        assert caption in html
+    captions = sorted((REPO / "workflow" / "report").glob("*.rst"))
+    assert len(captions) >= 12
+    for caption in captions:
+        # Its first words, up to the first quote or markup (rendered differently in HTML).
+        start = re.split(r"[`\"'(]", caption.read_text().splitlines()[0])[0].strip()
+        assert len(start) >= 10 and start in html, caption.name
 
 
 @pytest.mark.parametrize(
