@@ -145,7 +145,7 @@ def _check_cells(frame: pd.DataFrame, values: np.ndarray, name: str, label_at: L
         cell = frame.iat[row, column]
         where = f"line {row + 1}, {_column_name(column, label_at)}"
         allowed = "a digit 0-9" if column == label_column else f"a whole number 0-{MAX_PIXEL}"
-        shown = "empty" if pd.isna(cell) else f"{cell!r} is {what}"
+        shown = "empty" if pd.isna(cell) else f"'{cell}' is {what}"
         raise DataError(f"{name}: {where}: {shown}; allowed: {allowed}")
 
 
