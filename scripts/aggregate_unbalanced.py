@@ -4,7 +4,7 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.wine.report import aggregate_unbalanced
+    from moredata.unbalanced.report import aggregate_unbalanced
 
     aggregate_unbalanced(
         list(sm.input.epochs), list(sm.input.classes), list(sm.input.predictions), sm.output

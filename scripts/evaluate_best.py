@@ -4,12 +4,8 @@ from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
-    from moredata.best.train import evaluate_best_job
+    from moredata.best.recipe import evaluate_best_job
 
     evaluate_best_job(
-        paths(sm.input.data),
-        paths(sm.input.models),
-        points=sm.params.points,
-        settings=sm.params.settings,
-        out_paths=paths(sm.output),
+        paths(sm.input.models), sm.params.points, sm.params.settings, paths(sm.output)
     )

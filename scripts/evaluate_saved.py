@@ -7,10 +7,5 @@ with rule_job(sm.log[0], sm.threads, uses_torch=True):
     from moredata.saved import evaluate_saved
 
     evaluate_saved(
-        sm.wildcards.experiment,
-        sm.params.point,
-        sm.params.settings,
-        sm.input.data,
-        sm.input.model,
-        sm.output[0],
+        sm.params.recipe, sm.params.point, sm.params.settings, sm.input.model, sm.output[0]
     )

@@ -8,10 +8,5 @@ with rule_job(sm.log[0]):
 
     for point, path in zip(sm.params.points, paths(sm.output), strict=True):
         make_qwerties_job(
-            n_per_cloud=point["n"],
-            seed=point["seed"],
-            centers=sm.params.centers,
-            spread=sm.params.spread,
-            test_fraction=sm.params.test_fraction,
-            path=path,
+            n_per_cloud=point["n"], seed=point["seed"], path=path, **sm.params.settings
         )

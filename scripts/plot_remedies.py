@@ -4,6 +4,6 @@ from moredata.entry import rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
-    from moredata.wine.report import plot_remedies
+    from moredata.unbalanced.report import plot_remedies
 
     plot_remedies(sm.input.classes, [sm.output.png, sm.output.pdf])

@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from moredata.errors import MoredataError, WriteError
 
@@ -26,6 +27,11 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def paths(output: str | Iterable[str]) -> list[str]:
     """A named rule input/output as a list of paths (Snakemake gives one path as a str)."""
     return [output] if isinstance(output, str) else list(output)
+
+
+def named_outputs(output: Any) -> dict[str, list[str]]:
+    """A rule's named outputs (``snakemake.output``) as name -> list of paths."""
+    return {name: paths(value) for name, value in output.items()}
 
 
 def error_line(error: BaseException) -> str:

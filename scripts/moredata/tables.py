@@ -119,7 +119,7 @@ AUGMENT_PREDICTIONS = pa.schema(
         *_floats("x", "y"),
         *_ints("label"),
         _required("split", pa.string()),
-        *_ints("pred"),
+        pa.field("pred", pa.int64()),  # null when the job diverged
     ]
 )
 
@@ -127,14 +127,16 @@ BEST_GRID = [_SEED]
 # One row per epoch of a save-the-best job; the test accuracy is recorded, never used to choose.
 BEST_EPOCHS = pa.schema([*BEST_GRID, *_epoch_metrics("dev_acc", "test_acc")])
 # One row per save-the-best job: the epoch chosen on the dev set.
+# best_epoch and best_dev_acc are null when the job diverged (no model was kept).
+_BEST_EPOCH = pa.field("best_epoch", pa.int64())
 BEST_CHOICE = pa.schema(
-    [*BEST_GRID, *_ints("best_epoch"), *_floats("best_dev_acc", "final_dev_acc", "final_test_acc")]
+    [*BEST_GRID, _BEST_EPOCH, *_floats("best_dev_acc", "final_dev_acc", "final_test_acc")]
 )
-# One row per reloaded best model: its accuracy on the test set.
+# One row per reloaded best model: its accuracy on the test set (null when it diverged).
 BEST_EVALUATION = pa.schema(
     [
         *BEST_GRID,
-        *_ints("best_epoch"),
+        _BEST_EPOCH,
         *_floats("best_dev_acc"),
         *_ints("n_test"),
         *_floats("test_acc"),

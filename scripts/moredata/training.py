@@ -1,4 +1,4 @@
-"""The one training loop shared by both experiments.
+"""The one training loop shared by every experiment.
 
 It trains R replicate networks of the same shape at once (R = 1 for a single model): the
 parameters of all replicates live in one flat buffer, forward and backward passes are batched
@@ -496,6 +496,19 @@ class _DevTracker:
             "best_epoch": [int(self.best_epoch[r]) for r in back],
             "best_state": states,
         }
+
+
+def predict_classes(model: nn.Sequential, x: Tensor, settings: TrainSettings) -> Tensor:
+    """Predicted class of each row of ``x``, with the trainer's own forward pass."""
+    with torch.inference_mode():
+        return _predict(_Network([model]).forward(x.unsqueeze(0), 1)[0], settings)[0][0]
+
+
+def evaluate_accuracy(model: nn.Sequential, x: Tensor, y: Tensor, settings: TrainSettings) -> float:
+    """Accuracy (%) of ``model`` on (x, y), computed as the trainer computes it (its forward
+    pass, float32), so a reloaded network reproduces the number recorded in training."""
+    correct = predict_classes(model, x, settings) == y.long()
+    return float(correct.sum() / torch.tensor(len(y)) * 100)
 
 
 def _correct(logits: Tensor, target: Tensor, settings: TrainSettings) -> Tensor:

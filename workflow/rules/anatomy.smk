@@ -16,7 +16,7 @@ rule compute_anatomy:
         runtime=5,
     params:
         settings=config["anatomy"],
-        seed=SEEDS[0],
+        seed=config["anatomy"]["seed"],
         code=script_code("compute_anatomy"),
     script:
         "../../scripts/compute_anatomy.py"

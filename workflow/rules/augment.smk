@@ -10,7 +10,7 @@ rule make_augment_data:
         mem_mb=300,
         runtime=5,
     params:
-        settings=lecture_data(config, "augment"),
+        settings=SETTINGS["augment"].data(),
         code=script_code("make_augment_data"),
     script:
         "../../scripts/make_augment_data.py"
@@ -18,32 +18,16 @@ rule make_augment_data:
 
 rule train_augment:
     input:
-        augment_data_for_job,
+        job_data(AUGMENT),
     output:
-        epochs=bundle(
-            "results/augment/epochs/features~{features}_seed~{seed}.parquet",
-            AUGMENT_AXES,
-        ),
-        result=bundle(
-            "results/augment/result/features~{features}_seed~{seed}.parquet",
-            AUGMENT_AXES,
-        ),
-        predictions=bundle(
-            "results/augment/predictions/features~{features}_seed~{seed}.parquet",
-            AUGMENT_AXES,
-        ),
-        models=saved_models(
-            "results/augment/models/features~{features}_seed~{seed}.pt", AUGMENT_AXES
-        ),
+        epochs=job_files(AUGMENT, "epochs"),
+        result=job_files(AUGMENT, "result"),
+        predictions=job_files(AUGMENT, "predictions"),
+        models=saved_models(AUGMENT),
     log:
-        bundle_name(
-            "logs/train_augment/features~{features}_seed~{seed}.log", AUGMENT_AXES
-        ),
+        job_log(AUGMENT, "logs"),
     benchmark:
-        bundle_name(
-            "benchmarks/train_augment/features~{features}_seed~{seed}.tsv",
-            AUGMENT_AXES,
-        )
+        job_log(AUGMENT, "benchmarks", "tsv")
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -51,8 +35,8 @@ rule train_augment:
         mem_mb=600,
         runtime=30,
     params:
-        points=augment_points,
-        settings=LECTURE_SETTINGS["augment"],
+        points=job_points(AUGMENT),
+        settings=job_settings(AUGMENT),
         code=script_code("train_augment"),
     script:
         "../../scripts/train_augment.py"
@@ -60,8 +44,8 @@ rule train_augment:
 
 rule aggregate_augment:
     input:
-        epochs=augment_runs("epochs"),
-        results=augment_runs("result"),
+        epochs=all_files(AUGMENT, "epochs"),
+        results=all_files(AUGMENT, "result"),
     output:
         epochs="results/augment/epochs.parquet",
         results="results/augment/results.parquet",
@@ -98,8 +82,8 @@ rule plot_augment:
         ttest="results/augment/ttest.parquet",
         predictions=expand(
             "results/augment/predictions/features~{features}_seed~{seed}.parquet",
-            features=AUGMENT["features"],
-            seed=plot_seed("augment"),
+            features=config["augment"]["features"],
+            seed=plot_seed(AUGMENT),
         ),
     output:
         lecture=report(
@@ -123,7 +107,7 @@ rule plot_augment:
         mem_mb=1000,
         runtime=10,
     params:
-        seed=plot_seed("augment"),
+        seed=plot_seed(AUGMENT),
         code=script_code("plot_augment"),
     script:
         "../../scripts/plot_augment.py"

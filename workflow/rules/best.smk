@@ -10,7 +10,7 @@ rule make_best_data:
         mem_mb=300,
         runtime=5,
     params:
-        settings=lecture_data(config, "best"),
+        settings=SETTINGS["best"].data(),
         code=script_code("make_best_data"),
     script:
         "../../scripts/make_best_data.py"
@@ -18,15 +18,15 @@ rule make_best_data:
 
 rule train_best:
     input:
-        best_data_for_job,
+        job_data(BEST),
     output:
-        epochs=bundle("results/best/epochs/seed~{seed}.parquet", BEST_AXES),
-        choice=bundle("results/best/choice/seed~{seed}.parquet", BEST_AXES),
-        models=bundle("results/best/models/seed~{seed}.pt", BEST_AXES),
+        epochs=job_files(BEST, "epochs"),
+        choice=job_files(BEST, "choice"),
+        models=saved_models(BEST),
     log:
-        bundle_name("logs/train_best/seed~{seed}.log", BEST_AXES),
+        job_log(BEST, "logs"),
     benchmark:
-        bundle_name("benchmarks/train_best/seed~{seed}.tsv", BEST_AXES)
+        job_log(BEST, "benchmarks", "tsv")
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -34,8 +34,8 @@ rule train_best:
         mem_mb=600,
         runtime=30,
     params:
-        points=best_points,
-        settings=LECTURE_SETTINGS["best"],
+        points=job_points(BEST),
+        settings=job_settings(BEST),
         code=script_code("train_best"),
     script:
         "../../scripts/train_best.py"
@@ -43,12 +43,12 @@ rule train_best:
 
 rule evaluate_best:
     input:
-        data=best_data_for_job,
-        models=best_models_for_job,
+        data=job_data(BEST),
+        models=job_files(BEST, "models", "pt"),
     output:
-        bundle("results/best/evaluation/seed~{seed}.parquet", BEST_AXES),
+        job_files(BEST, "evaluation"),
     log:
-        bundle_name("logs/evaluate_best/seed~{seed}.log", BEST_AXES),
+        bundle_name(BEST, "logs/evaluate_best/seed~{seed}.log"),
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -56,8 +56,8 @@ rule evaluate_best:
         mem_mb=600,
         runtime=10,
     params:
-        points=best_points,
-        settings=LECTURE_SETTINGS["best"],
+        points=job_points(BEST),
+        settings=job_settings(BEST),
         code=script_code("evaluate_best"),
     script:
         "../../scripts/evaluate_best.py"
@@ -65,9 +65,9 @@ rule evaluate_best:
 
 rule aggregate_best:
     input:
-        epochs=best_runs("epochs"),
-        choices=best_runs("choice"),
-        evaluations=best_runs("evaluation"),
+        epochs=all_files(BEST, "epochs"),
+        choices=all_files(BEST, "choice"),
+        evaluations=all_files(BEST, "evaluation"),
     output:
         epochs="results/best/epochs.parquet",
         results="results/best/results.parquet",
@@ -111,7 +111,7 @@ rule plot_best:
         mem_mb=1000,
         runtime=10,
     params:
-        seed=plot_seed("best"),
+        seed=plot_seed(BEST),
         code=script_code("plot_best"),
     script:
         "../../scripts/plot_best.py"

@@ -10,6 +10,8 @@ from snakemake.exceptions import WorkflowError
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
+from moredata.augment.recipe import RECIPE as AUGMENT
+from moredata.best.recipe import RECIPE as BEST
 from moredata.codedigest import code_digest
 from moredata.config import (
     check_config_files,
@@ -17,15 +19,10 @@ from moredata.config import (
     load_schema,
     validate_config,
 )
-from moredata.settings import (
-    DepthSpec,
-    LectureSpec,
-    UnbalancedSpec,
-    as_params,
-    lecture_data,
-)
+from moredata.depth.recipe import RECIPE as DEPTH
 from moredata.entry import check_writable
 from moredata.errors import MoredataError
+from moredata.unbalanced.recipe import RECIPE as UNBALANCED
 
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 
@@ -40,40 +37,28 @@ try:
 except MoredataError as error:
     raise WorkflowError(str(error)) from None
 
-SEEDS = config["seeds"]
-UNBALANCED = config["unbalanced"]
-DEPTH = config["depth"]
-# Each experiment's settings, built once from the validated config and handed to its jobs
-# (the wine settings per threshold, in wine_settings).
-DEPTH_SETTINGS = as_params(DepthSpec.from_config(config))
-LECTURE_SETTINGS = {
-    section: as_params(LectureSpec.from_config(config, section))
-    for section in ("augment", "best")
+# The experiments that train networks, each a recipe over the shared core (moredata.jobs);
+# by name, for the rules whose {experiment} wildcard names one.
+RECIPES = {recipe.name: recipe for recipe in (UNBALANCED, DEPTH, AUGMENT, BEST)}
+# Each experiment's settings, built once from the validated config.
+SETTINGS = {
+    name: recipe.settings_class.from_config(config) for name, recipe in RECIPES.items()
 }
-# Grid axes of the training jobs, in output order; `batching` decides which are bundled
-# into one job (remedy and layers always stay separate jobs).
-WINE_AXES = {"threshold": UNBALANCED["thresholds"], "seed": SEEDS}
-DEPTH_AXES = {"n": DEPTH["n_per_cloud"], "seed": SEEDS}
-BUNDLED = {"none": set(), "seeds": {"seed"}, "grid": {"threshold", "n", "seed"}}[
-    config["batching"]
-]
-AUGMENT = config["augment"]
-BEST = config["best"]
-# Seeds are the only grid axis that bundles here: each augment variant is its own job.
-AUGMENT_AXES = {"seed": AUGMENT["seeds"]}
-BEST_AXES = {"seed": BEST["seeds"]}
 SAVE_MODELS = config["save_models"]
-# Experiments whose training jobs save their final model when save_models is on.
-SAVED_EXPERIMENTS = ["unbalanced", "depth", "augment"]
+# Experiments whose training jobs save their final model when save_models is on (save the
+# best always saves its best dev model).
+SAVED_EXPERIMENTS = [
+    name for name, recipe in RECIPES.items() if not recipe.keeps_best_dev
+]
 
 
 wildcard_constraints:
     threshold=r"\d+",
-    remedy="|".join(UNBALANCED["remedies"]),
+    remedy="|".join(config["unbalanced"]["remedies"]),
     seed=r"\d+",
     layers=r"\d+",
     n=r"\d+",
-    features="xy_distance|xy",
+    features="|".join(config["augment"]["features"]),
     experiment="|".join(SAVED_EXPERIMENTS),
     point=r"[a-z]+~[^/]+",
 
@@ -84,140 +69,197 @@ def script_code(script):
     return code_digest(SCRIPTS / f"{script}.py", SCRIPTS / "moredata")
 
 
-def bundle(pattern, axes):
-    """Output paths of one training job: its bundled wildcards expanded to every value."""
-    values = {axis: axes[axis] for axis in axes if axis in BUNDLED}
+def grid_values(recipe):
+    """Each grid axis of an experiment with its values from the config."""
+    section = config[recipe.name]
+    return {axis: section[key] for axis, key in recipe.grid.items()}
+
+
+def bundled(recipe):
+    """The axes whose points one training job bundles, by `batching`."""
+    if config["batching"] == "none":
+        return set()
+    if config["batching"] == "seeds":
+        return {"seed"}
+    return set(recipe.grid) - set(recipe.separate)
+
+
+def point_pattern(recipe):
+    """File name of one grid point, e.g. layers~{layers}_n~{n}_seed~{seed}."""
+    return "_".join(f"{axis}~{{{axis}}}" for axis in recipe.grid)
+
+
+def bundle(recipe, pattern):
+    """Output paths of one job: the bundled wildcards of ``pattern`` expanded to every value."""
+    values = {
+        axis: grid_values(recipe)[axis]
+        for axis in bundled(recipe)
+        if f"{{{axis}}}" in pattern
+    }
     return expand(pattern, **values, allow_missing=True) if values else pattern
 
 
-def bundle_name(pattern, axes):
-    """Log or benchmark path of one training job: bundled wildcards read 'all'."""
-    values = {axis: "all" for axis in axes if axis in BUNDLED}
+def bundle_name(recipe, pattern):
+    """Log or benchmark path of one job: the bundled wildcards of ``pattern`` read 'all'."""
+    values = {axis: "all" for axis in bundled(recipe) if f"{{{axis}}}" in pattern}
     return expand(pattern, **values, allow_missing=True)[0] if values else pattern
 
 
-def job_points(wildcards, axes):
-    """The grid points a training job trains, in the order of its outputs."""
-    values = [
-        axes[axis] if axis in BUNDLED else [int(wildcards[axis])] for axis in axes
-    ]
-    return [dict(zip(axes, point)) for point in itertools.product(*values)]
-
-
-def wine_points(wildcards):
-    return job_points(wildcards, WINE_AXES)
-
-
-def depth_points(wildcards):
-    return job_points(wildcards, DEPTH_AXES)
-
-
-def wine_settings(wildcards):
-    """Effective settings of each threshold the job trains (overrides applied)."""
-    thresholds = sorted({point["threshold"] for point in wine_points(wildcards)})
-    return {t: as_params(UnbalancedSpec.from_config(config, t)) for t in thresholds}
-
-
-def qwerties_for_job(wildcards):
-    return [
-        f"results/data/qwerties/n~{p['n']}_seed~{p['seed']}.parquet"
-        for p in depth_points(wildcards)
-    ]
-
-
-def unbalanced_runs(kind):
-    return expand(
-        f"results/unbalanced/{kind}/threshold~{{threshold}}_remedy~{{remedy}}_seed~{{seed}}.parquet",
-        threshold=UNBALANCED["thresholds"],
-        remedy=UNBALANCED["remedies"],
-        seed=SEEDS,
+def job_files(recipe, kind, extension="parquet"):
+    """Output paths of one training job: results/<name>/<kind>/<point>.<extension>."""
+    return bundle(
+        recipe, f"results/{recipe.name}/{kind}/{point_pattern(recipe)}.{extension}"
     )
 
 
-def depth_runs(kind):
-    return expand(
-        f"results/depth/{kind}/layers~{{layers}}_n~{{n}}_seed~{{seed}}.parquet",
-        layers=DEPTH["layers"],
-        n=DEPTH["n_per_cloud"],
-        seed=SEEDS,
+def job_log(recipe, folder, extension="log"):
+    """Log (or benchmark) path of one training job: <folder>/train_<name>/<point>."""
+    return bundle_name(
+        recipe, f"{folder}/train_{recipe.name}/{point_pattern(recipe)}.{extension}"
     )
 
 
-def saved_models(pattern, axes):
-    """A training job's model outputs: its bundle of checkpoints when save_models is on."""
-    return bundle(pattern, axes) if SAVE_MODELS else []
+def saved_models(recipe):
+    """A training job's checkpoints: with save_models on, or always for save the best."""
+    if SAVE_MODELS or recipe.keeps_best_dev:
+        return job_files(recipe, "models", "pt")
+    return []
 
 
-def augment_points(wildcards):
-    return job_points(wildcards, AUGMENT_AXES)
+def all_files(recipe, kind, extension="parquet"):
+    """Every grid point's file of one kind, for the aggregation."""
+    pattern = f"results/{recipe.name}/{kind}/{point_pattern(recipe)}.{extension}"
+    return expand(pattern, **grid_values(recipe))
 
 
-def best_points(wildcards):
-    return job_points(wildcards, BEST_AXES)
+def grid_value(recipe, axis, text):
+    """The config's value of ``axis`` that reads ``text`` in a file name; a value that is
+    not in the config's grid is refused, naming the config key."""
+    values = grid_values(recipe)[axis]
+    known = {str(value): value for value in values}
+    if text not in known:
+        raise WorkflowError(
+            f"{text} is not in config key '{recipe.name}.{recipe.grid[axis]}' {values}; ask "
+            "for one of those or add it there"
+        )
+    return known[text]
 
 
-def augment_data_for_job(wildcards):
-    return [
-        f"results/augment/data/seed~{p['seed']}.parquet"
-        for p in augment_points(wildcards)
+def points_of(recipe, wildcards, axes=None):
+    """The grid points a job makes, in the order of its outputs: over ``axes`` (default all
+    of the recipe's), bundled axes at every value, the others at the wildcard's value.
+    """
+    axes = list(recipe.grid) if axes is None else axes
+    chosen = [
+        (
+            grid_values(recipe)[axis]
+            if axis in bundled(recipe)
+            else [grid_value(recipe, axis, wildcards[axis])]
+        )
+        for axis in axes
     ]
+    return [dict(zip(axes, point)) for point in itertools.product(*chosen)]
 
 
-def best_data_for_job(wildcards):
-    return [
-        f"results/best/data/seed~{p['seed']}.parquet" for p in best_points(wildcards)
-    ]
+def job_points(recipe):
+    """Input/params function: the job's grid points."""
+
+    def points(wildcards):
+        return points_of(recipe, wildcards)
+
+    return points
 
 
-def best_models_for_job(wildcards):
-    return [f"results/best/models/seed~{p['seed']}.pt" for p in best_points(wildcards)]
+def qwerty_points(wildcards):
+    """The (n, seed) points whose qwerties one make_qwerties job draws (bundled as the
+    depth jobs that read them)."""
+    return points_of(DEPTH, wildcards, axes=["n", "seed"])
 
 
-def plot_seed(section):
+def job_data(recipe):
+    """Input function: the data files of the job's points, each once."""
+
+    def data(wildcards):
+        return list(
+            dict.fromkeys(recipe.data_path(p) for p in points_of(recipe, wildcards))
+        )
+
+    return data
+
+
+def job_settings(recipe):
+    """Params function: the experiment's settings that the job's points need."""
+
+    def settings(wildcards):
+        return (
+            SETTINGS[recipe.name].for_points(points_of(recipe, wildcards)).as_params()
+        )
+
+    return settings
+
+
+def plot_seed(recipe):
     """Seed of an experiment's one-seed figure: plot_seed, or the first of its seeds."""
-    chosen = config[section]["plot_seed"]
-    return config[section]["seeds"][0] if chosen is None else chosen
-
-
-def augment_runs(kind):
-    return expand(
-        f"results/augment/{kind}/features~{{features}}_seed~{{seed}}.parquet",
-        features=AUGMENT["features"],
-        seed=AUGMENT["seeds"],
-    )
-
-
-def best_runs(kind):
-    return expand(f"results/best/{kind}/seed~{{seed}}.parquet", seed=BEST["seeds"])
+    chosen = config[recipe.name]["plot_seed"]
+    return config[recipe.name]["seeds"][0] if chosen is None else chosen
 
 
 def saved_point(wildcards):
-    """Grid values of a saved model from its file name, e.g. threshold~4_remedy~none_seed~0."""
-    return dict(re.findall(r"([a-z]+)~(.+?)(?=_[a-z]+~|$)", wildcards.point))
+    """Grid values of a saved model from its file name, e.g. threshold~4_remedy~none_seed~0,
+    checked against the experiment's grid."""
+    recipe = RECIPES[wildcards.experiment]
+    values = dict(re.findall(r"([a-z]+)~(.+?)(?=_[a-z]+~|$)", wildcards.point))
+    if list(values) != list(recipe.grid):
+        raise WorkflowError(
+            f"{wildcards.point}: not a grid point of {recipe.name}; its file names read "
+            f"{point_pattern(recipe)}"
+        )
+    return {axis: grid_value(recipe, axis, values[axis]) for axis in recipe.grid}
+
+
+def saved_recipe(wildcards):
+    return RECIPES[wildcards.experiment]
 
 
 def saved_data(wildcards):
     """The data file the saved model's training job read."""
-    point = saved_point(wildcards)
-    return {
-        "unbalanced": "results/data/wine.parquet",
-        "depth": f"results/data/qwerties/n~{point.get('n')}_seed~{point.get('seed')}.parquet",
-        "augment": f"results/augment/data/seed~{point.get('seed')}.parquet",
-    }[wildcards.experiment]
+    return RECIPES[wildcards.experiment].data_path(saved_point(wildcards))
+
+
+def saved_model(wildcards):
+    """The checkpoint to reload; asking for one with save_models off says to turn it on."""
+    if not SAVE_MODELS:
+        raise WorkflowError(
+            "reloading a saved model needs save_models: true (the training jobs then keep "
+            "their final models); set it in the config or pass --config save_models=true"
+        )
+    return f"results/{wildcards.experiment}/models/{wildcards.point}.pt"
 
 
 def saved_settings(wildcards):
     """The settings the saved model's training job had (its checkpoint must match them)."""
-    if wildcards.experiment == "unbalanced":
-        threshold = int(saved_point(wildcards)["threshold"])
-        return as_params(UnbalancedSpec.from_config(config, threshold))
-    if wildcards.experiment == "depth":
-        return DEPTH_SETTINGS
-    return LECTURE_SETTINGS["augment"]
+    return SETTINGS[wildcards.experiment].as_params()
 
 
 def all_outputs():
+    """The default target: every figure and summary, and every grid point's files, so that
+    a per-job file that is missing (a job killed or refused, a file deleted) is always
+    recomputed, never skipped as an unneeded intermediate while stale aggregates remain.
+    """
+    per_job = [
+        all_files(recipe, kind)
+        for recipe in RECIPES.values()
+        for kind in recipe.outputs
+    ]
+    checkpoints = [
+        all_files(recipe, "models", "pt")
+        for recipe in RECIPES.values()
+        if SAVE_MODELS or recipe.keeps_best_dev
+    ]
     return [
+        *per_job,
+        *checkpoints,
+        all_files(BEST, "evaluation"),
         "results/unbalanced/figure.png",
         "results/unbalanced/figure.pdf",
         "results/unbalanced/summary.csv",

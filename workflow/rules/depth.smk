@@ -2,9 +2,9 @@
 # grid one job makes all (each file is a Python start-up less; the files stay per point).
 rule make_qwerties:
     output:
-        bundle("results/data/qwerties/n~{n}_seed~{seed}.parquet", DEPTH_AXES),
+        bundle(DEPTH, "results/data/qwerties/n~{n}_seed~{seed}.parquet"),
     log:
-        bundle_name("logs/make_qwerties/n~{n}_seed~{seed}.log", DEPTH_AXES),
+        bundle_name(DEPTH, "logs/make_qwerties/n~{n}_seed~{seed}.log"),
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -12,10 +12,8 @@ rule make_qwerties:
         mem_mb=300,
         runtime=5,
     params:
-        points=depth_points,
-        centers=DEPTH["centers"],
-        spread=DEPTH["spread"],
-        test_fraction=DEPTH["test_fraction"],
+        points=qwerty_points,
+        settings=SETTINGS["depth"].data(),
         code=script_code("make_qwerties"),
     script:
         "../../scripts/make_qwerties.py"
@@ -23,27 +21,15 @@ rule make_qwerties:
 
 rule train_depth:
     input:
-        qwerties_for_job,
+        job_data(DEPTH),
     output:
-        epochs=bundle(
-            "results/depth/epochs/layers~{layers}_n~{n}_seed~{seed}.parquet",
-            DEPTH_AXES,
-        ),
-        result=bundle(
-            "results/depth/result/layers~{layers}_n~{n}_seed~{seed}.parquet",
-            DEPTH_AXES,
-        ),
-        models=saved_models(
-            "results/depth/models/layers~{layers}_n~{n}_seed~{seed}.pt", DEPTH_AXES
-        ),
+        epochs=job_files(DEPTH, "epochs"),
+        result=job_files(DEPTH, "result"),
+        models=saved_models(DEPTH),
     log:
-        bundle_name(
-            "logs/train_depth/layers~{layers}_n~{n}_seed~{seed}.log", DEPTH_AXES
-        ),
+        job_log(DEPTH, "logs"),
     benchmark:
-        bundle_name(
-            "benchmarks/train_depth/layers~{layers}_n~{n}_seed~{seed}.tsv", DEPTH_AXES
-        )
+        job_log(DEPTH, "benchmarks", "tsv")
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -51,8 +37,8 @@ rule train_depth:
         mem_mb=600,
         runtime=30,
     params:
-        points=depth_points,
-        settings=DEPTH_SETTINGS,
+        points=job_points(DEPTH),
+        settings=job_settings(DEPTH),
         code=script_code("train_depth"),
     script:
         "../../scripts/train_depth.py"
@@ -60,8 +46,8 @@ rule train_depth:
 
 rule aggregate_depth:
     input:
-        epochs=depth_runs("epochs"),
-        results=depth_runs("result"),
+        epochs=all_files(DEPTH, "epochs"),
+        results=all_files(DEPTH, "result"),
     output:
         epochs="results/depth/epochs.parquet",
         results="results/depth/results.parquet",

@@ -1,7 +1,7 @@
 rule evaluate_saved:
     input:
         data=saved_data,
-        model="results/{experiment}/models/{point}.pt",
+        model=saved_model,
     output:
         "results/{experiment}/reloaded/{point}.parquet",
     log:
@@ -13,6 +13,7 @@ rule evaluate_saved:
         mem_mb=600,
         runtime=10,
     params:
+        recipe=saved_recipe,
         point=saved_point,
         settings=saved_settings,
         code=script_code("evaluate_saved"),

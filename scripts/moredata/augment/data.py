@@ -11,19 +11,11 @@ import numpy as np
 import pandas as pd
 
 from moredata import tables
+from moredata.augment import STREAM_KEY
 from moredata.qwerties import make_qwerties
 from moredata.seeds import Purpose, derive_seed
 
 log = logging.getLogger(__name__)
-
-
-# The section's number in REFERENCE.md: a key that keeps this experiment's random streams
-# apart from those of the depth experiment, which draws qwerties too.
-STREAM_KEY = 4
-
-
-# The input columns of each variant: the plain coordinates, or with the augmented feature.
-FEATURES = {"xy": ("x", "y"), "xy_distance": ("x", "y", "distance")}
 
 
 def make_augment_data(

@@ -11,14 +11,12 @@ import numpy as np
 import pandas as pd
 
 from moredata import tables
+from moredata.best import STREAM_KEY
 from moredata.errors import ConfigError
 from moredata.qwerties import make_qwerties
 from moredata.seeds import Purpose, derive_seed
 
 log = logging.getLogger(__name__)
-
-
-STREAM_KEY = 5  # the section's number in REFERENCE.md (see moredata.augment.STREAM_KEY)
 
 
 SPLITS = ("train", "dev", "test")

@@ -1,1 +1,1 @@
-"""Experiment 3, unbalanced data (red wine quality)."""
+"""The red-wine data (UCI wine quality): download, check, clean and z-score."""

@@ -44,34 +44,16 @@ rule prepare_wine:
 
 rule train_unbalanced:
     input:
-        "results/data/wine.parquet",
+        job_data(UNBALANCED),
     output:
-        epochs=bundle(
-            "results/unbalanced/epochs/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
-            WINE_AXES,
-        ),
-        classes=bundle(
-            "results/unbalanced/classes/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
-            WINE_AXES,
-        ),
-        predictions=bundle(
-            "results/unbalanced/predictions/threshold~{threshold}_remedy~{remedy}_seed~{seed}.parquet",
-            WINE_AXES,
-        ),
-        models=saved_models(
-            "results/unbalanced/models/threshold~{threshold}_remedy~{remedy}_seed~{seed}.pt",
-            WINE_AXES,
-        ),
+        epochs=job_files(UNBALANCED, "epochs"),
+        classes=job_files(UNBALANCED, "classes"),
+        predictions=job_files(UNBALANCED, "predictions"),
+        models=saved_models(UNBALANCED),
     log:
-        bundle_name(
-            "logs/train_unbalanced/threshold~{threshold}_remedy~{remedy}_seed~{seed}.log",
-            WINE_AXES,
-        ),
+        job_log(UNBALANCED, "logs"),
     benchmark:
-        bundle_name(
-            "benchmarks/train_unbalanced/threshold~{threshold}_remedy~{remedy}_seed~{seed}.tsv",
-            WINE_AXES,
-        )
+        job_log(UNBALANCED, "benchmarks", "tsv")
     conda:
         "../envs/moredata.yaml"
     threads: 1
@@ -79,8 +61,8 @@ rule train_unbalanced:
         mem_mb=600,
         runtime=30,
     params:
-        points=wine_points,
-        settings=wine_settings,
+        points=job_points(UNBALANCED),
+        settings=job_settings(UNBALANCED),
         code=script_code("train_unbalanced"),
     script:
         "../../scripts/train_unbalanced.py"
@@ -88,9 +70,9 @@ rule train_unbalanced:
 
 rule aggregate_unbalanced:
     input:
-        epochs=unbalanced_runs("epochs"),
-        classes=unbalanced_runs("classes"),
-        predictions=unbalanced_runs("predictions"),
+        epochs=all_files(UNBALANCED, "epochs"),
+        classes=all_files(UNBALANCED, "classes"),
+        predictions=all_files(UNBALANCED, "predictions"),
     output:
         epochs="results/unbalanced/epochs.parquet",
         classes="results/unbalanced/classes.parquet",

@@ -1,0 +1,373 @@
+"""The core every experiment shares: one training job, from its grid points to its written
+tables and checkpoints, and the reload of a saved model. A recipe (:mod:`moredata.recipe`)
+says what differs; the guarantees below hold for every recipe because they live only here:
+
+- a class missing from a training split stops the job, naming the split, the grid point and
+  the config keys to change; a class missing from a dev or test split is a WARNING;
+- a diverged replicate (``on_divergence: record``) has NaN metrics from the diverging epoch
+  on, no model, no predictions and no saved parameters;
+- every table gets its grid values in every row and the provenance of its settings; every
+  file is written atomically; a checkpoint records everything that shaped the model, the
+  digest of its weights and the accuracy it had, and a reload checks all three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import torch
+from torch import Tensor, nn
+
+from moredata import checkpoint, tables
+from moredata.errors import ConfigError, DataError, DivergenceError
+from moredata.models import layer_sizes
+from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, class_counts, point_name
+from moredata.training import TrainResult, TrainSettings, evaluate_accuracy, train
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MODELS = "models"  # the training rule's output of checkpoints (save_models, or the recipe's own)
+
+
+def run_training_job(
+    recipe: Recipe[Any],
+    points: Sequence[Point],
+    params: Mapping[str, Any],
+    threads: int,
+    outputs: Mapping[str, Sequence[str | Path]],
+) -> None:
+    """Train the replicates of ``points`` (batched where their settings agree) with the
+    settings ``params`` and write, per point, each of the recipe's tables to its path in
+    ``outputs`` (same order as ``points``), and a checkpoint to ``outputs["models"]`` when
+    the rule has that output."""
+    settings = recipe.settings_class.from_params(params)
+    start = time.perf_counter()
+    prepared = prepare(recipe, points, settings)
+    trained = train_prepared(recipe, prepared, settings)
+    wall = time.perf_counter() - start
+    for index, one in enumerate(trained):
+        meta = tables.provenance(
+            {**settings.at(one.prepared.point), **one.prepared.point},
+            int(one.prepared.point["seed"]),
+            threads,
+            wall,
+            replicates_in_job=len(points),
+        )
+        written = result_tables(recipe, one, settings, meta)
+        for name, table in written.items():
+            tables.write_parquet(table, outputs[name][index])
+        if outputs.get(MODELS):
+            save(recipe, one, settings, outputs[MODELS][index])
+        line = recipe.summary(written)
+        log.info("%s: %s", point_name(one.prepared.point), line or "written")
+
+
+def prepare(recipe: Recipe[Any], points: Sequence[Point], settings: Settings) -> list[Prepared]:
+    """Each point's replicate, from its data file (each file read once), class-checked."""
+    frames: dict[str, pd.DataFrame] = {}
+    prepared = []
+    for point in points:
+        path = recipe.data_path(point)
+        if path not in frames:
+            frames[path] = read_data(path)
+        one = _guard_memory(recipe, partial(recipe.prepare, frames[path], point, settings))
+        check_classes(recipe, one)
+        prepared.append(one)
+    return prepared
+
+
+def read_data(path: str | Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise DataError(
+            f"{path}: not a readable data file ({str(error).strip().splitlines()[0]}); delete "
+            "it and run snakemake again, which recomputes it"
+        ) from None
+
+
+def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
+    """A class without training samples can never be learnt: stop, naming the split, the
+    point (its seed among them) and the keys to change. A class missing from a held-out
+    split leaves its per-class metrics undefined: warn and go on."""
+    rep, n = prepared.replicate, len(prepared.classes)
+    held_out = {"dev": rep.y_dev, "test": rep.y_test}
+    counts = {"train": class_counts(rep.y_train, n)} | {
+        split: class_counts(labels, n) for split, labels in held_out.items() if labels is not None
+    }
+    name = point_name(prepared.point)
+    if counts["train"].min() == 0:
+        missing = prepared.classes[int(counts["train"].argmin())]
+        listed = "; ".join(
+            f"{split}: "
+            + ", ".join(f"{c} = {k}" for c, k in zip(prepared.classes, part, strict=True))
+            for split, part in counts.items()
+        )
+        raise ConfigError(
+            f"{recipe.name} {name}: the training split has no {missing!r} sample ({listed}); "
+            f"seed {prepared.point['seed']} cannot learn it: change {recipe.split_keys}"
+        )
+    for split in held_out:
+        for label in np.flatnonzero(counts.get(split, np.ones(n)) == 0):
+            log.warning(
+                "%s %s: class %r has no sample in the %s split; its per-class %s metrics are "
+                "missing (null) for this seed",
+                recipe.name,
+                name,
+                prepared.classes[label],
+                split,
+                split,
+            )
+
+
+def train_prepared(
+    recipe: Recipe[Any], prepared: Sequence[Prepared], settings: Settings
+) -> list[Trained]:
+    """Train replicates with equal training settings together. A divergence names the key
+    that set that replicate's learning rate: as the job's error, or as a WARNING when
+    ``on_divergence: record``."""
+    groups: dict[TrainSettings, list[int]] = defaultdict(list)
+    for i, one in enumerate(prepared):
+        groups[one.train].append(i)
+    results: dict[int, Trained] = {}
+    for train_settings, members in groups.items():
+        smallest = min(members, key=lambda i: prepared[i].replicate.x_train.shape[0])
+        n_smallest = prepared[smallest].replicate.x_train.shape[0]
+        if n_smallest < train_settings.batch_size:
+            raise ConfigError(
+                f"{recipe.name}.batch_size={train_settings.batch_size} is larger than the "
+                f"training set of {point_name(prepared[smallest].point)} ({n_smallest} "
+                f"samples); lower it"
+            )
+        replicates = [prepared[i].replicate for i in members]
+        try:
+            result = _guard_memory(recipe, partial(train, replicates, train_settings, recipe.name))
+        except DivergenceError as error:
+            culprit = next(prepared[i] for i in members if prepared[i].replicate is error.replicate)
+            raise DivergenceError(
+                error.replicate,
+                error.epoch,
+                f"{recipe.name} {error}; lower {recipe.rate_key(settings, culprit.point)}, or "
+                "set training.on_divergence: record",
+            ) from None
+        for position, i in enumerate(members):
+            results[i] = trained_replicate(prepared[i], result, position)
+            if results[i].diverged:
+                log.warning(
+                    "%s %s: diverged (non-finite training loss) at epoch %d; recorded with NaN "
+                    "metrics from that epoch on and no model (training.on_divergence: record); "
+                    "lower %s to avoid it",
+                    recipe.name,
+                    point_name(prepared[i].point),
+                    results[i].diverged_epoch,
+                    recipe.rate_key(settings, prepared[i].point),
+                )
+    return [results[i] for i in range(len(prepared))]
+
+
+def trained_replicate(prepared: Prepared, result: TrainResult, r: int) -> Trained:
+    """Replicate ``r`` of a batched training, with nothing reported after a divergence."""
+    epochs = result.train_loss.shape[1]
+    diverged_at = result.diverged_epoch[r]
+    after = np.arange(epochs) >= (epochs if diverged_at is None else diverged_at)
+    held_out = ("test_acc", "dev_acc") if result.dev_acc is not None else ("test_acc",)
+    # From the diverging epoch on the weights are not finite: the numbers are NaN, not the
+    # accuracy of a network that predicts one class.
+    columns = {
+        "epoch": np.arange(1, epochs + 1, dtype=np.int32),
+        **{
+            name: np.where(after, np.nan, getattr(result, name)[r].double().numpy())
+            for name in ("train_loss", "train_acc", *held_out)
+        },
+        "diverged": after,
+    }
+    if diverged_at is not None:
+        return Trained(prepared, columns, diverged_at + 1, None, None, None)
+    best_epoch = result.best_epoch[r] if result.best_epoch is not None else None
+    return Trained(
+        prepared=prepared,
+        epochs=columns,
+        diverged_epoch=None,
+        model=prepared.replicate.model,
+        test_pred=result.test_pred[r].numpy(),
+        test_score=result.test_score[r].double().numpy(),
+        best_epoch=best_epoch,
+        best_state=result.best_state[r] if result.best_state is not None else None,
+    )
+
+
+def result_tables(
+    recipe: Recipe[Any], trained: Trained, settings: Settings, meta: Mapping[str, Any]
+) -> dict[str, pa.Table]:
+    """The recipe's tables of one replicate, with its grid values in every row."""
+    columns = recipe.tables(trained, settings)
+    if set(columns) != set(recipe.outputs):
+        raise ValueError(f"{recipe.name}: tables {sorted(columns)} != {sorted(recipe.outputs)}")
+    return {
+        name: tables.table(with_grid(columns[name], trained.prepared.point, schema), schema, meta)
+        for name, schema in recipe.outputs.items()
+    }
+
+
+def with_grid(columns: Mapping[str, Any], point: Point, schema: pa.Schema) -> dict[str, Any]:
+    """``columns`` with each grid value of ``point`` that ``schema`` has repeated on every
+    row; a table of scalars is one row."""
+    lengths = {len(v) for v in columns.values() if _is_column(v)}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    rows = lengths.pop() if lengths else 1
+    full = {key: value for key, value in point.items() if key in schema.names}
+    full.update(columns)
+    return {key: value if _is_column(value) else [value] * rows for key, value in full.items()}
+
+
+def _is_column(value: Any) -> bool:
+    return isinstance(value, Sequence | np.ndarray | Tensor) and not isinstance(value, str)
+
+
+def _guard_memory(recipe: Recipe[Any], work: Callable[[], T]) -> T:
+    """Run ``work()``; running out of memory names the keys that set the sizes."""
+    try:
+        return work()
+    except MemoryError:
+        pass
+    except RuntimeError as error:
+        if "alloc" not in str(error) and "memory" not in str(error):
+            raise
+    raise ConfigError(
+        f"{recipe.name}: out of memory building or training the job's networks; lower "
+        f"{recipe.size_keys}, or give the job more memory"
+    ) from None
+
+
+# Checkpoints ------------------------------------------------------------------------------
+
+
+def weights_digest(state: Mapping[str, Tensor]) -> str:
+    """sha256 of a state dict's names, shapes and values, in key order."""
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        value = state[key].detach().contiguous().cpu()
+        digest.update(f"{key}:{tuple(value.shape)}:{value.dtype}".encode())
+        digest.update(value.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save(recipe: Recipe[Any], trained: Trained, settings: Settings, path: str | Path) -> None:
+    """The replicate's checkpoint: the final parameters, or those of its best dev epoch
+    (``keeps_best_dev``), with everything that shaped them and the accuracy they had. A
+    diverged replicate's file holds no parameters, only its provenance."""
+    prepared = trained.prepared
+    point = dict(prepared.point)
+    record: dict[str, Any] = {
+        "experiment": recipe.name,
+        "point": point,
+        "settings": settings.at(point),
+        "config_digest": tables.digest(settings.at(point)),
+        "layer_sizes": layer_sizes(prepared.replicate.model),
+        "activation": prepared.activation,
+        "torch": torch.__version__,
+        "diverged_epoch": trained.diverged_epoch,
+    }
+    if trained.diverged:
+        checkpoint.save_checkpoint(path, None, record)
+        return
+    if recipe.keeps_best_dev:
+        if trained.best_state is None or trained.best_epoch is None:
+            raise ValueError(f"{recipe.name}: keeps_best_dev needs a dev split")
+        state = trained.best_state
+        record["recorded"] = {
+            "split": "dev",
+            "epoch": trained.best_epoch,
+            "accuracy": float(trained.epochs["dev_acc"][trained.best_epoch - 1]),
+        }
+    else:
+        assert trained.model is not None
+        state = trained.model.state_dict()
+        record["recorded"] = {
+            "split": "test",
+            "epoch": len(trained.epochs["epoch"]),
+            "accuracy": float(trained.epochs["test_acc"][-1]),
+        }
+    record["weights_sha256"] = weights_digest(state)
+    checkpoint.save_checkpoint(path, state, record)
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """A checkpoint loaded into a freshly built network of its grid point (``model`` is None
+    when the replicate diverged: it has no parameters to load)."""
+
+    prepared: Prepared
+    model: nn.Sequential | None
+    provenance: dict[str, Any]
+
+
+def reload(
+    recipe: Recipe[Any],
+    path: str | Path,
+    data: pd.DataFrame,
+    point: Point,
+    settings: Settings,
+) -> Reloaded:
+    """Load the checkpoint at ``path`` into a fresh network built as ``point``'s job built
+    it. It must have been saved by this experiment for this point with these settings, its
+    weights must match their digest, and the reloaded network must reproduce the accuracy
+    recorded when it was saved; otherwise one line names the file and what differs."""
+    prepared = recipe.prepare(data, point, settings)
+    state, record = checkpoint.load_checkpoint(path)
+    wanted = {
+        "experiment": recipe.name,
+        "point": {key: str(value) for key, value in point.items()},
+        "config_digest": tables.digest(settings.at(point)),
+    }
+    stored = {
+        "experiment": record.get("experiment"),
+        "point": {key: str(value) for key, value in dict(record.get("point") or {}).items()},
+        "config_digest": record.get("config_digest"),
+    }
+    for key, value in wanted.items():
+        if stored[key] != value:
+            what = (
+                checkpoint.settings_change(record.get("settings"), settings.at(point))
+                if key == "config_digest"
+                else f"{stored[key]}, not {value}"
+            )
+            raise DataError(
+                f"{path}: checkpoint was saved for another {key.replace('config_digest', 'config')}"
+                f" ({what}); rerun the job that writes it"
+            )
+    if record.get("diverged_epoch") is not None:
+        return Reloaded(prepared, None, record)
+    if state is None or weights_digest(state) != record.get("weights_sha256"):
+        raise DataError(
+            f"{path}: the checkpoint's weights do not match the digest saved with them "
+            "(changed after saving); rerun the job that writes it"
+        )
+    model = prepared.replicate.model
+    checkpoint.load_into(model, state, record, path)
+    recorded = record.get("recorded") or {}
+    rep = prepared.replicate
+    x, y = (rep.x_dev, rep.y_dev) if recorded.get("split") == "dev" else (rep.x_test, rep.y_test)
+    if x is None or y is None:
+        raise DataError(f"{path}: records an accuracy on a split the data has not; rerun its job")
+    accuracy = evaluate_accuracy(model, x, y, prepared.train)
+    if accuracy != recorded.get("accuracy"):
+        raise DataError(
+            f"{path}: the reloaded network has {accuracy:.4f}% {recorded.get('split')} "
+            f"accuracy, the checkpoint recorded {recorded.get('accuracy')}% at epoch "
+            f"{recorded.get('epoch')}; rerun the job that writes it"
+        )
+    return Reloaded(prepared, model, record)

@@ -1,0 +1,190 @@
+"""What an experiment is: a recipe over the shared core (:mod:`moredata.jobs`).
+
+A recipe declares only what differs between experiments: its config section and settings
+class, the grid axes of its jobs, where a grid point's data comes from, how one replicate's
+data, split and network are built, and which tables it writes from a trained replicate. The
+core does everything that is the same for all: bundling grid points into one batched
+training, class checks, divergence, provenance, checkpoints, atomic writes and the log lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar
+
+import numpy as np
+
+# The Snakefile imports the recipes to build the DAG: torch, pandas and pyarrow load only
+# in the jobs (imports inside the functions that need them), not at every start-up.
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    from torch import Tensor, nn
+
+    from moredata.training import Replicate, TrainSettings
+
+Point = Mapping[str, Any]  # a grid point: axis -> value, e.g. {"layers": 5, "n": 200, "seed": 0}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Base of every experiment's frozen settings: built once from the validated config
+    (:meth:`from_config`), passed to jobs as plain params (:meth:`as_params`) and rebuilt
+    there unchanged (:meth:`from_params`). An experiment's settings hold everything that
+    shapes its models, data settings included, but not its grid (the points' values)."""
+
+    # The fields its data rule depends on (a change reruns the data, not only the training).
+    data_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def pick(cls, *sections: Mapping[str, Any]) -> Self:
+        """The settings with each field taken from the config sections that have it (a
+        later section wins): the fields name the config keys."""
+        names = {field.name for field in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for section in sections:
+            values.update({key: value for key, value in section.items() if key in names})
+        return cls(**values)
+
+    def as_params(self) -> dict[str, Any]:
+        """Plain values: Snakemake compares rule params by their repr, and ignores objects."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Self:
+        return cls(**params)
+
+    def data(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self.data_keys}
+
+    def for_points(self, points: Sequence[Point]) -> Self:
+        """The settings a job of ``points`` needs (narrower settings keep a change that
+        concerns other points from making the job stale)."""
+        return self
+
+    def at(self, point: Point) -> dict[str, Any]:
+        """The settings that shaped the model at ``point``: recorded as provenance and in
+        checkpoints (an experiment with per-point overrides narrows this)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ClassifierSettings(Settings):
+    """The training settings of the course's classifiers, trained with cross-entropy."""
+
+    optimizer: Literal["sgd", "adam"]
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    on_divergence: Literal["fail", "record"]
+    log_every: int
+
+    def training(self) -> TrainSettings:
+        from moredata.training import TrainSettings
+
+        return TrainSettings(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            optimizer=self.optimizer,
+            loss="cross_entropy",
+            on_divergence=self.on_divergence,
+            log_every=self.log_every,
+        )
+
+
+S = TypeVar("S", bound=Settings)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One replicate ready to train: its grid point, data, initial network and settings."""
+
+    point: Point
+    replicate: Replicate
+    train: TrainSettings
+    classes: Sequence[str]  # class names, indexed by label
+    activation: str  # of the hidden layers, recorded with a checkpoint
+    extra: Any = None  # whatever else the recipe's tables need (e.g. the data frame)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One replicate after training. Nothing here is made up after a divergence: every
+    metric is NaN from the diverging epoch on, and there is no model, prediction or kept
+    state to report as if real."""
+
+    prepared: Prepared
+    epochs: dict[str, np.ndarray]  # epoch, train_loss, train_acc, test_acc[, dev_acc], diverged
+    diverged_epoch: int | None  # 1-based
+    model: nn.Sequential | None  # the trained network; None when it diverged
+    test_pred: np.ndarray | None  # final predictions of the test split; None when diverged
+    test_score: np.ndarray | None
+    best_epoch: int | None = None  # with a dev set: the epoch of the best dev accuracy
+    best_state: dict[str, Tensor] | None = None  # and its parameters
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_epoch is not None
+
+    def last(self, column: str, epochs: int = 1) -> float:
+        """Mean of ``column`` over the last ``epochs`` epochs (NaN after a divergence)."""
+        return float(np.mean(self.epochs[column][-epochs:]))
+
+
+class Recipe(ABC, Generic[S]):
+    """An experiment. Subclasses set the class attributes and implement :meth:`prepare` and
+    :meth:`tables`; the core trains, checks, records and writes."""
+
+    name: ClassVar[str]  # config section, rule suffix (train_<name>) and results folder
+    settings_class: ClassVar[type[Settings]]
+    # The grid axes, in output order, each with the key of its values in the config section.
+    grid: ClassVar[Mapping[str, str]]
+    # Axes whose points always train in separate jobs (never bundled into one training).
+    separate: ClassVar[tuple[str, ...]] = ()
+    outputs: ClassVar[Mapping[str, pa.Schema]]  # the per-point tables of a training job
+    # Which parameters a checkpoint holds: the final ones, or those of the best dev epoch.
+    keeps_best_dev: ClassVar[bool] = False
+    # Config keys to change when a training split lacks a class, and keys that set the size
+    # of the data and network (named when memory runs out).
+    split_keys: ClassVar[str]
+    size_keys: ClassVar[str]
+
+    def rate_key(self, settings: S, point: Point) -> str:
+        """The config key that set the learning rate at ``point`` (named on divergence)."""
+        return f"{self.name}.learning_rate"
+
+    @abstractmethod
+    def data_path(self, point: Point) -> str:
+        """The data file the replicate of ``point`` trains on (a rule's output)."""
+
+    @abstractmethod
+    def prepare(self, data: pd.DataFrame, point: Point, settings: S) -> Prepared:
+        """Data, split, initial network, shuffling generator and training settings of the
+        replicate at ``point``, from its data file's table."""
+
+    @abstractmethod
+    def tables(self, trained: Trained, settings: S) -> dict[str, dict[str, Any]]:
+        """The columns of each table in :attr:`outputs` for one trained replicate; the grid
+        columns may be left out (the core adds them to every row)."""
+
+    def summary(self, tables: Mapping[str, pa.Table]) -> str:
+        """The job log's line about one replicate's result, from its written tables."""
+        return ""
+
+
+def point_name(point: Point) -> str:
+    """``layers=5 n=200 seed=0``: a grid point in messages."""
+    return " ".join(f"{axis}={value}" for axis, value in point.items())
+
+
+def class_counts(labels: Tensor | np.ndarray, n_classes: int) -> np.ndarray:
+    """Samples per class of a label vector (float BCE labels included)."""
+    return np.bincount(np.asarray(labels).astype(np.int64), minlength=n_classes)

@@ -1,0 +1,42 @@
+"""Tables to training tensors: the train, dev and test rows of a data table (columns
+..., label, split) as a replicate of the trainer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from moredata.training import Replicate
+
+
+def split_tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tuple[Tensor, Tensor]:
+    """Features ``columns`` (float32) and labels of the rows of one split."""
+    rows = (data["split"] == split).to_numpy()
+    x = torch.tensor(data.loc[rows, list(columns)].to_numpy(dtype=np.float32))
+    return x, torch.tensor(data.loc[rows, "label"].to_numpy(dtype=np.int64))
+
+
+def table_replicate(
+    data: pd.DataFrame, columns: Sequence[str], model: nn.Sequential, shuffle_seed: int, name: str
+) -> Replicate:
+    """The replicate of a data table (columns ..., label, split): its train and test
+    rows as ``columns`` and labels, and its dev rows when the table has a dev split."""
+    x_train, y_train = split_tensors(data, columns, "train")
+    x_test, y_test = split_tensors(data, columns, "test")
+    has_dev = bool((data["split"] == "dev").any())
+    x_dev, y_dev = split_tensors(data, columns, "dev") if has_dev else (None, None)
+    return Replicate(
+        model=model,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        generator=torch.Generator().manual_seed(shuffle_seed),
+        name=name,
+        x_dev=x_dev,
+        y_dev=y_dev,
+    )

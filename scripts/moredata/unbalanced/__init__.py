@@ -1,0 +1,1 @@
+"""Experiment 3, unbalanced data (red wine quality binarised at thresholds)."""
