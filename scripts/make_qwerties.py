@@ -7,6 +7,4 @@ with rule_job(sm.log[0]):
     from moredata.depth.data import make_qwerties_job
 
     for point, path in zip(sm.params.points, paths(sm.output), strict=True):
-        make_qwerties_job(
-            n_per_cloud=point["n"], seed=point["seed"], path=path, **sm.params.settings
-        )
+        make_qwerties_job(point, sm.params.settings, path)

@@ -6,4 +6,4 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.wine.data import prepare_wine
 
-    prepare_wine(sm.input[0], sm.output[0], sm.params.max_total_sulfur_dioxide, sm.params.zscore)
+    prepare_wine(sm.input[0], sm.output[0], sm.params.settings)

@@ -3,37 +3,35 @@ real Snakefile in a temporary directory."""
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from harness import (
+    BASE_CONFIG,
     REPO,
     SNAKEFILE,
     SNAKEMAKE,
-    TINY_CONFIG,
+    deep_merge,
     job_counts,
     snakemake_command,
+    tiny_config,
     write_config,
 )
 from moredata.errors import DownloadError
-from moredata.settings import UnbalancedSpec
 from moredata.wine.download import fetch_verified, sha256_of
 
-__all__ = ["REPO", "SNAKEMAKE", "TINY_CONFIG"]  # re-exported to the test modules
+__all__ = ["REPO", "SNAKEMAKE"]  # re-exported to the test modules
 # The course's wine file (URL and sha256 from config/config.yaml) and the white-wine file the
 # bad-input tests use, from the same UCI folder.
-_WINE = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["wine"]
+_WINE = BASE_CONFIG["wine"]
 DATA_FILES = {
     _WINE["url"]: _WINE["sha256"],
     _WINE["url"].replace("-red.csv", "-white.csv"): (
@@ -70,8 +68,6 @@ def cached(url: str, sha256: str, cache: Path) -> Path:
 DATA_DIR = data_dir()
 RED_WINE = DATA_DIR / "winequality-red.csv"
 RED_WINE_SHA256 = _WINE["sha256"]
-
-# A grid small enough for seconds, big enough to exercise every rule and both seeds paths.
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -113,16 +109,6 @@ def wine_server(red_wine: Path) -> Iterator[str]:
     server.shutdown()
 
 
-def deep_merge(base: dict, override: dict) -> dict:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 class Workflow:
     """The real Snakefile run with ``snakemake`` in its own directory."""
 
@@ -139,21 +125,54 @@ class Workflow:
     def update_config(self, override: dict) -> None:
         self.write_config(deep_merge(self.config, override))
 
+    def command(self, *args: str) -> list[str]:
+        return snakemake_command(self.directory, *args, snakefile=self.snakefile)
+
+    def environment(self) -> dict[str, str] | None:
+        """The environment of the run (None: this process's)."""
+        return None
+
     def run(
         self, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess:
-        command = snakemake_command(self.directory, *args, snakefile=self.snakefile)
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, cwd=self.directory
-        )
+        try:
+            result = subprocess.run(
+                self.command(*args),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=self.directory,
+                env=self.environment(),
+            )
+        except subprocess.TimeoutExpired as error:
+            output = error.stderr or b""
+            if isinstance(output, bytes):
+                output = output.decode(errors="replace")
+            raise AssertionError(
+                f"snakemake timed out after {timeout} s:\n{output[-6000:]}"
+            ) from None
         if check and result.returncode != 0:
             raise AssertionError(
                 f"snakemake failed ({result.returncode}):\n{result.stderr[-6000:]}"
             )
         return result
 
+    def start(self, output: Path, *args: str) -> subprocess.Popen:
+        """Start the run in the background, in a new session (its own process group, so one
+        ``killpg`` reaches Snakemake and every job), its output to the file ``output``."""
+        with output.open("w") as sink:
+            return subprocess.Popen(
+                self.command(*args),
+                cwd=self.directory,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=self.environment(),
+                start_new_session=True,
+            )
+
     def planned_jobs(self, *args: str) -> dict[str, int]:
-        """Rule -> number of jobs a run would execute now (from a dry run)."""
+        """Rule -> number of jobs a run (of the targets in ``args``, if any) would execute
+        now (from a dry run)."""
         result = self.run("--dry-run", *args, "--quiet", "rules")
         return job_counts(result.stdout.splitlines() + result.stderr.splitlines())
 
@@ -162,28 +181,22 @@ class Workflow:
 
 
 def base_config() -> dict:
-    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    """The course config, config/config.yaml (a new copy each call)."""
+    return copy.deepcopy(BASE_CONFIG)
 
 
-def course_wine_spec(**changes: Any) -> UnbalancedSpec:
-    """The course's wine settings (config/config.yaml, which overrides no threshold, so every
-    threshold has them) with a test's ``changes``, such as fewer epochs."""
-    return dataclasses.replace(UnbalancedSpec.from_config(base_config(), threshold=4), **changes)
+def served_config(wine_server: str, override: dict | None = None) -> dict:
+    """The tiny config with ``override``, the wine file downloaded from the local server (so
+    the real download path runs)."""
+    config = tiny_config({"wine": {"url": f"{wine_server}/{RED_WINE.name}"}})
+    return deep_merge(config, override or {})
 
 
 @pytest.fixture
 def make_workflow(tmp_path: Path, wine_server: str):
-    """Factory: a Workflow in a fresh directory with the tiny config (plus overrides); the wine
-    file is downloaded from the local HTTP server, so the real download path runs."""
+    """Factory: a Workflow in a fresh directory with the tiny config (plus overrides)."""
 
     def make(override: dict | None = None, name: str = "run") -> Workflow:
-        config = deep_merge(base_config(), TINY_CONFIG)
-        config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
-        config = deep_merge(config, override or {})
-        return Workflow(tmp_path / name, config)
+        return Workflow(tmp_path / name, served_config(wine_server, override))
 
     return make
-
-
-def copy_results(source: Path, destination: Path) -> None:
-    shutil.copytree(source / "results", destination / "results")

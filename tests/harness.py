@@ -3,6 +3,7 @@ config of .test/, and the parser of a dry run's job counts."""
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,26 +14,36 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "workflow" / "Snakefile"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_CONFIG: dict = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
+BASE_CONFIG: dict = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def tiny_config(override: dict | None = None) -> dict:
+    """config/config.yaml with the tiny grid of .test/ and a test's ``override`` merged over:
+    a new config each call, so a test that changes it changes no other test's."""
+    return copy.deepcopy(deep_merge(deep_merge(BASE_CONFIG, TINY_CONFIG), override or {}))
 
 
 def snakemake_command(
     directory: str | Path,
     *args: str,
     snakefile: str | Path = SNAKEFILE,
-    cores: int = 2,
+    cores: int | None = 2,
     program: str | Path = SNAKEMAKE,
 ) -> list[str]:
-    """``snakemake`` on the repository's (or a copy's) Snakefile, run in ``directory``."""
-    return [
-        str(program),
-        "--snakefile",
-        str(snakefile),
-        "--directory",
-        str(directory),
-        "--cores",
-        str(cores),
-        *args,
-    ]
+    """``snakemake`` on the repository's (or a copy's) Snakefile, run in ``directory``
+    (``cores=None``: as a profile sets them)."""
+    command = [str(program), "--snakefile", str(snakefile), "--directory", str(directory)]
+    return [*command, *(["--cores", str(cores)] if cores is not None else []), *args]
 
 
 def write_config(directory: str | Path, config: dict) -> None:

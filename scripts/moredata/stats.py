@@ -75,9 +75,3 @@ def write_summary(
 def write_table(frame: pd.DataFrame, parquet: str | Path, csv: str | Path) -> None:
     tables.write_atomically(parquet, lambda tmp: frame.to_parquet(tmp, index=False))
     tables.write_atomically(csv, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
-
-
-def half_ci(values: pd.Series) -> float:
-    """Half-width of the 95 % CI of the mean over seeds (0 for a single seed)."""
-    s = seed_statistics(values.astype(float))
-    return s["ci95_high"] - s["mean"] if s["n_seeds"] > 1 else 0.0

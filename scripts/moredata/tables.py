@@ -199,6 +199,48 @@ def read_provenance(path: str | Path) -> dict:
     return json.loads(metadata[PROVENANCE_KEY])
 
 
+def data_record(data_settings: Mapping[str, Any], point: Mapping[str, Any]) -> dict:
+    """What a data file records about itself: the settings and grid values it was made for
+    (a training job checks them against its own before it trains on the file)."""
+    return {"data": dict(data_settings), "point": dict(point)}
+
+
+def write_frame(frame: Any, path: str | Path, record: Mapping[str, Any]) -> None:
+    """Write a data frame as Parquet with ``record`` as its provenance, atomically."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), PROVENANCE_KEY: json.dumps(record, sort_keys=True)}
+    write_parquet(table.replace_schema_metadata(metadata), path)
+
+
+def check_record(path: str | Path, settings: Mapping[str, Any]) -> None:
+    """Refuse a metrics file whose provenance is missing, malformed or for other settings
+    or grid values than ``settings``, naming the file and what differs."""
+    try:
+        record = read_provenance(path)
+        stored = record["settings"]
+        digest_ = record["config_digest"]
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException) as error:
+        raise DataError(
+            f"{path}: not a metrics file of this workflow (no provenance: {error}); delete it "
+            "and run snakemake again, which recomputes it"
+        ) from None
+    if digest_ != digest(dict(settings)):
+        changed = ", ".join(
+            f"{key} {stored.get(key)!r} (expected {settings.get(key)!r})"
+            for key in sorted(set(stored) | set(settings))
+            if stored.get(key) != settings.get(key)
+        )
+        raise DataError(
+            f"{path}: written for other settings or grid values ({changed or 'its digest'}); "
+            "delete it and run snakemake again, which recomputes it"
+        )
+
+
+def provenance_of(table: pa.Table) -> dict:
+    """The provenance record of a table made by :func:`table`."""
+    return json.loads((table.schema.metadata or {})[PROVENANCE_KEY])
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` only if the block

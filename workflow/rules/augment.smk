@@ -70,6 +70,8 @@ rule aggregate_augment:
         mem_mb=1000,
         runtime=10,
     params:
+        points=all_points(AUGMENT),
+        settings=SETTINGS["augment"].as_params(),
         code=script_code("aggregate_augment"),
     script:
         "../../scripts/aggregate_augment.py"

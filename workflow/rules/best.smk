@@ -86,6 +86,8 @@ rule aggregate_best:
         mem_mb=1000,
         runtime=10,
     params:
+        points=all_points(BEST),
+        settings=SETTINGS["best"].as_params(),
         code=script_code("aggregate_best"),
     script:
         "../../scripts/aggregate_best.py"

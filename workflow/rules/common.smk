@@ -131,10 +131,16 @@ def saved_models(recipe):
     return []
 
 
+def all_points(recipe):
+    """Every grid point of an experiment, in the order of all_files."""
+    values = grid_values(recipe)
+    return [dict(zip(values, point)) for point in itertools.product(*values.values())]
+
+
 def all_files(recipe, kind, extension="parquet"):
     """Every grid point's file of one kind, for the aggregation."""
     pattern = f"results/{recipe.name}/{kind}/{point_pattern(recipe)}.{extension}"
-    return expand(pattern, **grid_values(recipe))
+    return [pattern.format(**point) for point in all_points(recipe)]
 
 
 def grid_value(recipe, axis, text):

@@ -66,6 +66,8 @@ rule aggregate_depth:
         mem_mb=1000,
         runtime=10,
     params:
+        points=all_points(DEPTH),
+        settings=SETTINGS["depth"].as_params(),
         code=script_code("aggregate_depth"),
     script:
         "../../scripts/aggregate_depth.py"

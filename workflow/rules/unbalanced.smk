@@ -35,8 +35,7 @@ rule prepare_wine:
         mem_mb=500,
         runtime=10,
     params:
-        max_total_sulfur_dioxide=config["wine"]["max_total_sulfur_dioxide"],
-        zscore=config["wine"]["zscore"],
+        settings=SETTINGS["unbalanced"].data(),
         code=script_code("prepare_wine"),
     script:
         "../../scripts/prepare_wine.py"
@@ -91,6 +90,8 @@ rule aggregate_unbalanced:
         mem_mb=1000,
         runtime=10,
     params:
+        points=all_points(UNBALANCED),
+        settings=SETTINGS["unbalanced"].as_params(),
         code=script_code("aggregate_unbalanced"),
     script:
         "../../scripts/aggregate_unbalanced.py"

@@ -48,5 +48,5 @@ def make_augment_data_job(settings: Mapping[str, Any], seed: int, path: str | Pa
         settings["test_fraction"],
         seed,
     )
-    tables.write_atomically(path, lambda tmp: data.to_parquet(tmp, index=False))
+    tables.write_frame(data, path, tables.data_record(settings, {"seed": seed}))
     log.info("%d points, %d for testing", len(data), int((data["split"] == "test").sum()))

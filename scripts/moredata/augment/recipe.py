@@ -40,6 +40,7 @@ class AugmentRecipe(Recipe[AugmentSettings]):
     settings_class = AugmentSettings
     grid: Mapping[str, str] = {"features": "features", "seed": "seeds"}
     separate = ("features",)
+    data_axes = ("seed",)
     outputs: Mapping[str, pa.Schema] = {
         "epochs": tables.AUGMENT_EPOCHS,
         "result": tables.AUGMENT_RESULT,

@@ -9,11 +9,30 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from scipy import stats
 
 from moredata import tables
-from moredata.figures import save_figure
-from moredata.stats import half_ci, seed_statistics, summarise, write_summary, write_table
+from moredata.figures import (
+    ACCURACY_RANGE,
+    NEUTRAL,
+    SPLIT_LINESTYLES,
+    VARIANT_COLOURS,
+    accuracy_axis,
+    ci_error_bar,
+    diverged_epoch,
+    diverged_note,
+    epoch_axis,
+    group_colour,
+    jitter,
+    legend_below,
+    legend_columns,
+    mean_label,
+    plural,
+    save_figure,
+)
+from moredata.stats import seed_statistics, summarise, write_summary, write_table
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +44,8 @@ BASELINE, AUGMENTED = "xy", "xy_distance"  # the difference is augmented minus b
 
 
 def compare_variants(results: pd.DataFrame) -> pd.DataFrame:
-    """One row: the final test accuracy of both variants over the seeds they share, the
+    """One row: the final test accuracy of both variants over the seeds where both have one
+    (a diverged run's is NaN, so its seed is left out), the
     course's independent two-sample t-test, the paired t-test (the variants share data
     within a seed) and the mean paired difference with its t-based 95 % CI."""
     wide = results.pivot(index="seed", columns="features", values="final_test_acc").dropna()
@@ -78,10 +98,78 @@ def aggregate_augment(
 LABELS = {BASELINE: "(x, y)", AUGMENTED: "(x, y, distance)"}
 
 
-COLORS = {BASELINE: "tab:blue", AUGMENTED: "tab:orange"}
-
-
 MARKERS = {BASELINE: "x", AUGMENTED: "+"}
+
+
+def augment_lecture_figure(epochs: pd.DataFrame, predictions: pd.DataFrame, seed: int) -> Figure:
+    """The lecture's 2 x 2 of one seed, both variants overlaid (colour: variant, line style:
+    split): loss; train and test accuracy; accuracy per group over all the data; the data by
+    group with each variant's misclassified points crossed out. A variant that diverged
+    shows its curves up to the divergence and has no predictions."""
+    epochs = epochs[epochs["seed"] == seed]
+    variants = [f for f in (BASELINE, AUGMENTED) if f in set(epochs["features"])]
+    fig, ((loss_ax, acc_ax), (group_ax, data_ax)) = plt.subplots(2, 2, figsize=(12, 9))
+    predicted, notes = [], []
+    for features in variants:
+        run = epochs[epochs["features"] == features].sort_values("epoch")
+        colour = VARIANT_COLOURS[features]
+        loss_ax.plot(run["epoch"], run["train_loss"], color=colour)
+        for split in ("train", "test"):
+            acc_ax.plot(
+                run["epoch"],
+                run[f"{split}_acc"],
+                color=colour,
+                linestyle=SPLIT_LINESTYLES[split],
+            )
+        epoch = diverged_epoch(run)
+        if epoch is None:
+            predicted.append(features)
+        else:
+            notes.append(f"{LABELS[features]} diverged at epoch {epoch} (no predictions)")
+    loss_ax.set(title="Training loss", ylabel="Loss")
+    acc_ax.set(title="Accuracy", ylabel="Accuracy (%)")
+    accuracy_axis(acc_ax)
+    for ax in (loss_ax, acc_ax):
+        epoch_axis(ax)
+    predictions = predictions[predictions["features"].isin(predicted)]
+    groups = sorted(predictions["label"].unique())
+    width = 0.8 / max(len(predicted), 1)
+    for k, features in enumerate(predicted):
+        part = predictions[predictions["features"] == features]
+        accuracy = [(part.loc[part["label"] == g, "pred"] == g).mean() * 100 for g in groups]
+        offset = (k - (len(predicted) - 1) / 2) * width
+        group_ax.bar(
+            np.arange(len(groups)) + offset, accuracy, width, color=VARIANT_COLOURS[features]
+        )
+    group_ax.set_xticks(np.arange(len(groups)), [f"group {g}" for g in groups])
+    group_ax.set(title="Accuracy per group (train + test)", xlabel="Group", ylabel="Accuracy (%)")
+    accuracy_axis(group_ax)
+    variant_entries = [
+        (Line2D([], [], color=VARIANT_COLOURS[f], linewidth=6), LABELS[f]) for f in variants
+    ]
+    split_entries = [
+        (Line2D([], [], color="black", linestyle=SPLIT_LINESTYLES[split]), split)
+        for split in ("train", "test")
+    ]
+    group_entries, wrong_entries = [], []
+    if predicted:
+        points = predictions[predictions["features"] == predicted[0]]
+        for g in groups:
+            cloud = points[points["label"] == g]
+            dots = data_ax.scatter(cloud["x"], cloud["y"], s=12, color=group_colour(g))
+            group_entries.append((dots, f"group {g}"))
+    for features in predicted:
+        part = predictions[predictions["features"] == features]
+        wrong = part[part["pred"] != part["label"]]
+        crosses = data_ax.scatter(
+            wrong["x"], wrong["y"], marker=MARKERS[features], color=VARIANT_COLOURS[features], s=30
+        )
+        wrong_entries.append((crosses, f"misclassified by {LABELS[features]} ({len(wrong)})"))
+    data_ax.set(title="The data; crosses: misclassified", xlabel="x", ylabel="y")
+    legend_columns(fig, [variant_entries, split_entries, group_entries, wrong_entries])
+    fig.suptitle("\n".join([f"Feature augmentation, seed {seed}", *notes]))
+    fig.tight_layout()
+    return fig
 
 
 def plot_augment_lecture(
@@ -90,123 +178,102 @@ def plot_augment_lecture(
     seed: int,
     out_paths: Sequence[str | Path],
 ) -> None:
-    """The lecture's 2 x 2 of one seed, both variants overlaid: loss; train and test
-    accuracy; accuracy per group over all the data; the data with misclassified points
-    crossed out (one marker per variant)."""
-    epochs = pd.read_parquet(epochs_path)
-    epochs = epochs[epochs["seed"] == seed]
     predictions = pd.concat([pd.read_parquet(p) for p in predictions_paths], ignore_index=True)
-    variants = [f for f in (BASELINE, AUGMENTED) if f in set(predictions["features"])]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
-    (loss_ax, acc_ax), (group_ax, data_ax) = axes
-    for features in variants:
-        run = epochs[epochs["features"] == features].sort_values("epoch")
-        color, label = COLORS[features], LABELS[features]
-        loss_ax.plot(run["epoch"], run["train_loss"], color=color, label=label)
-        acc_ax.plot(run["epoch"], run["train_acc"], color=color, label=f"{label} train")
-        acc_ax.plot(
-            run["epoch"], run["test_acc"], color=color, linestyle="--", label=f"{label} test"
+    save_figure(augment_lecture_figure(pd.read_parquet(epochs_path), predictions, seed), out_paths)
+
+
+def t_test_text(ttest: pd.Series, kind: str) -> str:
+    """``paired t = 2.10, p = 0.0653``, or why there is no test (``compare_variants`` gives
+    NaN with fewer than two seeds or without any spread)."""
+    t, p = ttest[f"t_{kind}"], ttest[f"p_{kind}"]
+    if np.isnan(t):
+        return f"no {kind} t-test (fewer than 2 seeds or no spread)"
+    return f"{kind} t = {t:.2f}, p = {p:.3g}"
+
+
+def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure:
+    """Final test accuracy of each variant at each seed (spread sideways so equal values
+    stay visible; lines join a seed's pair) with the mean and 95 % CI of each variant, and
+    the paired differences with their mean, 95 % CI and both t-tests. Seeds where a variant
+    diverged are left out and counted."""
+    n_seeds = results["seed"].nunique()
+    broken = set(results.loc[results["diverged"], "seed"])
+    kept = results[~results["seed"].isin(broken)]
+    wide = kept.pivot(index="seed", columns="features", values="final_test_acc").sort_index()
+    variants = [f for f in (BASELINE, AUGMENTED) if f in wide.columns]
+    offsets = jitter(len(wide))
+    fig, (pair_ax, diff_ax) = plt.subplots(1, 2, figsize=(12, 5))
+    for offset, (_, row) in zip(offsets, wide.iterrows(), strict=True):
+        pair_ax.plot(
+            np.arange(len(variants)) + offset,
+            row[variants],
+            color=NEUTRAL,
+            alpha=0.5,
+            marker="o",
+            markersize=4,
         )
-    loss_ax.set(title="Training loss", xlabel="Epoch", ylabel="Loss")
-    acc_ax.set(title="Accuracy", xlabel="Epoch", ylabel="Accuracy (%)", ylim=(0, 100))
-    loss_ax.legend()
-    acc_ax.legend(loc="lower right", fontsize=8)
-    groups = sorted(predictions["label"].unique())
-    width = 0.8 / len(variants)
     for k, features in enumerate(variants):
-        part = predictions[predictions["features"] == features]
-        accuracy = [(part.loc[part["label"] == g, "pred"] == g).mean() * 100 for g in groups]
-        group_ax.bar(
-            np.arange(len(groups)) + (k - (len(variants) - 1) / 2) * width,
-            accuracy,
-            width,
-            color=COLORS[features],
-            label=LABELS[features],
+        ci_error_bar(
+            pair_ax,
+            k + 0.25,
+            seed_statistics(wide[features]),
+            ACCURACY_RANGE,
+            color=VARIANT_COLOURS[features],
+            marker="s",
+            markersize=8,
+            markeredgecolor="black",
+            capsize=6,
         )
-    group_ax.set_xticks(np.arange(len(groups)), [f"group {g}" for g in groups])
-    group_ax.set(title="Accuracy per group (train + test)", ylabel="Accuracy (%)", ylim=(0, 100))
-    group_ax.legend(loc="lower right")
-    points = predictions[predictions["features"] == variants[0]]
-    for g in groups:
-        cloud = points[points["label"] == g]
-        data_ax.scatter(cloud["x"], cloud["y"], s=8, alpha=0.5, label=f"group {g}")
-    for features in variants:
-        part = predictions[predictions["features"] == features]
-        wrong = part[part["pred"] != part["label"]]
-        data_ax.scatter(
-            wrong["x"],
-            wrong["y"],
-            marker=MARKERS[features],
-            color="black" if features == AUGMENTED else "red",
-            s=30,
-            label=f"misclassified {LABELS[features]} ({len(wrong)})",
+    pair_ax.set_xticks(range(len(variants)), [LABELS[f] for f in variants])
+    pair_ax.set(
+        title="Final test accuracy per seed",
+        xlabel="Features",
+        ylabel="Final test accuracy (%)",
+        xlim=(-0.5, len(variants) - 0.5),
+    )
+    accuracy_axis(pair_ax)
+    if len(variants) == 2:
+        difference = wide[AUGMENTED] - wide[BASELINE]
+        diff_ax.plot(offsets, difference, "o", color=NEUTRAL, alpha=0.7, markersize=5)
+        ci_error_bar(
+            diff_ax,
+            0.25,
+            {key: ttest[key] for key in ("n_seeds", "ci95_low", "ci95_high")}
+            | {"mean": ttest["mean_difference"]},
+            (-100.0, 100.0),
+            marker="s",
+            markersize=8,
+            capsize=6,
         )
-    data_ax.set(title="The data; crosses: misclassified", xlabel="x", ylabel="y")
-    data_ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"Feature augmentation, seed {seed}")
+        diff_ax.axhline(0, color=NEUTRAL, linestyle=":")
+        tests = "; ".join(t_test_text(ttest, kind) for kind in ("independent", "paired"))
+        diff_ax.set_title(f"{LABELS[AUGMENTED]} minus {LABELS[BASELINE]}, per seed\n{tests}")
+    diff_ax.set_xticks([])
+    diff_ax.set(
+        xlabel="Seeds (spread sideways)",
+        ylabel="Difference (percentage points)",
+        xlim=(-0.5, 0.5),
+    )
+    legend_below(
+        fig,
+        [
+            Line2D([], [], color=NEUTRAL, marker="o", markersize=4),
+            Line2D([], [], color="black", marker="s", linestyle="none", markersize=8),
+        ],
+        ["each seed (a line joins its pair)", mean_label(len(wide))],
+    )
+    note = diverged_note(len(broken), n_seeds)
+    fig.suptitle(
+        f"Feature augmentation over {plural(len(wide), 'seed')}" + (f" ({note})" if note else "")
+    )
     fig.tight_layout()
-    save_figure(fig, out_paths)
+    return fig
 
 
 def plot_augment_comparison(
     results_path: str | Path, ttest_path: str | Path, out_paths: Sequence[str | Path]
 ) -> None:
-    """Final test accuracy of each variant at each seed (lines join a seed's pair), and the
-    paired differences with their mean, 95 % CI and both t-tests."""
-    results = pd.read_parquet(results_path)
-    ttest = pd.read_parquet(ttest_path).iloc[0]
-    wide = results.pivot(index="seed", columns="features", values="final_test_acc")
-    variants = [f for f in (BASELINE, AUGMENTED) if f in wide.columns]
-    fig, (pair_ax, diff_ax) = plt.subplots(1, 2, figsize=(12, 4.8))
-    for _, row in wide.iterrows():
-        pair_ax.plot(range(len(variants)), row[variants], color="grey", alpha=0.4, marker="o")
-    for k, features in enumerate(variants):
-        values = wide[features].dropna()
-        pair_ax.errorbar(
-            k + 0.08,
-            values.mean(),
-            yerr=half_ci(values),
-            color=COLORS[features],
-            marker="s",
-            capsize=6,
-            markersize=8,
-        )
-    pair_ax.set_xticks(range(len(variants)), [LABELS[f] for f in variants])
-    pair_ax.set(
-        title="Final test accuracy per seed (mean, 95% CI)",
-        ylabel="Test accuracy (%)",
-        xlim=(-0.5, len(variants) - 0.5),
+    figure = augment_comparison_figure(
+        pd.read_parquet(results_path), pd.read_parquet(ttest_path).iloc[0]
     )
-    if len(variants) == 2:
-        difference = (wide[AUGMENTED] - wide[BASELINE]).dropna()
-        diff_ax.scatter(np.zeros(len(difference)), difference, color="grey", alpha=0.6)
-        diff_ax.errorbar(
-            0.15,
-            ttest["mean_difference"],
-            yerr=[
-                [ttest["mean_difference"] - ttest["ci95_low"]],
-                [ttest["ci95_high"] - ttest["mean_difference"]],
-            ],
-            color="black",
-            marker="s",
-            capsize=6,
-        )
-        diff_ax.axhline(0, color="grey", linestyle=":")
-        diff_ax.text(
-            0.02,
-            0.98,
-            f"independent t = {ttest['t_independent']:.2f}, p = {ttest['p_independent']:.3g}\n"
-            f"paired t = {ttest['t_paired']:.2f}, p = {ttest['p_paired']:.3g}",
-            transform=diff_ax.transAxes,
-            va="top",
-            fontsize=9,
-        )
-    diff_ax.set_xticks([])
-    diff_ax.set(
-        title=f"{LABELS[AUGMENTED]} minus {LABELS[BASELINE]}, per seed",
-        ylabel="Difference (percentage points)",
-        xlim=(-0.5, 0.5),
-    )
-    fig.suptitle(f"Feature augmentation over {len(wide)} seeds")
-    fig.tight_layout()
-    save_figure(fig, out_paths)
+    save_figure(figure, out_paths)

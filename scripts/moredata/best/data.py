@@ -60,5 +60,5 @@ def make_best_data(settings: Mapping[str, Any], seed: int) -> pd.DataFrame:
 
 def make_best_data_job(settings: Mapping[str, Any], seed: int, path: str | Path) -> None:
     data = make_best_data(settings, seed)
-    tables.write_atomically(path, lambda tmp: data.to_parquet(tmp, index=False))
+    tables.write_frame(data, path, tables.data_record(settings, {"seed": seed}))
     log.info("split sizes %s", data["split"].value_counts().reindex(SPLITS).to_dict())

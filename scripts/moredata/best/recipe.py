@@ -43,6 +43,7 @@ class BestRecipe(Recipe[BestSettings]):
     name = "best"
     settings_class = BestSettings
     grid: Mapping[str, str] = {"seed": "seeds"}
+    data_axes = ("seed",)
     outputs: Mapping[str, pa.Schema] = {"epochs": tables.BEST_EPOCHS, "choice": tables.BEST_CHOICE}
     keeps_best_dev = True
     split_keys = "best.n_train or best.n_per_cloud"
@@ -110,7 +111,7 @@ def evaluate_best_job(
 
     settings = BestSettings.from_params(params)
     for model_path, point, out_path in zip(model_paths, points, out_paths, strict=True):
-        data = jobs.read_data(RECIPE.data_path(point))
+        data = jobs.read_data(RECIPE.data_path(point), RECIPE.data_record(point, settings))
         reloaded = jobs.reload(RECIPE, model_path, data, point, settings)
         rep = reloaded.prepared.replicate
         recorded = reloaded.provenance.get("recorded") or {}

@@ -38,6 +38,7 @@ class DepthRecipe(Recipe[DepthSettings]):
     settings_class = DepthSettings
     grid: Mapping[str, str] = {"layers": "layers", "n": "n_per_cloud", "seed": "seeds"}
     separate = ("layers",)
+    data_axes = ("n", "seed")
     outputs: Mapping[str, pa.Schema] = {
         "epochs": tables.DEPTH_EPOCHS,
         "result": tables.DEPTH_RESULT,

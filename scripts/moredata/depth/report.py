@@ -21,8 +21,14 @@ from moredata.figures import (
     ACCURACY_RANGE,
     DIVERGED_MARKER,
     LOSS_RANGE,
+    NEUTRAL,
+    OVERLAP_FRACTION,
+    accuracy_axis,
     diverged_note,
+    join_words,
+    layer_styles,
     legend_below,
+    overlapping,
     plot_curve,
     save_figure,
     seeds_note,
@@ -48,43 +54,87 @@ def aggregate_depth(
 
 
 def depth_label(layers: int, units: int, params: int) -> str:
-    return f"{layers} layers, {units} units, {params} params"
+    return f"{layers} layer{'' if layers == 1 else 's'}, {units} units, {params} params"
+
+
+# An architecture whose mean training loss stays this close to ln(classes) at every data size
+# (relative) learned nothing beyond the class shares: it is at chance.
+CHANCE_LOSS_TOLERANCE = 0.05
+
+
+def overlap_notes(
+    kept: pd.DataFrame, column: str, tolerance: float, at_chance: set[int]
+) -> list[str]:
+    """``10 and 20 layers overlap at chance`` for each group of mean lines of ``column``
+    that lie on top of each other (within ``tolerance`` at every data size)."""
+    curves = {
+        int(layers): run.groupby("n")[column].mean()
+        for layers, run in kept.groupby("layers", sort=True)
+    }
+    notes = []
+    for group in overlapping(curves, tolerance):
+        where = " at chance" if set(group) <= at_chance else ""
+        notes.append(f"{join_words([str(g) for g in group])} layers overlap{where}")
+    return notes
 
 
 def depth_figure(results: pd.DataFrame) -> Figure:
     """Loss and accuracy vs data size, a line per architecture (legend: layers, units,
-    params); an x on the axis marks each data size where seeds diverged."""
+    params; colour, marker and line style by layer count); a panel's title names the lines
+    that lie on top of each other; an x on the axis marks each data size where seeds
+    diverged."""
     n_seeds = results["seed"].nunique()
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    n_classes = int(results["classes"].max())
+    chance_loss, chance_acc = np.log(n_classes), 100 / n_classes
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(13, 4.8))
     kept = results[~results["diverged"]]
+    styles = layer_styles(results["layers"])
     for (layers, units, params), run in results.groupby(["layers", "units", "params"]):
-        label = depth_label(int(layers), int(units), int(params))
+        style = styles[int(layers)] | {"label": depth_label(int(layers), int(units), int(params))}
         ok = run[~run["diverged"]]
-        plot_curve(axes[0], ok, "final_train_loss", "n", LOSS_RANGE, marker="o", label=label)
-        plot_curve(axes[1], ok, "final_test_acc", "n", ACCURACY_RANGE, marker="o", label=label)
+        plot_curve(loss_ax, ok, "final_train_loss", "n", LOSS_RANGE, **style)
+        plot_curve(acc_ax, ok, "final_test_acc", "n", ACCURACY_RANGE, **style)
         diverged = run[run["diverged"]].groupby("n")["seed"].nunique()
         for n, k in diverged.items():
-            axes[1].plot([n], [0], clip_on=False, **DIVERGED_MARKER)
-            axes[1].annotate(f"{k}", (n, 0), xytext=(4, 4), textcoords="offset points")
-    n_classes = int(results["classes"].max())
-    axes[0].axhline(np.log(n_classes), color="grey", linestyle=":")
-    axes[1].axhline(100 / n_classes, color="grey", linestyle=":", label="chance")
-    axes[0].set(title="Final training loss", xlabel="Data points per cloud (n)", ylabel="Loss")
-    axes[0].set_ylim(bottom=0)
-    axes[1].set(
-        title="Final test accuracy",
-        xlabel="Data points per cloud (n)",
-        ylabel="Accuracy (%)",
-        ylim=ACCURACY_RANGE,
-    )
-    handles, labels = axes[1].get_legend_handles_labels()
+            acc_ax.plot([n], [0], clip_on=False, **DIVERGED_MARKER)
+            acc_ax.annotate(f"{k}", (n, 0), xytext=(4, 4), textcoords="offset points")
+    loss_ax.axhline(chance_loss, color=NEUTRAL, linestyle=":")
+    acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle=":", label="chance")
+    loss_ax.set_ylim(bottom=0)
+    accuracy_axis(acc_ax)
+    mean_loss = kept.groupby(["layers", "n"])["final_train_loss"].mean()
+    near = (mean_loss - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
+    at_chance = {
+        int(layers) for layers, all_near in near.groupby("layers").all().items() if all_near
+    }
+    for ax, column, title in (
+        (loss_ax, "final_train_loss", "Final training loss"),
+        (acc_ax, "final_test_acc", "Final test accuracy"),
+    ):
+        low, high = ax.get_ylim()
+        notes = overlap_notes(kept, column, OVERLAP_FRACTION * (high - low), at_chance)
+        ax.set_title("\n".join([title, *notes]))
+        ax.set_xlabel("Data points per cloud (n)")
+    loss_ax.set_ylabel("Loss")
+    acc_ax.set_ylabel("Accuracy (%)")
+    handles, labels = acc_ax.get_legend_handles_labels()
     n_diverged = len(results) - len(kept)
     if n_diverged:
         handles.append(Line2D([], [], **DIVERGED_MARKER))
         labels.append("diverged seeds (count; left out)")
     legend_below(fig, handles, labels)
-    note = f"{seeds_note(n_seeds)}; mean of the last epochs; chance dotted"
-    fig.suptitle(f"Data size vs depth ({note}){diverged_note(n_diverged, len(results))}")
+    note = "; ".join(
+        filter(
+            None,
+            [
+                seeds_note(n_seeds),
+                "mean of the last epochs",
+                "chance dotted",
+                diverged_note(n_diverged, len(results), "runs"),
+            ],
+        )
+    )
+    fig.suptitle(f"Data size vs depth ({note})")
     fig.tight_layout()
     return fig
 

@@ -39,6 +39,8 @@ class UnbalancedSettings(Settings):
     """Everything of the ``unbalanced`` section but its grid (thresholds, remedies, seeds),
     with the wine data settings the jobs' table was made with."""
 
+    data_keys = ("wine_sha256", "max_total_sulfur_dioxide", "zscore")
+
     hidden_layers: list[int]
     activation: Literal["relu", "leaky_relu"]
     optimizer: Literal["sgd", "adam"]

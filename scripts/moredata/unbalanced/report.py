@@ -16,15 +16,19 @@ from moredata import tables
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from moredata.figures import (
     ACCURACY_RANGE,
     BALANCED_COLOUR,
     CLASS_COLOURS,
     LOSS_RANGE,
+    NEUTRAL,
+    SPLIT_COLOURS,
+    SPLIT_LINESTYLES,
+    accuracy_axis,
     diverged_note,
     diverged_runs,
+    epoch_axis,
     legend_below,
     plot_bar,
     plot_curve,
@@ -148,58 +152,71 @@ def _main_remedy(frame: pd.DataFrame) -> str:
     return "none" if "none" in remedies else sorted(remedies)[0]
 
 
+def threshold_title(threshold: int) -> str:
+    """The binarisation as the config and tables state it (the course titles it
+    ``threshold + 0.5``)."""
+    return f"quality > {threshold}"
+
+
+def class_tick(name: str, per_class: pd.DataFrame, contributed: int) -> str:
+    """A class's bar label: its mean test and training counts over the seeds, and how
+    many seeds had it in their test split when some had not."""
+    rows = per_class[per_class["class"] == name]
+    if rows.empty:  # every seed diverged
+        return name
+    approx = "=" if rows["seed"].nunique() == 1 else "≈"
+    label = f"{name}\ntest N{approx}{rows['n_test'].mean():.0f}, train N{approx}"
+    label += f"{rows['n_train'].mean():.0f}"
+    if contributed < len(rows):  # the class was missing from some seeds' test splits
+        label += f"\nin test: {contributed}/{len(rows)} seeds"
+    return label
+
+
 def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
     """A row per threshold: loss vs epoch, train/test accuracy vs epoch, per-class test
-    accuracy bars labelled with the training count (and "k/N seeds" when a class was absent
-    from some seeds' test splits)."""
+    accuracy bars labelled with the test and training counts (and "k/N seeds" when a class
+    was absent from some seeds' test splits)."""
     remedy = _main_remedy(classes)
     epochs = epochs[epochs["remedy"] == remedy]
     epochs = epochs[~diverged_runs(epochs, ["threshold", "seed"])]
     classes = classes[classes["remedy"] == remedy]
     thresholds = sorted(classes["threshold"].unique())
     n_seeds = classes["seed"].nunique()
-    fig, axes = plt.subplots(len(thresholds), 3, figsize=(14, 3.6 * len(thresholds)), squeeze=False)
+    fig, axes = plt.subplots(len(thresholds), 3, figsize=(14, 3.8 * len(thresholds)), squeeze=False)
     for row, threshold in zip(axes, thresholds, strict=True):
         per_class = classes[classes["threshold"] == threshold]
         n_diverged = per_class.loc[per_class["diverged"], "seed"].nunique()
-        note = diverged_note(n_diverged, n_seeds)
+        title = threshold_title(threshold)
         run = epochs[epochs["threshold"] == threshold]
-        plot_curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color="tab:blue")
-        row[0].set(
-            title=f"Training loss (threshold {threshold + 0.5}){note}",
-            xlabel="Epoch",
-            ylabel="Loss",
-        )
+        plot_curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color=SPLIT_COLOURS["train"])
+        note = diverged_note(n_diverged, n_seeds)
+        row[0].set(title=f"{title}: training loss" + (f"\n{note}" if note else ""), ylabel="Loss")
         row[0].set_ylim(bottom=0)
-        plot_curve(
-            row[1], run, "train_acc", "epoch", ACCURACY_RANGE, color="tab:blue", label="Train"
-        )
-        plot_curve(
-            row[1], run, "test_acc", "epoch", ACCURACY_RANGE, color="tab:orange", label="Test"
-        )
-        row[1].set(
-            title=f"Accuracy (threshold {threshold + 0.5})",
-            xlabel="Epoch",
-            ylabel="Accuracy (%)",
-            ylim=ACCURACY_RANGE,
-        )
+        for split in ("train", "test"):
+            plot_curve(
+                row[1],
+                run,
+                f"{split}_acc",
+                "epoch",
+                ACCURACY_RANGE,
+                color=SPLIT_COLOURS[split],
+                linestyle=SPLIT_LINESTYLES[split],
+                label=split.capitalize(),
+            )
+        row[1].set(title=f"{title}: accuracy", ylabel="Accuracy (%)")
+        accuracy_axis(row[1])
         for ax in row[:2]:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            epoch_axis(ax)
         kept = per_class[~per_class["diverged"]]
+        ticks = []
         for x, (name, colour) in enumerate(CLASS_COLOURS.items()):
-            part = kept[kept["class"] == name]
-            k = plot_bar(row[2], x, part["test_acc"], 0.6, colour)
-            count = per_class.loc[per_class["class"] == name, "n_train"].mean()
-            label = f"N={count:.0f}" if n_seeds == 1 else f"N≈{count:.0f}"
-            if k < len(part):  # the class was missing from some seeds' test splits
-                label += f"\nin test: {k}/{len(part)} seeds"
-            row[2].text(x, 102, label, ha="center", va="bottom", fontsize=9)
-        row[2].set_xticks(range(len(CLASS_COLOURS)), list(CLASS_COLOURS))
-        row[2].set(
-            title=f"Test accuracy per class (threshold {threshold + 0.5})",
-            ylabel="Accuracy (%)",
-            ylim=(0, 118),
-        )
+            contributed = plot_bar(
+                row[2], x, kept.loc[kept["class"] == name, "test_acc"], 0.6, colour
+            )
+            ticks.append(class_tick(name, kept, contributed))
+        row[2].set_xticks(range(len(CLASS_COLOURS)), ticks)
+        row[2].set(title=f"{title}: test accuracy per class", ylabel="Accuracy (%)")
+        accuracy_axis(row[2])
     legend_below(fig, *axes[0][1].get_legend_handles_labels())
     fig.suptitle(f"Unbalanced wine data, remedy: {remedy} ({seeds_note(n_seeds)})")
     fig.tight_layout()
@@ -221,19 +238,32 @@ REMEDY_BARS = (
 )
 
 
+def remedy_tick(remedy: str, runs: pd.DataFrame) -> str:
+    """A remedy's label, with how many of its seeds diverged when any did."""
+    seeds = runs.drop_duplicates("seed")
+    note = diverged_note(int(seeds["diverged"].sum()), len(seeds))
+    return f"{remedy}\n{note}" if note else remedy
+
+
 def remedies_figure(classes: pd.DataFrame) -> Figure:
     """Per threshold, balanced accuracy and per-class test accuracy of each remedy, as means
-    over seeds (95 % CIs, or each seed's value with few seeds); diverged seeds left out."""
+    over seeds (95 % CIs, or each seed's value with few seeds); diverged seeds left out and
+    counted under their remedy. With the single remedy "none" (the default) the figure
+    shows the untreated model's balanced and per-class accuracy, and says so."""
     thresholds = sorted(classes["threshold"].unique())
     remedies = list(dict.fromkeys(classes["remedy"]))
     n_seeds = classes["seed"].nunique()
     fig, axes = plt.subplots(
-        1, len(thresholds), figsize=(5 * len(thresholds), 4.2), squeeze=False, sharey=True
+        1,
+        len(thresholds),
+        figsize=(max(5, 1.6 * (len(remedies) + 1)) * len(thresholds), 4.4),
+        squeeze=False,
+        sharey=True,
     )
     width = 0.8 / len(REMEDY_BARS)
     for ax, threshold in zip(axes[0], thresholds, strict=True):
         at = classes[classes["threshold"] == threshold]
-        n_diverged = at.loc[at["diverged"], ["remedy", "seed"]].drop_duplicates().shape[0]
+        ticks = [remedy_tick(remedy, at[at["remedy"] == remedy]) for remedy in remedies]
         at = at[~at["diverged"]]
         for k, (key, label, colour) in enumerate(REMEDY_BARS):
             for i, remedy in enumerate(remedies):
@@ -256,13 +286,26 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
                         rotation=90,
                         fontsize=7,
                     )
-        ax.set_xticks(np.arange(len(remedies)), remedies, rotation=20)
-        note = f" [{n_diverged} runs diverged, left out]" if n_diverged else ""
-        ax.set(title=f"Threshold {threshold + 0.5}{note}", ylim=ACCURACY_RANGE)
-        ax.axhline(50, color="grey", linestyle=":", linewidth=1)
+        ax.set_xticks(np.arange(len(remedies)), ticks)
+        ax.set(title=threshold_title(threshold), xlabel="Remedy")
+        accuracy_axis(ax)
+        ax.axhline(
+            50,
+            color=NEUTRAL,
+            linestyle=":",
+            linewidth=1,
+            label="50 %: balanced accuracy of a constant guess",
+        )
     axes[0][0].set_ylabel("Test accuracy (%)")
     legend_below(fig, *axes[0][0].get_legend_handles_labels())
-    fig.suptitle(f"Imbalance remedies ({seeds_note(n_seeds)})")
+    seeds = seeds_note(n_seeds, "dots")
+    if remedies == ["none"]:
+        fig.suptitle(
+            f"Balanced and per-class test accuracy without a remedy ({seeds})\n"
+            "list remedies in unbalanced.remedies to compare them"
+        )
+    else:
+        fig.suptitle(f"Imbalance remedies: balanced and per-class test accuracy ({seeds})")
     fig.tight_layout()
     return fig
 

@@ -7,8 +7,9 @@ import io
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -227,13 +228,12 @@ def binarise(quality: np.ndarray, threshold: int) -> np.ndarray:
 
 
 def prepare_wine(
-    csv_path: str | Path,
-    parquet_path: str | Path,
-    max_total_sulfur_dioxide: float,
-    zscore_mode: str,
+    csv_path: str | Path, parquet_path: str | Path, settings: Mapping[str, Any]
 ) -> int:
     """Check and clean the CSV, z-score the features over the whole table when
-    ``zscore_mode == "whole_table"`` (train_only scaling happens per job), write Parquet."""
+    ``settings["zscore"] == "whole_table"`` (train_only scaling happens per job), write
+    Parquet recording the ``settings`` (the experiment's wine data settings)."""
+    max_total_sulfur_dioxide = settings["max_total_sulfur_dioxide"]
     raw = read_wine_csv(csv_path)
     table = clean_wine(raw, max_total_sulfur_dioxide)
     log.info(
@@ -250,7 +250,7 @@ def prepare_wine(
     # Scaled in both modes: a column that cannot be z-scored fails here, naming its line,
     # not in a training job (train_only jobs rescale with their training split's statistics).
     scaled = zscore(table, WINE_FEATURES, source=str(csv_path))
-    if zscore_mode == "whole_table":
+    if settings["zscore"] == "whole_table":
         table = scaled
-    tables.write_atomically(parquet_path, lambda tmp: table.to_parquet(tmp, index=False))
+    tables.write_frame(table, parquet_path, tables.data_record(settings, {}))
     return len(table)

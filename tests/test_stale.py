@@ -1,0 +1,140 @@
+"""Results never outlive the config that made them: after a config change, a rerun whose
+training jobs are killed (TERM, or KILL as the out-of-memory killer sends) is completed by
+the next run, bit-identical to a clean run with the new config; a refused checkpoint is
+refused again by the next run, and a deleted one is recomputed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from recipes import RECIPES
+
+from conftest import RED_WINE, Workflow
+from harness import REPO, snakemake_command, tiny_config
+from moredata import checkpoint
+
+pytestmark = pytest.mark.slow
+
+# Every experiment's training changes: each training job is stale after the change.
+CHANGE = {recipe.name: {"epochs": 2} for recipe in RECIPES}
+
+
+def workflow(directory: Path, wine_server: str, change: dict | None = None) -> Workflow:
+    """The tiny config with each training rule's points in one job (fewer start-ups)."""
+    config = tiny_config({"batching": "grid", **(change or {})})
+    config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
+    return Workflow(directory, config)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, wine_server: str) -> Workflow:
+    """A finished run of the tiny config."""
+    run = workflow(tmp_path_factory.mktemp("finished"), wine_server)
+    run.run()
+    return run
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory, wine_server: str) -> Workflow:
+    """A clean run of the changed config, from empty results."""
+    run = workflow(tmp_path_factory.mktemp("clean"), wine_server, CHANGE)
+    run.run()
+    return run
+
+
+def copy_of(run: Workflow, directory: Path) -> Workflow:
+    shutil.copytree(run.directory, directory)
+    return Workflow(directory, run.config)
+
+
+def same_results(a: Workflow, b: Workflow) -> None:
+    """Every Parquet file equal bit for bit, provenance included (but its wall time)."""
+    compare = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "same_results.py"),
+            str(a.path("results")),
+            str(b.path("results")),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert compare.returncode == 0, compare.stdout[-3000:]
+
+
+def job_pids(directory: Path, rule: str) -> list[int]:
+    """Running jobs of ``rule`` in ``directory`` (Snakemake runs a rule's script as a copy
+    named after it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cwd == str(directory) and any(f"{rule}.py".encode() in part for part in command):
+            pids.append(int(entry.name))
+    return pids
+
+
+def rerun_killing_training(run: Workflow, sig: signal.Signals) -> set[str]:
+    """Run snakemake (--keep-going) and kill the first job of every training rule; return
+    the rules whose job was killed."""
+    rules = {f"train_{recipe.name}" for recipe in RECIPES}
+    killed: set[str] = set()
+    command = snakemake_command(run.directory, "--keep-going")
+    with subprocess.Popen(
+        command, cwd=run.directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as process:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and time.monotonic() < deadline:
+            for rule in rules - killed:
+                for pid in job_pids(run.directory, rule):
+                    os.kill(pid, sig)
+                    killed.add(rule)
+            time.sleep(0.02)
+        process.wait(timeout=60)
+        assert process.returncode != 0
+    return killed
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["TERM", "KILL"])
+def test_killed_training_after_a_config_change_is_completed_by_the_next_run(
+    finished: Workflow, clean: Workflow, tmp_path: Path, sig: signal.Signals
+) -> None:
+    run = copy_of(finished, tmp_path / "run")
+    run.update_config(CHANGE)
+    killed = rerun_killing_training(run, sig)
+    assert killed == {f"train_{recipe.name}" for recipe in RECIPES}
+    run.run()
+    same_results(run, clean)
+    assert run.planned_jobs() == {}
+
+
+def test_a_refused_checkpoint_stays_refused_until_it_is_recomputed(
+    finished: Workflow, tmp_path: Path
+) -> None:
+    run = copy_of(finished, tmp_path / "run")
+    relative = "results/best/models/seed~0.pt"
+    model = run.path(relative)
+    state, record = checkpoint.load_checkpoint(model)
+    assert state is not None
+    zeroed = {key: value * 0 for key, value in state.items()}
+    checkpoint.save_checkpoint(model, zeroed, record)  # newer than the evaluation: stale
+    for _ in range(2):  # the next run does not forget the fault
+        failed = run.run(check=False)
+        assert failed.returncode != 0
+        assert f"{relative}: the checkpoint's weights do not match" in failed.stderr
+    model.unlink()
+    run.run()
+    same_results(run, finished)
+    assert run.planned_jobs() == {}
