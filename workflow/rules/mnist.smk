@@ -11,10 +11,8 @@ rule prepare_mnist:
         mem_mb=1000,
         runtime=10,
     params:
-        source=config["mnist"]["source"],
-        path=config["mnist"]["path"],
-        url=config["mnist"]["url"],
-        sha256=config["mnist"]["sha256"],
+        # The MNIST source: the same data settings in both lectures, which read this file.
+        settings=SETTINGS["oversampling"].data(),
         max_bytes=config["mnist"]["max_download_bytes"],
         timeout_s=config["mnist"]["download_timeout_s"],
         code=script_code("prepare_mnist"),

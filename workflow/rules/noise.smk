@@ -60,6 +60,8 @@ rule aggregate_noise:
         runtime=10,
     params:
         table_n=config["noise"]["table_n"],
+        points=all_points(NOISE),
+        settings=SETTINGS["noise"].as_params(),
         code=script_code("aggregate_noise"),
     script:
         "../../scripts/aggregate_noise.py"

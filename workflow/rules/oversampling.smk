@@ -53,6 +53,8 @@ rule aggregate_oversampling:
         mem_mb=1000,
         runtime=10,
     params:
+        points=all_points(OVERSAMPLING),
+        settings=SETTINGS["oversampling"].as_params(),
         code=script_code("aggregate_oversampling"),
     script:
         "../../scripts/aggregate_oversampling.py"

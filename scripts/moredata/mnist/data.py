@@ -170,9 +170,15 @@ def source_file(settings: Mapping[str, Any]) -> tuple[str | None, str | None, La
     return settings["url"], settings["path"], "first"
 
 
-def prepare_mnist(settings: Mapping[str, Any], out_path: str | Path) -> None:
-    """Fetch the configured MNIST source (its sha256 checked), check every cell and write the
-    scaled table to ``out_path``."""
+def prepare_mnist(
+    settings: Mapping[str, Any],
+    out_path: str | Path,
+    max_bytes: int,
+    timeout_s: float,
+) -> None:
+    """Fetch the MNIST source that ``settings`` (source, path, url, sha256) name, within
+    ``max_bytes`` and ``timeout_s``; check its sha256 and every cell; write the scaled table
+    to ``out_path``, recording the settings (the training jobs check them)."""
     # Imported here: the download module is needed only by this job.
     from moredata.wine.download import fetch_verified
 
@@ -186,13 +192,13 @@ def prepare_mnist(settings: Mapping[str, Any], out_path: str | Path) -> None:
             local,
             settings["sha256"],
             Path(scratch) / "source.csv",
-            settings["max_download_bytes"],
-            settings["download_timeout_s"],
+            max_bytes,
+            timeout_s,
             section="mnist",
             check=lambda path, name: read_mnist_csv(path, name, label_at),
         )
     table = mnist_table(pixels, labels)
-    tables.write_atomically(out_path, lambda tmp: table.to_parquet(tmp, index=False))
+    tables.write_frame(table, out_path, tables.data_record(settings, {}))
     counts = np.bincount(labels, minlength=DIGITS)
     log.info(
         "%d images from %s (%s), %d..%d per digit; pixels scaled to [0, 1]",

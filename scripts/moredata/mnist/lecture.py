@@ -73,12 +73,17 @@ MNIST_RESULT = pa.schema(
 @dataclass(frozen=True)
 class MnistSettings(ClassifierSettings):
     """Everything of a lecture's section but its grid (sizes, conditions, seeds), with the
-    identity of the MNIST data (its source and sha256) and the smallest test set allowed."""
+    MNIST source (the data settings, the same for both lectures: they read one file) and
+    the smallest test set allowed."""
+
+    data_keys = ("source", "path", "url", "sha256")
 
     hidden_layers: list[int]
     dev_fraction: float
     result_epochs: int
     source: str
+    path: str | None
+    url: str | None
     sha256: str
     min_test_images: int
 
