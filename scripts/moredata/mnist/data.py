@@ -19,6 +19,7 @@ import pandas as pd
 from moredata import tables
 from moredata.errors import DataError
 from moredata.seeds import Purpose, derive_seed
+from moredata.wine.download import fetch_verified
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +180,6 @@ def prepare_mnist(
     """Fetch the MNIST source that ``settings`` (source, path, url, sha256) name, within
     ``max_bytes`` and ``timeout_s``; check its sha256 and every cell; write the scaled table
     to ``out_path``, recording the settings (the training jobs check them)."""
-    # Imported here: the download module is needed only by this job.
-    from moredata.wine.download import fetch_verified
-
     url, local, label_at = source_file(settings)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
