@@ -18,13 +18,12 @@ import pandas as pd
 
 from moredata import tables
 from moredata.errors import DataError
+from moredata.mnist import DIGITS, PIXELS
 from moredata.seeds import Purpose, derive_seed
 from moredata.wine.download import fetch_verified
 
 log = logging.getLogger(__name__)
 
-PIXELS = 784  # 28 x 28
-DIGITS = 10
 MAX_PIXEL = 255
 PIXEL_COLUMNS = [f"pixel{i}" for i in range(PIXELS)]
 LABEL = "label"

@@ -21,8 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from moredata.errors import DataError
-from moredata.mnist.conditions import condition_epochs
-from moredata.mnist.data import DIGITS, PIXELS
+from moredata.mnist import DIGITS, PIXELS
+from moredata.mnist.conditions import condition_data, condition_epochs
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -118,9 +118,10 @@ class MnistLecture(Recipe[MnistSettings]):
         return MNIST_DATA
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: MnistSettings) -> Prepared:
+        # Imported in the job only: the Snakefile imports the recipes, and pandas and torch
+        # would slow every start of snakemake.
         import torch
 
-        from moredata.mnist.conditions import condition_data
         from moredata.mnist.data import mnist_arrays, seed_order
         from moredata.models import build_mlp
         from moredata.training import Replicate
