@@ -31,7 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import course_config, snakemake_command, timed, write_config
+from common import course_config, snakemake_command, timed, with_seeds, write_config
 from reference_grid import run_reference_grid
 
 
@@ -69,9 +69,8 @@ def run_pipeline(
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch) if keep is None else keep / f"{batching}-{len(seeds)}seeds"
         shutil.rmtree(workdir / "results", ignore_errors=True)  # timed from empty results
-        config = course_config() | {"batching": batching, "seeds": seeds}
-        for lecture in ("augment", "best"):
-            config[lecture] = config[lecture] | {"seeds": seeds}
+        experiments = ("unbalanced", "depth", "augment", "best")
+        config = with_seeds(course_config() | {"batching": batching}, seeds, experiments)
         write_config(workdir, config)
         command = snakemake_command(workdir, *targets, "--quiet")
         cpu = cpu_of_children()

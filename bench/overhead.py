@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import course_config, job_counts, snakemake_command, timed, write_config
+from common import course_config, job_counts, snakemake_command, timed, with_seeds, write_config
 
 from moredata.depth.report import aggregate_depth
 
@@ -55,7 +55,7 @@ def main() -> None:
         print(f"complete course run (batching=grid): {full:6.1f} s")
         print(f"no-op rerun afterwards:              {noop:6.2f} s   (goal < 3 s)")
 
-        big = course_config() | {"seeds": list(range(24))}
+        big = with_seeds(course_config(), list(range(24)))
         dry = snakemake(workdir, big, "--dry-run", "--quiet", "rules")
         jobs = sum(job_counts(dry.stdout.splitlines()).values())
         dag = timed(lambda: snakemake(workdir, big, "--dry-run", "--quiet", "rules"))

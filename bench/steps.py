@@ -10,7 +10,6 @@ import argparse
 import copy
 import dataclasses
 import sys
-import tempfile
 from pathlib import Path
 
 import torch
@@ -18,7 +17,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import course_config, course_jobs, timed
-from reference_grid import settings_of
 
 from moredata.reference import train_reference
 from moredata.training import Replicate, TrainSettings, train
@@ -53,18 +51,15 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=10, help="models in the batched run")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as workdir:
-        jobs = {
-            name: (spec, rep) for name, spec, rep in course_jobs(course_config(), 0, Path(workdir))
-        }
+    jobs = dict(course_jobs(course_config(), 0))
     print(
         f"{'configuration':<18} {'reference':>10} {'pipeline':>10} {'ratio':>6} "
         f"{'batched x' + str(args.replicates):>12} {'ratio':>6}   (model-steps/s)"
     )
     for name in CASES:
-        spec, replicate = jobs[name]
-        settings = dataclasses.replace(settings_of(spec, replicate), epochs=args.epochs)
-        ref, single, batched = steps_per_second(replicate, settings, args.replicates)
+        prepared = jobs[name]
+        settings = dataclasses.replace(prepared.train, epochs=args.epochs)
+        ref, single, batched = steps_per_second(prepared.replicate, settings, args.replicates)
         print(
             f"{name:<18} {ref:>10.0f} {single:>10.0f} {single / ref:>6.1f} "
             f"{batched:>12.0f} {batched / ref:>6.1f}"

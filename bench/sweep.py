@@ -31,7 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import REPO, course_config, job_counts, snakemake_command, write_config
+from common import REPO, course_config, job_counts, snakemake_command, with_seeds, write_config
 
 from harness import SNAKEMAKE as SNAKEMAKE_PROGRAM
 from moredata.depth.report import aggregate_depth
@@ -43,8 +43,8 @@ SEEDS = list(range(20))
 
 
 def sweep_config(batching: str) -> dict:
-    config = course_config()
-    config.update(seeds=SEEDS, batching=batching)
+    config = with_seeds(course_config(), SEEDS)
+    config.update(batching=batching)
     config["depth"].update(layers=LAYERS, n_per_cloud=SIZES, epochs=1, result_epochs=1)
     config["unbalanced"].update(epochs=1)
     return config

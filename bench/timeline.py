@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import course_config, snakemake_command, write_config
+from common import course_config, snakemake_command, with_seeds, write_config
 
 RULE = re.compile(r"^(?:local)?rule (\w+):")
 JOBID = re.compile(r"^\s+jobid: (\d+)")
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        config = course_config() | {"batching": args.batching, "seeds": list(range(args.seeds))}
+        config = with_seeds(course_config() | {"batching": args.batching}, list(range(args.seeds)))
         write_config(workdir, config)
         command = snakemake_command(workdir, cores=args.cores)
         lines, total = run_stamped(command)

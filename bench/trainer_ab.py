@@ -14,7 +14,6 @@ import copy
 import dataclasses
 import importlib.util
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +22,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import course_config, course_jobs
-from reference_grid import settings_of
 
 import moredata.training as new
 
@@ -41,16 +39,13 @@ def load_old(path: str):
 def main() -> None:
     old = load_old(sys.argv[1])
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as workdir:
-        jobs = list(course_jobs(course_config(), 0, Path(workdir)))
-    bundles: dict[str, tuple[object, list]] = {}
-    for name, spec, replicate in jobs:
+    bundles: dict[str, tuple[new.TrainSettings, list]] = {}
+    for name, prepared in course_jobs(course_config(), 0):
         key = "wine" if name.startswith("wine") else name.split(" n=")[0]
-        bundles.setdefault(key, (spec, []))[1].append(replicate)
+        bundles.setdefault(key, (prepared.train, []))[1].append(prepared.replicate)
     totals = {"old": 0.0, "new": 0.0}
     print(f"{'bundle':<12} {'old':>8} {'new':>8} {'ratio':>6}")
-    for key, (spec, replicates) in bundles.items():
-        settings = settings_of(spec)
+    for key, (settings, replicates) in bundles.items():
         epochs = EPOCHS[key.split()[0]]
         times: dict[str, list[float]] = {"old": [], "new": []}
         for _ in range(3):

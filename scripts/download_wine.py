@@ -6,11 +6,12 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.wine.download import fetch_verified
 
+    source = sm.config["wine"]  # where from (not a param: see rule download_wine)
     fetch_verified(
-        sm.params.url,
-        sm.params.path,
+        source["url"],
+        source["path"],
         sm.params.sha256,
         sm.output[0],
-        sm.params.max_bytes,
-        sm.params.timeout_s,
+        source["max_download_bytes"],
+        source["download_timeout_s"],
     )

@@ -25,7 +25,7 @@ from harness import (
     tiny_config,
     write_config,
 )
-from moredata.errors import DownloadError
+from moredata.errors import DataError, DownloadError
 from moredata.wine.download import fetch_verified, sha256_of
 
 __all__ = ["REPO", "SNAKEMAKE"]  # re-exported to the test modules
@@ -70,20 +70,34 @@ RED_WINE = DATA_DIR / "winequality-red.csv"
 RED_WINE_SHA256 = _WINE["sha256"]
 
 
+def check_data_file(path: Path, url: str, sha256: str) -> None:
+    """A development file from $MOREDATA_DATA_DIR or ../shared/data must be the file the
+    tests expect, as the pipeline checks its own (a missing one fails the tests using it)."""
+    if path.is_file() and (actual := sha256_of(path)) != sha256.lower():
+        raise DataError(
+            f"{path} has sha256 {actual}, expected {sha256} (that of {url}); replace it"
+        )
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Fill the download cache before any test reads from it (a fresh machine has no copy).
-    Done once, by the main process before any xdist worker starts: pytest.exit inside a
-    worker would surface as an INTERNALERROR instead of the one line below."""
-    if cache_dir() == DATA_DIR and not hasattr(session.config, "workerinput"):
-        for url, sha256 in DATA_FILES.items():
-            try:
+    """Check the development data, or fill the download cache, before any test reads from
+    it (a fresh machine has no copy). Done once, by the main process before any xdist worker
+    starts: pytest.exit inside a worker would surface as an INTERNALERROR instead of the one
+    line below."""
+    if hasattr(session.config, "workerinput"):
+        return
+    for url, sha256 in DATA_FILES.items():
+        try:
+            if cache_dir() == DATA_DIR:
                 cached(url, sha256, DATA_DIR)
-            except (DownloadError, OSError, ValueError) as error:
-                pytest.exit(
-                    f"development data: {error}; or set MOREDATA_DATA_DIR to a folder with "
-                    f"{', '.join(u.rsplit('/', 1)[-1] for u in DATA_FILES)}",
-                    returncode=1,
-                )
+            else:
+                check_data_file(DATA_DIR / url.rsplit("/", 1)[-1], url, sha256)
+        except (DataError, DownloadError, OSError, ValueError) as error:
+            pytest.exit(
+                f"development data: {error}; or set MOREDATA_DATA_DIR to a folder with "
+                f"{', '.join(u.rsplit('/', 1)[-1] for u in DATA_FILES)}",
+                returncode=1,
+            )
 
 
 @pytest.fixture(scope="session")

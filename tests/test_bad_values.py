@@ -18,6 +18,8 @@ from moredata.errors import DataError
 from moredata.wine.data import WINE_FEATURES, prepare_wine, read_wine_csv, zscore
 
 E = re.escape
+# The wine data settings prepare_wine gets from its rule (the course's).
+WHOLE_TABLE = {"max_total_sulfur_dioxide": 200, "zscore": "whole_table"}
 
 
 def with_cell(tmp_path: Path, line: int, column: str, value: str) -> Path:
@@ -90,7 +92,7 @@ def test_constant_column_stops_prepare_wine_and_writes_nothing(tmp_path):
     out = tmp_path / "wine.parquet"
     for mode in ("whole_table", "train_only"):
         with pytest.raises(DataError) as caught:
-            prepare_wine(path, out, 200, mode)
+            prepare_wine(path, out, WHOLE_TABLE | {"zscore": mode})
         one_line(
             str(caught.value),
             E(f"{path}: column 'pH' has the same value 3.3 in all 1597 rows: its z-score is ")
@@ -114,7 +116,7 @@ def test_column_constant_after_cleaning_is_rejected_too(tmp_path):
     path = tmp_path / "wine.csv"
     path.write_text("".join(lines))
     with pytest.raises(DataError, match=r"column 'pH' has the same value 3\.3 in all 1597 rows"):
-        prepare_wine(path, tmp_path / "wine.parquet", 200, "whole_table")
+        prepare_wine(path, tmp_path / "wine.parquet", WHOLE_TABLE)
 
 
 def test_zscore_overflow_names_the_value_and_its_line():

@@ -13,22 +13,31 @@ import torch
 from torch import nn
 
 from course_loop import argmax_accuracy, course_training
-from moredata import tables
-from moredata.best.data import make_best_data, three_way_split
+from harness import tiny_config
+from moredata import jobs, tables
+from moredata.best.data import make_best_data, make_best_data_job, three_way_split
+from moredata.best.recipe import RECIPE as BEST
+from moredata.best.recipe import BestSettings, evaluate_best_job
 from moredata.best.report import aggregate_best
-from moredata.best.train import best_replicate, evaluate_best, run_best
-from moredata.checkpoint import load_checkpoint, save_checkpoint
+from moredata.checkpoint import load_checkpoint
 from moredata.errors import ConfigError
-from moredata.settings import LectureSpec
-from moredata.training import Replicate, train
+from moredata.recipe import Prepared
+from moredata.training import Replicate, TrainSettings, train
 
 DATA = {"n_per_cloud": 300, "centers": [[1, 1], [5, 1], [4, 4]], "spread": 1.0}
 DATA |= {"n_train": 500, "n_dev": 200}
-# Smaller data for the training tests: 6 steps per epoch keeps them fast.
-SMALL = DATA | {"n_per_cloud": 100, "n_train": 180, "n_dev": 60}
-SPEC = LectureSpec(
-    hidden_layers=[8, 8], optimizer="sgd", learning_rate=0.01, epochs=20, batch_size=30
-)
+# Smaller data for the training tests: 6 steps per epoch keeps them fast; the lecture's
+# network, optimiser, learning rate and batch size.
+SMALL = {"n_per_cloud": 100, "n_train": 180, "n_dev": 60}
+SETTINGS = BestSettings.from_config(tiny_config({"best": SMALL | {"epochs": 20}}))
+
+
+def prepare(data: pd.DataFrame, seed: int) -> Prepared:
+    return BEST.prepare(data, {"seed": seed}, SETTINGS)
+
+
+def small_data(seed: int) -> pd.DataFrame:
+    return make_best_data(SETTINGS.data(), seed)
 
 
 def test_three_way_split_has_the_lecture_sizes_and_no_overlap():
@@ -52,7 +61,7 @@ def test_best_data_is_the_lecture_data():
     np.testing.assert_allclose(centres, DATA["centers"], atol=0.2)
 
 
-def notebook_best(rep: Replicate, spec: LectureSpec) -> dict:
+def notebook_best(rep: Replicate, settings: TrainSettings) -> dict:
     """The lecture's loop as a notebook writes it (course_loop.py) with its dev step after
     each epoch: the dev accuracy, and a deep copy of the state dict at a strictly better one."""
     net = rep.model
@@ -69,9 +78,9 @@ def notebook_best(rep: Replicate, spec: LectureSpec) -> dict:
         net,
         (rep.x_train, rep.y_train),
         (rep.x_test, rep.y_test),
-        epochs=spec.epochs,
-        batch_size=spec.batch_size,
-        optimizer=torch.optim.SGD(net.parameters(), lr=spec.learning_rate),
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        optimizer=torch.optim.SGD(net.parameters(), lr=settings.learning_rate),
         loss_fn=nn.CrossEntropyLoss(),
         accuracy=argmax_accuracy,
         shuffle_seed=rep.generator.initial_seed(),
@@ -82,9 +91,11 @@ def notebook_best(rep: Replicate, spec: LectureSpec) -> dict:
 
 @pytest.mark.parametrize("seed", [0, 2])  # both have later epochs tying the best
 def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
-    data = make_best_data(SMALL, seed)
-    ours = train([best_replicate(data, seed, SPEC)], classifier_settings())
-    reference = notebook_best(best_replicate(data, seed, SPEC), SPEC)
+    data = small_data(seed)
+    prepared = prepare(data, seed)
+    assert prepared.train.optimizer == "sgd" and prepared.train.batch_size == 30
+    ours = train([prepared.replicate], prepared.train)
+    reference = notebook_best(prepare(data, seed).replicate, prepared.train)
     np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["train_loss"], atol=1e-5)
     np.testing.assert_allclose(ours.train_acc[0].numpy(), reference["train_acc"], atol=1e-5)
     np.testing.assert_allclose(ours.dev_acc[0].numpy(), reference["dev_acc"], atol=1e-5)
@@ -95,69 +106,58 @@ def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
         torch.testing.assert_close(state[key], value, atol=1e-5, rtol=1e-5)
 
 
-def classifier_settings():
-    from moredata.runs import classifier_settings as lecture_settings
-
-    return lecture_settings(SPEC)
-
-
 def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
-    data = [make_best_data(SMALL, s) for s in (0, 1, 2)]
-    batched = train([best_replicate(d, s, SPEC) for s, d in enumerate(data)], classifier_settings())
+    data = [small_data(s) for s in (0, 1, 2)]
+    batched = train([prepare(d, s).replicate for s, d in enumerate(data)], SETTINGS.training())
     ties = 0
     for r, d in enumerate(data):
         dev = batched.dev_acc[r].numpy()
         best = batched.best_epoch[r]
         assert dev[best - 1] == dev.max() and (dev[: best - 1] < dev.max()).all()
         ties += int((dev[best:] == dev.max()).any())
-        single = train([best_replicate(d, r, SPEC)], classifier_settings())
+        single = train([prepare(d, r).replicate], SETTINGS.training())
         assert single.best_epoch[0] == best
         for key, value in single.best_state[0].items():
             torch.testing.assert_close(batched.best_state[r][key], value, atol=1e-5, rtol=1e-5)
     assert ties  # the data exercise the rule: a later epoch equals the best and is not kept
 
 
-def test_batch_larger_than_a_training_set_names_its_key():
-    data = make_best_data(SMALL, 0)
-    with pytest.raises(
-        ConfigError,
-        match=r"^best\.batch_size=200 is larger than the training set "
-        r"of seed=0 \(180 samples\); lower it$",
+def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path, monkeypatch):
+    """The evaluate_best job on the checkpoints of a train_best job, in a folder laid out as
+    the workflow's, then the aggregation."""
+    monkeypatch.chdir(tmp_path)
+    points = [{"seed": 0}, {"seed": 1}]
+    frames = {}
+    for point in points:
+        path = BEST.data_path(point)
+        make_best_data_job(SETTINGS.data(), point["seed"], path)
+        frames[path] = pd.read_parquet(path)
+    paths: dict[str, list] = {"epochs": [], "choice": [], "models": [], "evaluation": []}
+    for point, result in zip(points, jobs.train_job(BEST, frames, points, SETTINGS), strict=True):
+        for name in paths:
+            paths[name].append(tmp_path / f"{name}_{point['seed']}.parquet")
+        paths["models"][-1] = paths["models"][-1].with_suffix(".pt")
+        jobs.save(BEST, result.trained, SETTINGS, paths["models"][-1])
+        for name in ("epochs", "choice"):
+            tables.write_parquet(result.tables[name], paths[name][-1])
+        _, record = load_checkpoint(paths["models"][-1])
+        assert record["recorded"]["epoch"] == result.trained.best_epoch
+        assert result.tables["choice"]["best_epoch"][0].as_py() == result.trained.best_epoch
+    evaluate_best_job(paths["models"], points, SETTINGS.as_params(), paths["evaluation"])
+    for point, epochs_path, evaluation in zip(
+        points, paths["epochs"], paths["evaluation"], strict=True
     ):
-        run_best([data], [0], dataclasses.replace(SPEC, batch_size=200), threads=1)
-
-
-def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
-    seeds = [0, 1]
-    data = [make_best_data(SMALL, s) for s in seeds]
-    runs = run_best(data, seeds, SPEC, threads=1)
-    evaluations = []
-    for run, d, seed in zip(runs, data, seeds, strict=True):
-        path = tmp_path / f"seed~{seed}.pt"
-        save_checkpoint(path, run.best_state, run.checkpoint)
-        _, provenance = load_checkpoint(path)
-        assert provenance["best_epoch"] == run.choice["best_epoch"][0].as_py()
-        assert provenance["layer_sizes"] == [2, 8, 8, 3]
-        assert provenance["torch"] == torch.__version__ and len(provenance["config_digest"]) == 64
-        table = evaluate_best(d, path, seed, SPEC)
-        row = table.to_pylist()[0]
-        epochs = run.epochs.to_pandas()
+        row = pd.read_parquet(evaluation).iloc[0]
+        epochs = pd.read_parquet(epochs_path)
         # The test accuracy recorded during training at the chosen epoch is exactly what the
         # reloaded model scores: the checkpoint holds that epoch's parameters.
-        assert row["test_acc"] == epochs["test_acc"].iloc[row["best_epoch"] - 1]
-        assert row["n_test"] == 60
-        for name, frame in (("epochs", run.epochs), ("choice", run.choice), ("eval", table)):
-            tables.write_parquet(frame, tmp_path / f"{name}_{seed}.parquet")
-        evaluations.append(tmp_path / f"eval_{seed}.parquet")
+        assert row["seed"] == point["seed"] and row["n_test"] == 60
+        assert row["test_acc"] == epochs["test_acc"].iloc[int(row["best_epoch"]) - 1]
+        assert row["best_dev_acc"] == epochs["dev_acc"].max()
     outputs = {name: tmp_path / f"{name}.parquet" for name in ("epochs", "results", "summary")} | {
         "summary_csv": tmp_path / "summary.csv"
     }
-    aggregate_best(
-        [tmp_path / f"epochs_{s}.parquet" for s in seeds],
-        [tmp_path / f"choice_{s}.parquet" for s in seeds],
-        evaluations,
-        outputs,
-    )
+    aggregate_best(paths["epochs"], paths["choice"], paths["evaluation"], outputs)
     results = pd.read_parquet(outputs["results"])
     np.testing.assert_allclose(results["gap"], results["best_dev_acc"] - results["test_acc"])
     summary = pd.read_csv(outputs["summary_csv"]).set_index("metric")
@@ -166,8 +166,7 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path):
 
 
 def test_dev_sets_must_be_given_to_every_replicate_or_none():
-    data = make_best_data(SMALL, 0)
-    with_dev = best_replicate(data, 0, SPEC)
+    with_dev = prepare(small_data(0), 0).replicate
     without = dataclasses.replace(with_dev, x_dev=None, y_dev=None)
     with pytest.raises(ValueError, match="every replicate of a training has a dev set or none"):
-        train([with_dev, without], classifier_settings())
+        train([with_dev, without], SETTINGS.training())

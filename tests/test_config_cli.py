@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import RED_WINE, RED_WINE_SHA256, REPO, TINY_CONFIG, base_config, deep_merge
+from conftest import RED_WINE, RED_WINE_SHA256, REPO
+from harness import deep_merge, tiny_config
 from moredata.config import (
     ConfigError,
     check_config_files,
@@ -34,7 +35,7 @@ E = re.escape
 
 
 def config_with(override: dict) -> dict:
-    return deep_merge(deep_merge(base_config(), TINY_CONFIG), override)
+    return tiny_config(override)
 
 
 def error_of(config: dict) -> str:
@@ -51,13 +52,17 @@ def error_of(config: dict) -> str:
 def test_command_line_strings_get_the_schema_types():
     config = config_with({})
     given = {
-        "seeds": ["0", "1", "2"],
-        "unbalanced": {"epochs": "3", "learning_rate": "1e-3", "stratify": "true"},
+        "unbalanced": {
+            "seeds": ["0", "1", "2"],
+            "epochs": "3",
+            "learning_rate": "1e-3",
+            "stratify": "true",
+        },
         "wine": {"path": "null", "sha256": "0" * 64},
     }
     config = deep_merge(config, given)
     coerce_command_line(config, given, SCHEMA)
-    assert config["seeds"] == [0, 1, 2]
+    assert config["unbalanced"]["seeds"] == [0, 1, 2]
     assert config["unbalanced"]["epochs"] == 3
     assert config["unbalanced"]["learning_rate"] == 0.001
     assert config["unbalanced"]["stratify"] is True
@@ -68,11 +73,15 @@ def test_command_line_strings_get_the_schema_types():
 
 def test_only_command_line_values_are_coerced():
     """A quoted number in a config file is the user's mistake and gets its message."""
-    config = config_with({"unbalanced": {"epochs": "500"}, "seeds": ["x", "1"]})
-    coerce_command_line(config, {"seeds": ["x", "1"]}, SCHEMA)
+    config = config_with({"unbalanced": {"epochs": "500"}, "depth": {"seeds": ["x", "1"]}})
+    coerce_command_line(config, {"depth": {"seeds": ["x", "1"]}}, SCHEMA)
     assert config["unbalanced"]["epochs"] == "500"
-    assert config["seeds"] == ["x", 1]  # what does not read as an integer is left as it was
-    assert error_of(config) == "config key 'seeds[0]': 'x' is not of type 'integer'"
+    assert config["depth"]["seeds"] == ["x", 1]  # what does not read as an integer is left
+    assert error_of(config) == (
+        "config key 'unbalanced.epochs': '500' is not of type 'integer'; write 500 without quotes"
+    )
+    config["unbalanced"]["epochs"] = 500
+    assert error_of(config) == "config key 'depth.seeds[0]': 'x' is not of type 'integer'"
 
 
 # --- YAML 1.1, seeds, enums ------------------------------------------------------------------
@@ -112,15 +121,15 @@ def test_only_command_line_values_are_coerced():
             id="quoted-boolean",
         ),
         pytest.param(
-            {"seeds": [-1]},
-            "config key 'seeds[0]': -1 is less than the minimum of 0; allowed: 0 <= value <= "
+            {"depth": {"seeds": [-1]}},
+            "config key 'depth.seeds[0]': -1 is less than the minimum of 0; allowed: 0 <= value <= "
             "4294967295",
             id="negative-seed",
         ),
         pytest.param(
-            {"seeds": [2**32]},
-            "config key 'seeds[0]': 4294967296 is greater than the maximum of 4294967295; "
-            "allowed: 0 <= value <= 4294967295",
+            {"unbalanced": {"seeds": [2**32]}},
+            "config key 'unbalanced.seeds[0]': 4294967296 is greater than the maximum of "
+            "4294967295; allowed: 0 <= value <= 4294967295",
             id="seed-too-big",
         ),
         pytest.param(
@@ -136,13 +145,13 @@ def test_only_command_line_values_are_coerced():
         pytest.param(
             {"wine": {"max_download_bytes": 0}},
             "config key 'wine.max_download_bytes': 0 is less than the minimum of 1; allowed: "
-            "value >= 1",
+            "1 <= value <= 1000000000",
             id="download-cap",
         ),
         pytest.param(
             {"wine": {"download_timeout_s": 0}},
             "config key 'wine.download_timeout_s': 0 is less than or equal to the minimum of 0; "
-            "allowed: value > 0",
+            "allowed: 0 < value <= 86400",
             id="download-deadline",
         ),
     ],
@@ -158,7 +167,11 @@ def test_the_seed_range_is_what_the_generators_take():
 
     from moredata.seeds import Purpose, derive_seed
 
-    validate_config(config_with({"seeds": [0, 2**32 - 1]}), SCHEMA_PATH)
+    seeds = {"seeds": [0, 2**32 - 1]}
+    validate_config(
+        config_with({name: seeds for name in ("unbalanced", "depth", "augment", "best")}),
+        SCHEMA_PATH,
+    )
     for seed in (0, 2**32 - 1):
         derived = derive_seed(seed, Purpose.INIT)
         np.random.default_rng(np.random.SeedSequence(seed))
@@ -167,7 +180,7 @@ def test_the_seed_range_is_what_the_generators_take():
 
 def test_a_key_given_twice_names_the_file_and_line(tmp_path):
     path = tmp_path / "twice.yaml"
-    path.write_text("seeds: [0]\nunbalanced:\n  epochs: 3\n  epochs: 5\n")
+    path.write_text("batching: seeds\nunbalanced:\n  epochs: 3\n  epochs: 5\n")
     with pytest.raises(ConfigError) as caught:
         check_config_files([REPO / "config" / "config.yaml", path])
     assert (
@@ -243,13 +256,15 @@ def run(tmp_path, wine_server) -> Run:
 
 
 def test_config_list_on_the_command_line_runs(run):
-    result = run("-n", "--quiet", "rules", "--config", "seeds=[0,1,2]", "batching=none")
+    result = run(
+        "-n", "--quiet", "rules", "--config", "unbalanced={seeds: [0,1,2]}", "batching=none"
+    )
     assert result.returncode == 0, result.stderr
     counts = dict(
         line.split() for line in result.stdout.splitlines() if re.fullmatch(r"\w+\s+\d+", line)
     )
-    # 2 thresholds x 3 seeds; (2 layer counts x 2 n) x 3 seeds
-    assert counts["train_unbalanced"] == "6" and counts["train_depth"] == "12"
+    # 2 thresholds x 3 seeds; (2 layer counts x 2 n) x the tiny config's 2 depth seeds
+    assert counts["train_unbalanced"] == "6" and counts["train_depth"] == "8"
 
 
 def failure_line(result: subprocess.CompletedProcess) -> str:
@@ -268,11 +283,13 @@ def failure_line(result: subprocess.CompletedProcess) -> str:
             id="yaml-string",
         ),
         pytest.param(
-            "seeds: [0]\nseeds: [1]\n",
-            "{file}: line 2: key 'seeds' appears twice in one mapping; keep one",
+            "batching: seeds\nbatching: none\n",
+            "{file}: line 2: key 'batching' appears twice in one mapping; keep one",
             id="duplicate-key",
         ),
-        pytest.param("seeds: [0\n", "Config file is not valid JSON or YAML. ", id="malformed-yaml"),
+        pytest.param(
+            "depth:\n  seeds: [0\n", "Config file is not valid JSON or YAML. ", id="malformed-yaml"
+        ),
     ],
 )
 def test_a_bad_configfile_stops_the_run_before_any_job(run, content, expected):
@@ -327,12 +344,12 @@ def test_a_log_that_cannot_be_opened_fails_its_job_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
     target = "results/unbalanced/summary.csv"
-    first = run(target, "--config", "seeds=[0]")
+    first = run(target, "--config", "unbalanced={seeds: [0]}")
     assert first.returncode == 0, first.stderr[-3000:]
     summary = pd.read_csv(run.directory / target)
     job_file = "results/unbalanced/classes/threshold~6_remedy~none_seed~0.parquet"
     (run.directory / job_file).write_bytes(b"PAR1 not parquet at all")
-    failed = run(target, "--config", "seeds=[0]")
+    failed = run(target, "--config", "unbalanced={seeds: [0]}")
     assert failed.returncode != 0
     errors = {
         line.split(" ERROR moredata: ", 1)[1]
@@ -342,7 +359,7 @@ def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
     assert len(errors) == 1, failed.stderr[-3000:]
     (line,) = errors
     assert re.fullmatch(
-        E(f"{job_file}: not a readable metrics file (")
+        E(f"{job_file}: not a metrics file of this workflow (")
         + r"[^\n]+"
         + E("); delete it and run snakemake again, which recomputes it"),
         line,
@@ -350,6 +367,6 @@ def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
     assert "Traceback" not in failed.stderr
     assert not (run.directory / target).exists()  # Snakemake removed the failed job's output
     (run.directory / job_file).unlink()  # what the message says
-    again = run(target, "--config", "seeds=[0]")
+    again = run(target, "--config", "unbalanced={seeds: [0]}")
     assert again.returncode == 0, again.stderr[-3000:]
     pd.testing.assert_frame_equal(pd.read_csv(run.directory / target), summary)

@@ -128,7 +128,8 @@ def test_the_deadline_bounds_the_whole_download(server, tmp_path, path):
     assert str(caught.value) == (
         f"wine.url: the download of {server}{path} did not finish within "
         "wine.download_timeout_s=1 s; run again, raise wine.download_timeout_s, or to use a "
-        "local copy, set wine.path in config/config.yaml to the CSV file"
+        "local copy instead, run: snakemake --cores all --config 'wine={path: /path/to/"
+        f"{path.lstrip('/')}}}'"
     )
     assert 1.0 <= elapsed < 2.5, elapsed
     assert list(destination.parent.iterdir()) == []

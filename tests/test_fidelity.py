@@ -13,15 +13,17 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import course_wine_spec
 from course_loop import argmax_accuracy, course_training
+from harness import tiny_config
+from moredata import jobs
 from moredata.depth.data import make_qwerties_job
-from moredata.depth.train import run_depth
+from moredata.depth.recipe import RECIPE as DEPTH
+from moredata.depth.recipe import DepthSettings
 from moredata.seeds import Purpose, derive_seed
-from moredata.settings import DepthSpec
 from moredata.splits import split_indices
+from moredata.unbalanced.recipe import RECIPE as UNBALANCED
+from moredata.unbalanced.recipe import UnbalancedSettings
 from moredata.wine.data import prepare_wine
-from moredata.wine.train import run_unbalanced
 
 TOLERANCE = 1e-5
 COURSE_CENTERS = [[1, 1], [5, 1], [4, 4]]
@@ -74,18 +76,16 @@ def assert_same_metrics(pipeline: pd.DataFrame, reference: dict[str, list[float]
 @pytest.mark.parametrize("layers", [1, 5, 10, 20])
 def test_depth_point_equals_the_course_notebook(tmp_path, layers):
     n, seed, epochs = 100, 3, 4
-    spec = DepthSpec(
-        total_units=80,
-        optimizer="sgd",
-        learning_rate=0.01,
-        epochs=epochs,
-        batch_size=8,
-        result_epochs=2,
-    )
+    # The course's settings (config/config.yaml), fewer epochs.
+    settings = DepthSettings.from_config(tiny_config({"depth": {"epochs": epochs}}))
+    assert (settings.total_units, settings.learning_rate, settings.batch_size) == (80, 0.01, 8)
+    assert settings.centers == COURSE_CENTERS
     path = tmp_path / "qwerties.parquet"
-    make_qwerties_job(n, seed, COURSE_CENTERS, 1.0, 0.1, path)
+    make_qwerties_job({"n": n, "seed": seed}, settings.data(), path)
     data = pd.read_parquet(path)
-    ((epochs_table, result),) = run_depth([data], layers, [(n, seed)], spec, threads=1)
+    point = {"layers": layers, "n": n, "seed": seed}
+    (job,) = jobs.train_job(DEPTH, {DEPTH.data_path(point): data}, [point], settings)
+    epochs_table, result = job.tables["epochs"], job.tables["result"]
 
     train_rows = (data["split"] == "train").to_numpy()
     x = torch.tensor(data[["x", "y"]].to_numpy(np.float32, copy=True))
@@ -123,12 +123,14 @@ def course_wine_table(red_wine) -> pd.DataFrame:
 @pytest.mark.parametrize("threshold", [4, 5, 6])
 def test_wine_point_equals_the_course_notebook(tmp_path, red_wine, course_wine_table, threshold):
     seed, epochs = 2, 3
-    spec = course_wine_spec(epochs=epochs)
+    # The course's settings (config/config.yaml), fewer epochs.
+    settings = UnbalancedSettings.from_config(tiny_config({"unbalanced": {"epochs": epochs}}))
     prepared = tmp_path / "wine.parquet"
-    prepare_wine(red_wine, prepared, 200, "whole_table")
-    ((epochs_table, _, _),) = run_unbalanced(
-        pd.read_parquet(prepared), "none", [(threshold, seed)], {threshold: spec}, threads=1
-    )
+    prepare_wine(red_wine, prepared, settings.data())
+    point = {"threshold": threshold, "remedy": "none", "seed": seed}
+    frames = {UNBALANCED.data_path(point): pd.read_parquet(prepared)}
+    (job,) = jobs.train_job(UNBALANCED, frames, [point], settings)
+    epochs_table = job.tables["epochs"]
 
     table = course_wine_table
     assert len(table) == 1597

@@ -21,7 +21,7 @@ from matplotlib.patches import Rectangle
 from moredata import figures, tables
 from moredata.depth.report import depth_figure, plot_depth
 from moredata.figures import CLASS_COLOURS, SPLIT_COLOURS, overlapping
-from moredata.wine.report import remedies_figure, unbalanced_figure
+from moredata.unbalanced.report import remedies_figure, unbalanced_figure
 
 THRESHOLDS = (4, 6)
 EPOCHS = 6

@@ -64,7 +64,7 @@ def checkout(tmp_path_factory) -> Path:
     (directory / "config").mkdir()
     shutil.copytree(REPO / "config" / "presets", directory / "config" / "presets")
     shutil.copy(REPO / "config" / "config.yaml", directory / "config" / "config.yaml")
-    (directory / "my.yaml").write_text("seeds: [3]\n")
+    (directory / "my.yaml").write_text("depth:\n  seeds: [3]\n")
     return directory
 
 

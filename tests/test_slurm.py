@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import REPO, Workflow
+from harness import snakemake_command
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ METRIC_DIRS = (
     "results/augment/epochs",
     "results/best/epochs",
 )
-# Fewer epochs than conftest's TINY_CONFIG: the jobs' time is start-up, not training.
+# Fewer epochs than the tiny config's: the jobs' time is start-up, not training.
 FAST = {"unbalanced": {"epochs": 2}, "depth": {"epochs": 3, "result_epochs": 2}}
 SUBMITTED = re.compile(
     r"has been submitted with SLURM jobid (\d+)|Submitted array job .*?SLURM job ID (\d+)"
@@ -123,48 +124,33 @@ class SlurmWorkflow(Workflow):
     """The same workflow directory, run through the SLURM profile with .venv-slurm's snakemake.
 
     `--workflow-profile none`: otherwise Snakemake also loads workflow/profiles/default (it sits
-    next to the Snakefile), whose `cores: 2` overrides the SLURM profile's `cores: 1`.
+    next to the Snakefile), whose `cores: all` overrides the SLURM profile's `cores: 1`; and no
+    `--cores` here, for the same reason.
     """
 
-    def run(self, *args: str, check: bool = True, timeout: float = 480):
-        command = [
-            str(SLURM_SNAKEMAKE),
-            "--snakefile",
-            str(self.snakefile),
-            "--directory",
-            str(self.directory),
+    def command(self, *args: str) -> list[str]:
+        return snakemake_command(
+            self.directory,
             "--profile",
             str(PROFILE),
             "--workflow-profile",
             "none",
             *args,
-        ]
+            snakefile=self.snakefile,
+            cores=None,
+            program=SLURM_SNAKEMAKE,
+        )
+
+    def environment(self) -> dict[str, str]:
         # The profile reads MOREDATA_SLURM_*; the plugin behaves differently inside a SLURM job.
-        env = {
+        return {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("MOREDATA_SLURM_", "SLURM_", "SNAKEMAKE_"))
         }
-        try:
-            result = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=self.directory,
-                env=env,
-            )
-        except subprocess.TimeoutExpired as error:
-            output = error.stderr or b""
-            if isinstance(output, bytes):
-                output = output.decode(errors="replace")
-            message = f"SLURM run timed out after {timeout} s:\n{output[-6000:]}"
-            raise AssertionError(message) from None
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"snakemake (slurm) failed ({result.returncode}):\n{result.stderr[-6000:]}"
-            )
-        return result
+
+    def run(self, *args: str, check: bool = True, timeout: float = 480):
+        return super().run(*args, check=check, timeout=timeout)
 
 
 def _metric_files(workflow: Workflow) -> dict[str, Path]:

@@ -1,5 +1,6 @@
 """End-to-end: the real Snakefile on a tiny config, with the wine file downloaded from a local
-HTTP server; outputs, schemas, provenance, no-op reruns and rerun scoping."""
+HTTP server; outputs, schemas, provenance, the lectures' tables, saved models reloaded, no-op
+reruns and rerun scoping. One run of every experiment, shared by the module."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from scipy import stats
 
-from conftest import REPO, TINY_CONFIG, Workflow
+from conftest import REPO, Workflow, served_config
+from harness import TINY_CONFIG
 from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
@@ -29,14 +32,20 @@ GRID_FILES = {
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, wine_server) -> Workflow:
-    """One complete run of the tiny grid, shared by the read-only tests of this module."""
-    from conftest import RED_WINE, base_config, deep_merge
-
-    config = deep_merge(base_config(), TINY_CONFIG)
-    config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
+    """One complete run of the tiny grid, every model saved, shared by the tests of this
+    module; a test that runs more in it works on a copy (copy_of)."""
+    config = served_config(wine_server, {"save_models": True})
     workflow = Workflow(tmp_path_factory.mktemp("e2e"), config)
     workflow.run()
     return workflow
+
+
+def copy_of(workflow: Workflow, directory) -> Workflow:
+    """A copy of a run's directory (results and Snakemake's records) with its config."""
+    copy = Workflow(directory, workflow.config)
+    for part in ("results", ".snakemake"):
+        shutil.copytree(workflow.directory / part, copy.directory / part)
+    return copy
 
 
 def test_every_output_is_produced(finished):
@@ -51,6 +60,14 @@ def test_every_output_is_produced(finished):
         "results/depth/summary.csv",
         "results/anatomy/report.md",
         "results/anatomy/facts.json",
+        "results/augment/lecture.png",
+        "results/augment/lecture.pdf",
+        "results/augment/comparison.png",
+        "results/augment/ttest.csv",
+        "results/best/figure.png",
+        "results/best/figure.pdf",
+        "results/best/summary.csv",
+        "results/augment/models/features~xy_seed~1.pt",
     ]:
         path = finished.path(relative)
         assert path.is_file() and path.stat().st_size > 0, relative
@@ -89,7 +106,7 @@ def test_every_rule_logs_and_training_is_benchmarked(finished):
 def test_per_job_files_have_the_documented_schema_and_provenance(finished):
     for pattern, schema in GRID_FILES.items():
         for threshold in TINY_CONFIG["unbalanced"]["thresholds"]:
-            for seed in TINY_CONFIG["seeds"]:
+            for seed in TINY_CONFIG["unbalanced"]["seeds"]:
                 path = finished.path(pattern.format(t=threshold, s=seed))
                 assert pq.read_schema(path).remove_metadata() == schema
                 table = pd.read_parquet(path)
@@ -101,7 +118,7 @@ def test_per_job_files_have_the_documented_schema_and_provenance(finished):
 
 
 def test_aggregates_hold_every_job(finished):
-    thresholds, seeds = TINY_CONFIG["unbalanced"]["thresholds"], TINY_CONFIG["seeds"]
+    thresholds, seeds = TINY_CONFIG["unbalanced"]["thresholds"], TINY_CONFIG["unbalanced"]["seeds"]
     epochs = pd.read_parquet(finished.path("results/unbalanced/epochs.parquet"))
     assert len(epochs) == len(thresholds) * len(seeds) * TINY_CONFIG["unbalanced"]["epochs"]
     assert epochs.dtypes["epoch"] == np.int32 and epochs.dtypes["train_loss"] == np.float64
@@ -120,14 +137,78 @@ def test_aggregates_hold_every_job(finished):
     assert train_counts[(6, "bad")] > train_counts[(6, "good")]
     results = pd.read_parquet(finished.path("results/depth/results.parquet"))
     depth = TINY_CONFIG["depth"]
-    assert len(results) == len(depth["layers"]) * len(depth["n_per_cloud"]) * len(seeds)
+    assert len(results) == len(depth["layers"]) * len(depth["n_per_cloud"]) * len(depth["seeds"])
     assert set(results["params"]) == {
         count_parameters(depth_layer_sizes(layers, 80)) for layers in depth["layers"]
     }
     summary = pd.read_csv(finished.path("results/depth/summary.csv"))
-    assert (summary["n_seeds"] == len(seeds)).all()
+    assert (summary["n_seeds"] == len(depth["seeds"])).all()
     facts = json.loads(finished.path("results/anatomy/facts.json").read_text())
     assert facts["dataset"]["length"] == 100
+
+
+def test_the_lectures_tables_follow_from_their_runs(finished):
+    seeds = TINY_CONFIG["augment"]["seeds"]
+    ttest = pd.read_parquet(finished.path("results/augment/ttest.parquet")).iloc[0]
+    results = pd.read_parquet(finished.path("results/augment/results.parquet"))
+    assert ttest["n_seeds"] == len(seeds) and len(results) == 2 * len(seeds)
+    wide = results.pivot(index="seed", columns="features", values="final_test_acc")
+    t, p = stats.ttest_ind(wide["xy_distance"], wide["xy"])
+    assert ttest["t_independent"] == pytest.approx(t, nan_ok=True)
+    assert ttest["p_independent"] == pytest.approx(p, nan_ok=True)
+    meta = tables.read_provenance(
+        finished.path("results/augment/result/features~xy_seed~0.parquet")
+    )
+    assert meta["seed"] == 0 and meta["settings"]["features"] == "xy"
+    best = pd.read_parquet(finished.path("results/best/results.parquet"))
+    epochs = pd.read_parquet(finished.path("results/best/epochs.parquet"))
+    assert sorted(best["seed"]) == TINY_CONFIG["best"]["seeds"]
+    for row in best.itertuples():
+        at_best = epochs[(epochs["seed"] == row.seed) & (epochs["epoch"] == row.best_epoch)]
+        assert row.test_acc == at_best["test_acc"].item()  # reloaded = recorded at that epoch
+        assert row.best_dev_acc == epochs.loc[epochs["seed"] == row.seed, "dev_acc"].max()
+
+
+def test_saved_models_reproduce_their_jobs_predictions(finished, tmp_path):
+    workflow = copy_of(finished, tmp_path / "reload")
+    reloaded = {
+        "augment": "results/augment/reloaded/features~xy_distance_seed~2.parquet",
+        "unbalanced": "results/unbalanced/reloaded/threshold~4_remedy~none_seed~1.parquet",
+        "depth": "results/depth/reloaded/layers~5_n~30_seed~0.parquet",
+    }
+    assert workflow.planned_jobs(*reloaded.values()) == {"evaluate_saved": 3}
+    workflow.run(*reloaded.values())
+    unbalanced = pd.read_parquet(
+        workflow.path("results/unbalanced/predictions/threshold~4_remedy~none_seed~1.parquet")
+    )
+    np.testing.assert_array_equal(
+        pd.read_parquet(workflow.path(reloaded["unbalanced"]))["pred"], unbalanced["pred"]
+    )
+    job = pd.read_parquet(
+        workflow.path("results/augment/predictions/features~xy_distance_seed~2.parquet")
+    )
+    np.testing.assert_array_equal(
+        pd.read_parquet(workflow.path(reloaded["augment"]))["pred"],
+        job.loc[job["split"] == "test", "pred"],
+    )
+    depth_meta = tables.read_provenance(workflow.path(reloaded["depth"]))
+    final = pd.read_parquet(workflow.path("results/depth/epochs/layers~5_n~30_seed~0.parquet"))
+    assert depth_meta["test_acc"]["reloaded"] == pytest.approx(final["test_acc"].iloc[-1])
+
+
+def test_bad_checkpoint_stops_evaluate_best_with_one_line(finished, tmp_path):
+    workflow = copy_of(finished, tmp_path / "bad")
+    model = workflow.path("results/best/models/seed~0.pt")
+    model.write_bytes(model.read_bytes()[:200])
+    evaluation = "results/best/evaluation/seed~0.parquet"
+    assert workflow.planned_jobs(evaluation) == {"evaluate_best": 1}
+    result = workflow.run(evaluation, check=False)
+    assert result.returncode != 0
+    log = workflow.path("logs/evaluate_best/seed~all.log").read_text().strip().splitlines()
+    assert (
+        "ERROR" in log[-1] and "results/best/models/seed~0.pt: not a readable checkpoint" in log[-1]
+    )
+    assert not workflow.path(evaluation).exists()
 
 
 def test_second_run_does_nothing(finished):
@@ -136,9 +217,7 @@ def test_second_run_does_nothing(finished):
 
 
 def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
-    workflow = Workflow(tmp_path / "scoped", finished.config)
-    shutil.copytree(finished.directory / "results", workflow.directory / "results")
-    shutil.copytree(finished.directory / ".snakemake", workflow.directory / ".snakemake")
+    workflow = copy_of(finished, tmp_path / "scoped")
     assert workflow.planned_jobs() == {}
 
     # Default batching (seeds): one training job per grid point, its seeds batched.
@@ -151,16 +230,40 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
         "all": 1,
     }
 
-    # A new seed reruns each grid point's bundle; only the new seed's data is made.
-    workflow.write_config(finished.config | {"seeds": [0, 1, 2]})
+    # Each experiment has its own seeds: a new seed reruns each of its grid point's bundles,
+    # and only the new seed's data is made; the other experiments are untouched.
+    workflow.write_config(finished.config)
+    workflow.update_config({"unbalanced": {"seeds": [0, 1, 2]}})
     planned = workflow.planned_jobs()
-    assert planned["train_unbalanced"] == 2 and planned["train_depth"] == 4
-    assert planned["make_qwerties"] == 2 and "download_wine" not in planned
+    assert planned.pop("train_unbalanced") == 2
+    assert set(planned) == {"aggregate_unbalanced", "plot_unbalanced", "plot_remedies", "all"}
+    workflow.write_config(finished.config)
+    workflow.update_config({"depth": {"seeds": [0, 1, 2]}})
+    planned = workflow.planned_jobs()
+    assert planned.pop("train_depth") == 4 and planned.pop("make_qwerties") == 2
+    assert set(planned) == {"aggregate_depth", "plot_depth", "all"}
+    seeds = finished.config["augment"]["seeds"]
+    workflow.write_config(finished.config)
+    workflow.update_config({"augment": {"seeds": [*seeds, 7]}})
+    planned = workflow.planned_jobs()
+    assert planned.pop("train_augment") == 2 and planned.pop("make_augment_data") == 1
+    assert set(planned) == {"aggregate_augment", "plot_augment", "all"}
 
-    workflow.update_config({"seeds": [0, 1], "depth": {"learning_rate": 0.02}})
+    workflow.write_config(finished.config)
+    workflow.update_config({"depth": {"learning_rate": 0.02}})
     planned = workflow.planned_jobs()
     assert planned.pop("train_depth") == 4
     assert set(planned) == {"aggregate_depth", "plot_depth", "all"}
+    workflow.write_config(finished.config)
+    workflow.update_config({"best": {"learning_rate": 0.02}})
+    # Default batching (seeds): one job for all seeds of each step.
+    assert workflow.planned_jobs() == {
+        "train_best": 1,
+        "evaluate_best": 1,
+        "aggregate_best": 1,
+        "plot_best": 1,
+        "all": 1,
+    }
 
 
 def downstream(rulegraph: str, rules: set[str]) -> set[str]:
@@ -182,9 +285,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_pat
     copy = tmp_path / "repo"
     for part in ("workflow", "scripts"):
         shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-    workflow = Workflow(tmp_path / "code", finished.config)
-    shutil.copytree(finished.directory / "results", workflow.directory / "results")
-    shutil.copytree(finished.directory / ".snakemake", workflow.directory / ".snakemake")
+    workflow = copy_of(finished, tmp_path / "code")
     workflow.snakefile = copy / "workflow" / "Snakefile"
     only_params = ("--rerun-triggers", "params")
     assert workflow.planned_jobs(*only_params) == {}

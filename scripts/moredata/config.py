@@ -166,25 +166,99 @@ def coerce_command_line(
     walk(config, overrides, schema)
 
 
-def check_config_files(paths: Sequence[str | Path]) -> None:
-    """PyYAML keeps the last of two equal keys without a word; name the file and line."""
+# The workflow's schema, beside the package in a checkout (scripts/moredata/ -> workflow/).
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Plain scalars YAML 1.1 (PyYAML, Snakemake) reads otherwise than YAML 1.2 and most readers:
+# 010 is octal 8, 1:30 is 90 (base 60), yes/no/on/off are booleans.
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_BOOLEAN_WORDS = {"yes", "no", "on", "off"}
+_TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number"}
+_YAML = "tag:yaml.org,2002:"
 
-    class Strict(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-            seen = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise ConfigError(
-                        f"{path}: line {key_node.start_mark.line + 1}: key '{key}' appears twice "
-                        "in one mapping; keep one"
-                    )
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)
 
+def check_config_files(paths: Sequence[str | Path], schema_path: str | Path = SCHEMA_PATH) -> None:
+    """Refuse what a config file says that PyYAML would read without a word and not as
+    meant: a key given twice in one mapping (the last one wins), a number with a leading
+    zero or in base 60, yes/no/on/off where the schema expects no boolean, and a request for
+    YTE templating (``__use_yte__``). Each is one line naming the file, line and key."""
+    schema = load_schema(schema_path)
     for path in paths:
         with Path(path).open() as handle:
-            yaml.load(handle, Loader=Strict)  # Strict is a SafeLoader: no arbitrary objects
+            root = yaml.compose(handle, Loader=yaml.SafeLoader)  # nodes only: nothing is run
+        if isinstance(root, yaml.MappingNode):
+            for key_node, _ in root.value:
+                if key_node.value == "__use_yte__":
+                    raise ConfigError(
+                        f"{path}: line {key_node.start_mark.line + 1}: key '__use_yte__' asks "
+                        "for YTE templating, which runs Python code from the file (Snakemake "
+                        "renders it before this check); this workflow takes plain YAML config "
+                        "files: remove the key"
+                    )
+        _check_nodes(path, root, [], schema, schema, set())
+
+
+def _check_nodes(
+    path: str | Path,
+    node: Any,
+    keys: list[Any],
+    sub: Mapping[str, Any] | None,
+    schema: Mapping[str, Any],
+    above: set[int],
+) -> None:
+    """Check ``node`` (at ``keys``, whose schema is ``sub`` if known) and what it holds."""
+    if id(node) in above:  # an alias of a node that holds it: walked already
+        return
+    sub = _resolve(sub, schema) if sub is not None else None
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise ConfigError(
+                    f"{path}: line {key_node.start_mark.line + 1}: key '{key}' appears twice "
+                    "in one mapping; keep one"
+                )
+            seen.add(key)
+            properties = sub.get("properties", {}) if sub is not None else {}
+            child = properties.get(key) if isinstance(key, str) else None
+            _check_nodes(path, value_node, [*keys, key], child, schema, above | {id(node)})
+    elif isinstance(node, yaml.SequenceNode):
+        items = sub.get("items") if sub is not None else None
+        for index, item in enumerate(node.value):
+            _check_nodes(path, item, [*keys, index], items, schema, above | {id(node)})
+    elif isinstance(node, yaml.ScalarNode) and node.style is None:
+        where = f"{path}: line {node.start_mark.line + 1}: key '{key_name(keys)}'"
+        _check_plain_scalar(where, node.tag, node.value, sub)
+
+
+def _check_plain_scalar(where: str, tag: str, text: str, sub: Mapping[str, Any] | None) -> None:
+    """Refuse an unquoted value that YAML 1.1 reads otherwise than it looks."""
+    if _LEADING_ZERO.fullmatch(text):
+        value = yaml.safe_load(text)
+        read = f"the octal number {value}" if isinstance(value, int) else "text"
+        raise ConfigError(
+            f"{where}: {text} has a leading zero, so YAML 1.1 reads it as {read}; write it "
+            "without the leading zero (or in quotes, if it is text)"
+        )
+    if tag in (f"{_YAML}int", f"{_YAML}float") and ":" in text:
+        value = yaml.safe_load(text)
+        raise ConfigError(
+            f"{where}: YAML 1.1 reads {text} as the base-60 number {value}; write {value} (or "
+            f"'{text}' in quotes, if it is text)"
+        )
+    types = _types(sub) if sub is not None else []
+    if (
+        tag == f"{_YAML}bool"
+        and text.lower() in _BOOLEAN_WORDS
+        and types
+        and "boolean" not in types
+    ):
+        fix = f"'{text}' in quotes" if "string" in types else f"the {types[0]} you mean"
+        takes = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        raise ConfigError(
+            f"{where}: YAML 1.1 reads {text} as the boolean {yaml.safe_load(text)}, but the "
+            f"key takes {takes}; write {fix}"
+        )
 
 
 def check_numbers(config: Any, schema: Mapping[str, Any]) -> None:

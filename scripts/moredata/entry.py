@@ -89,8 +89,11 @@ def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Itera
     except Exception as error:
         expected = isinstance(error, MoredataError)
         if not expected and isinstance(error, OSError) and error.errno in DISK_ERRNOS:
-            # A full or read-only disk is the machine's state, not a bug: one line, anywhere.
-            expected, error = True, WriteError(f"cannot write {error.filename}: {error.strerror}")
+            # A full or read-only disk is the machine's state, not a bug: one line, anywhere
+            # (os.strerror: a library's OSError may carry the errno with a text of its own, and
+            # no file name).
+            where = error.filename or "a file"
+            expected, error = True, WriteError(f"cannot write {where}: {os.strerror(error.errno)}")
         if not expected or os.environ.get(DEBUG_ENV):
             file_handler.stream.write(traceback.format_exc())
             file_handler.flush()

@@ -77,7 +77,7 @@ class Settings:
 
 @dataclass(frozen=True)
 class ClassifierSettings(Settings):
-    """The training settings of the course's classifiers, trained with cross-entropy."""
+    """The training settings every experiment's classifier has."""
 
     optimizer: Literal["sgd", "adam"]
     learning_rate: float
@@ -86,17 +86,22 @@ class ClassifierSettings(Settings):
     on_divergence: Literal["fail", "record"]
     log_every: int
 
-    def training(self) -> TrainSettings:
+    def training(self, **changes: Any) -> TrainSettings:
+        """The trainer's settings: cross-entropy with these values, and ``changes`` (the
+        loss and the remedies of an experiment that has them)."""
         from moredata.training import TrainSettings
 
         return TrainSettings(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            optimizer=self.optimizer,
-            loss="cross_entropy",
-            on_divergence=self.on_divergence,
-            log_every=self.log_every,
+            **{
+                "epochs": self.epochs,
+                "batch_size": self.batch_size,
+                "learning_rate": self.learning_rate,
+                "optimizer": self.optimizer,
+                "loss": "cross_entropy",
+                "on_divergence": self.on_divergence,
+                "log_every": self.log_every,
+                **changes,
+            }
         )
 
 

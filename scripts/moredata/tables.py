@@ -6,6 +6,7 @@ and a JSON provenance record in the Parquet key-value metadata under ``moredata`
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -19,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from moredata.errors import DataError
+from moredata.entry import DISK_ERRNOS
+from moredata.errors import DataError, WriteError
 
 PROVENANCE_KEY = b"moredata"
 
@@ -265,14 +267,55 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_parquet(data: pa.Table, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(data, tmp)
+    write_atomically(path, lambda tmp: pq.write_table(data, tmp))
+
+
+# A write that failed with less than this free has met the full disk (measured on a 64 KiB
+# tmpfs: 0 bytes left after torch.save failed; other file systems keep some blocks back).
+FULL_DISK_BYTES = 1 << 20
 
 
 def write_atomically(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` and rename the result to ``path`` once it is complete."""
-    with atomic_path(path) as tmp:
-        write(tmp)
+    """Call ``write(tmp)`` and rename the result to ``path`` once it is complete. A full,
+    over-quota or read-only disk is a :class:`WriteError` naming ``path`` (not the temporary
+    file, which is removed), whichever library did the writing."""
+    try:
+        with atomic_path(path) as tmp:
+            try:
+                write(tmp)
+            except RuntimeError as error:
+                # torch.save's C++ writer reports a full disk as a RuntimeError without an
+                # errno ("basic_ios::clear: iostream error"); the free space tells, and must be
+                # read now, while the partial file still fills the disk.
+                if not _no_space_left(tmp.parent):
+                    raise
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp)) from error
+    except WriteError:
+        raise
+    except Exception as error:
+        # A library may wrap the OSError in an error of its own: its errno is in the chain.
+        code = next((e.errno for e in _chain(error) if e.errno in DISK_ERRNOS), None)
+        if code is None:
+            raise
+        # os.strerror: pyarrow's OSError carries the errno with a message of its own.
+        raise WriteError(f"cannot write {path}: {os.strerror(code)}") from error
+
+
+def _chain(error: BaseException) -> Iterator[OSError]:
+    """``error`` and the errors it was raised from, the OSErrors among them."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError):
+            yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def _no_space_left(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has (next to) no room left for this process:
+    root may write into the blocks reserved for it, other users may not."""
+    stats = os.statvfs(folder)
+    blocks = stats.f_bfree if os.geteuid() == 0 else stats.f_bavail
+    return blocks * stats.f_frsize < FULL_DISK_BYTES
 
 
 def read_tables(paths: Sequence[str | Path], schema: pa.Schema) -> pa.Table:

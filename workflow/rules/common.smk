@@ -32,7 +32,7 @@ SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 # writable logs/ folder): one line naming the key or file and what is allowed, and the run
 # stops before any job.
 try:
-    check_config_files(workflow.configfiles)
+    check_config_files(workflow.configfiles, SCHEMA)
     coerce_command_line(config, workflow.config_settings.config, load_schema(SCHEMA))
     validate_config(config, SCHEMA)
     check_writable("logs")

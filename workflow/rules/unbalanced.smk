@@ -10,13 +10,11 @@ rule download_wine:
     resources:
         mem_mb=200,
         runtime=10,
+    # Only what the file is (its sha256) makes it stale, not where it came from: a run
+    # pointed once at a local copy is not redone by the next run without that option.
     params:
-        url=config["wine"]["url"],
-        path=config["wine"]["path"],
         sha256=config["wine"]["sha256"],
         code=script_code("download_wine"),
-        max_bytes=config["wine"]["max_download_bytes"],
-        timeout_s=config["wine"]["download_timeout_s"],
     script:
         "../../scripts/download_wine.py"
 

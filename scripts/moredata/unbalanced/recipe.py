@@ -12,7 +12,15 @@ import numpy as np
 
 from moredata import tables
 from moredata.errors import ConfigError
-from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, class_counts, point_name
+from moredata.recipe import (
+    ClassifierSettings,
+    Point,
+    Prepared,
+    Recipe,
+    Trained,
+    class_counts,
+    point_name,
+)
 from moredata.seeds import Purpose, derive_seed
 
 if TYPE_CHECKING:
@@ -35,7 +43,7 @@ OVERRIDABLE = (
 
 
 @dataclass(frozen=True)
-class UnbalancedSettings(Settings):
+class UnbalancedSettings(ClassifierSettings):
     """Everything of the ``unbalanced`` section but its grid (thresholds, remedies, seeds),
     with the wine data settings the jobs' table was made with."""
 
@@ -43,19 +51,13 @@ class UnbalancedSettings(Settings):
 
     hidden_layers: list[int]
     activation: Literal["relu", "leaky_relu"]
-    optimizer: Literal["sgd", "adam"]
-    learning_rate: float
     weight_decay: float
-    epochs: int
-    batch_size: int
     test_fraction: float
     stratify: bool
     threshold_overrides: list[dict[str, Any]]
     wine_sha256: str
     max_total_sulfur_dioxide: float
     zscore: Literal["whole_table", "train_only"]
-    on_divergence: Literal["fail", "record"]
-    log_every: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> UnbalancedSettings:
@@ -126,7 +128,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
 
         from moredata.models import build_mlp
         from moredata.splits import split_indices
-        from moredata.training import Replicate, TrainSettings
+        from moredata.training import Replicate
         from moredata.wine.data import WINE_FEATURES, WINE_TARGET, binarise, zscore
 
         threshold, remedy, seed = int(point["threshold"]), point["remedy"], int(point["seed"])
@@ -163,11 +165,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
                 ),
                 name=point_name(point),
             ),
-            train=TrainSettings(
-                epochs=spec.epochs,
-                batch_size=spec.batch_size,
-                learning_rate=spec.learning_rate,
-                optimizer=spec.optimizer,
+            train=spec.training(
                 loss="bce",
                 weight_decay=spec.weight_decay,
                 # Class weighting from the training split only: negatives per positive.
@@ -175,8 +173,6 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
                 if remedy == "class_weight" and counts[1]
                 else None,
                 oversample=remedy == "oversample",
-                on_divergence=spec.on_divergence,
-                log_every=spec.log_every,
             ),
             classes=CLASS_NAMES,
             activation=spec.activation,
