@@ -37,21 +37,21 @@ def test_both_lectures_from_a_downloaded_csv_and_a_reloaded_model(make_workflow,
         for lecture in ("oversampling", "noise")
         for name in ("lecture.png", "gains.pdf", "statistics.csv", "summary.csv")
     ]
-    reloaded = "results/noise/reloaded/n~200_condition~noisy_train_only_seed~1.parquet"
+    reloaded = "results/noise/reloaded/n~1500_condition~noisy_train_only_seed~1.parquet"
     workflow.run(*targets, "results/noise/table.csv", reloaded)
     assert f"verified sha256 {sha256}" in workflow.path("logs/prepare_mnist.log").read_text()
     for lecture in ("oversampling", "noise"):
         results = pd.read_parquet(workflow.path(f"results/{lecture}/results.parquet"))
         conditions = workflow.config[lecture]["conditions"]
         assert len(results) == 2 * len(conditions) * 2  # sizes x conditions x seeds
-        assert set(results["n_test"]) == {4900, 4800}
+        assert set(results["n_test"]) == {4000, 3500}
         statistics = pd.read_csv(workflow.path(f"results/{lecture}/statistics.csv"))
         assert {"leak", "dev_gain", "test_gain"} <= set(statistics["statistic"])
     steps = pd.read_csv(workflow.path("results/oversampling/statistics.csv"))
     assert "gain_from_steps" in set(steps["statistic"])
     table = pd.read_csv(workflow.path("results/noise/table.csv"))
-    assert set(table["n"]) == {100} and len(table) == 2
+    assert set(table["n"]) == {1000} and len(table) == 2
     log = workflow.path(
-        "logs/evaluate_saved/noise/n~200_condition~noisy_train_only_seed~1.log"
+        "logs/evaluate_saved/noise/n~1500_condition~noisy_train_only_seed~1.log"
     ).read_text()
     assert "reloaded model" in log and "(as recorded)" in log
