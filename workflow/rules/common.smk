@@ -22,6 +22,8 @@ from moredata.config import (
 from moredata.depth.recipe import RECIPE as DEPTH
 from moredata.entry import check_writable
 from moredata.errors import MoredataError
+from moredata.noise.recipe import RECIPE as NOISE
+from moredata.oversampling.recipe import RECIPE as OVERSAMPLING
 from moredata.unbalanced.recipe import RECIPE as UNBALANCED
 
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
@@ -39,7 +41,10 @@ except MoredataError as error:
 
 # The experiments that train networks, each a recipe over the shared core (moredata.jobs);
 # by name, for the rules whose {experiment} wildcard names one.
-RECIPES = {recipe.name: recipe for recipe in (UNBALANCED, DEPTH, AUGMENT, BEST)}
+RECIPES = {
+    recipe.name: recipe
+    for recipe in (UNBALANCED, DEPTH, AUGMENT, BEST, OVERSAMPLING, NOISE)
+}
 # Each experiment's settings, built once from the validated config.
 SETTINGS = {
     name: recipe.settings_class.from_config(config) for name, recipe in RECIPES.items()
@@ -285,4 +290,17 @@ def all_outputs():
         "results/best/figure.png",
         "results/best/figure.pdf",
         "results/best/summary.csv",
+        *[
+            f"results/{lecture}/{name}"
+            for lecture in ("oversampling", "noise")
+            for name in (
+                "lecture.png",
+                "lecture.pdf",
+                "gains.png",
+                "gains.pdf",
+                "summary.csv",
+                "statistics.csv",
+            )
+        ],
+        "results/noise/table.csv",
     ]

@@ -1,5 +1,6 @@
-"""Fetch the wine CSV from a URL or a local path, verify its sha256 and its format before
-use: the destination appears only when both checks pass."""
+"""Fetch a data file (the wine CSV, an MNIST CSV) from a URL or a local path, verify its
+sha256 and its format before use: the destination appears only when both checks pass. The
+config section that set the source (``wine``, ``mnist``) names the keys in messages."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from moredata.errors import DataError, DownloadError, WriteError
 from moredata.tables import atomic_path
@@ -27,15 +28,16 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 1_000_000
 TIMEOUT_S = 120.0
 CHUNK = 1 << 16
+T = TypeVar("T")
 
 
-def local_copy_hint(url: str) -> str:
+def local_copy_hint(url: str, section: str = "wine") -> str:
     """How to run with a local copy of the file at ``url`` without editing a tracked file:
     the exact command, ending the line so that it can be copied."""
-    name = PurePosixPath(urllib.parse.urlparse(url).path).name or "wine.csv"
+    name = PurePosixPath(urllib.parse.urlparse(url).path).name or f"{section}.csv"
     return (
         "to use a local copy instead, run: snakemake --cores all --config "
-        f"'wine={{path: /path/to/{name}}}'"
+        f"'{section}={{path: /path/to/{name}}}'"
     )
 
 
@@ -47,30 +49,38 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _broke_off(url: str, received: int, missing: int | None) -> DownloadError:
+def _section(key: str) -> str:
+    """The config section of a key: ``wine`` of ``wine.url``."""
+    return key.split(".")[0]
+
+
+def _broke_off(url: str, received: int, missing: int | None, section: str) -> DownloadError:
     more = f", {missing} missing" if missing else ""
     return DownloadError(
-        f"wine.url: the download of {url} broke off after {received} bytes{more}; run again, "
-        f"or {local_copy_hint(url)}"
+        f"{section}.url: the download of {url} broke off after {received} bytes{more}; run "
+        f"again, or {local_copy_hint(url, section)}"
     )
 
 
 def _late(key: str, origin: str, timeout_s: float) -> DownloadError:
     """The deadline passed while fetching ``origin`` (the value of ``key``)."""
-    verb = "copy" if key == "wine.path" else "download"
+    section = _section(key)
+    local = key.endswith(".path")
     return DownloadError(
-        f"{key}: the {verb} of {origin} did not finish within wine.download_timeout_s="
-        f"{timeout_s:g} s; run again, raise wine.download_timeout_s, or "
-        + (local_copy_hint(origin) if key == "wine.url" else "copy the file to a local disk")
+        f"{key}: the {'copy' if local else 'download'} of {origin} did not finish within "
+        f"{section}.download_timeout_s={timeout_s:g} s; run again, raise "
+        f"{section}.download_timeout_s, or "
+        + ("copy the file to a local disk" if local else local_copy_hint(origin, section))
     )
 
 
 def _too_big(key: str, origin: str, max_bytes: int, size: int | None = None) -> DownloadError:
     """``size`` is the announced size; None when the limit was hit while copying."""
     what = f"is {size} bytes, more than" if size is not None else "has more bytes than"
+    limit = f"{_section(key)}.max_download_bytes"
     return DownloadError(
-        f"{key}: {origin} {what} wine.max_download_bytes={max_bytes}; the file was not used "
-        "(raise wine.max_download_bytes if it is the right file)"
+        f"{key}: {origin} {what} {limit}={max_bytes}; the file was not used (raise {limit} if "
+        "it is the right file)"
     )
 
 
@@ -90,10 +100,13 @@ def _copy(read: Callable[[], bytes], out: BinaryIO, key: str, origin: str, max_b
     return received
 
 
-def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float, deadline: float) -> None:
+def _download(
+    url: str, out: BinaryIO, max_bytes: int, timeout_s: float, deadline: float, section: str
+) -> None:
     """Write the body at ``url`` to ``out`` by ``deadline`` (``timeout_s`` after the start);
-    any failure of the source is one line naming wine.url (failures to write propagate as
-    OSError)."""
+    any failure of the source is one line naming <section>.url (failures to write propagate
+    as OSError)."""
+    key, hint = f"{section}.url", local_copy_hint(url, section)
 
     def read() -> bytes:
         # A server that trickles bytes never trips the socket's per-read timeout; the
@@ -106,27 +119,24 @@ def _download(url: str, out: BinaryIO, max_bytes: int, timeout_s: float, deadlin
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
             announced = (response.headers or {}).get("Content-Length", "")
             if announced.isdigit() and int(announced) > max_bytes:
-                raise _too_big("wine.url", url, max_bytes, int(announced))
-            received = _copy(read, out, "wine.url", url, max_bytes)
+                raise _too_big(key, url, max_bytes, int(announced))
+            received = _copy(read, out, key, url, max_bytes)
     except urllib.error.HTTPError as error:
         raise DownloadError(
-            f"wine.url: cannot download {url} (HTTP {error.code} {error.reason}); "
-            f"{local_copy_hint(url)}"
+            f"{key}: cannot download {url} (HTTP {error.code} {error.reason}); {hint}"
         ) from error
     except TimeoutError as error:
-        raise _late("wine.url", url, timeout_s) from error
+        raise _late(key, url, timeout_s) from error
     except http.client.IncompleteRead as error:
-        raise _broke_off(url, len(error.partial), error.expected) from error
+        raise _broke_off(url, len(error.partial), error.expected, section) from error
     except WriteError:
         raise
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
-        raise DownloadError(
-            f"wine.url: cannot download {url} ({reason}); {local_copy_hint(url)}"
-        ) from error
+        raise DownloadError(f"{key}: cannot download {url} ({reason}); {hint}") from error
     # http.client ends a body shorter than its Content-Length silently (no IncompleteRead).
     if announced.isdigit() and received < int(announced):
-        raise _broke_off(url, received, int(announced) - received)
+        raise _broke_off(url, received, int(announced) - received, section)
 
 
 def _expand_user(key: str, given: str) -> Path:
@@ -141,12 +151,12 @@ def _expand_user(key: str, given: str) -> Path:
     return Path(expanded).absolute()
 
 
-def _local_file(url: str) -> Path:
+def _local_file(url: str, section: str) -> Path:
     """The file a ``file://`` URL names (on this machine)."""
     parts = urllib.parse.urlparse(url)
     if parts.netloc not in ("", "localhost"):
         raise DownloadError(
-            f"wine.url: {url} names a file on another machine ({parts.netloc}); give a "
+            f"{section}.url: {url} names a file on another machine ({parts.netloc}); give a "
             "file:///path URL or an http(s) URL"
         )
     return Path(urllib.request.url2pathname(parts.path))
@@ -175,7 +185,12 @@ def _open_local(key: str, origin: str, source: Path) -> BinaryIO:
             if kind is not None:
                 os.close(descriptor)
     except FileNotFoundError:
-        also = " (or set wine.path: null to download wine.url)" if key == "wine.path" else ""
+        section = _section(key)
+        also = (
+            f" (or set {section}.path: null to download {section}.url)"
+            if key.endswith(".path")
+            else ""
+        )
         raise DownloadError(
             f"{key}: {origin} does not exist; give an existing CSV file{also}"
         ) from None
@@ -211,58 +226,69 @@ def _copy_local(
     _copy(read, out, key, origin, max_bytes)
 
 
-def _verify(path: Path, sha256: str, key: str, origin: str) -> None:
-    """Check the fetched file's checksum, then its format."""
+def _verify(path: Path, sha256: str, key: str, origin: str, check: Callable[[Path, str], T]) -> T:
+    """Check the fetched file's checksum, then its format; return what ``check`` read."""
+    section = _section(key)
     actual = sha256_of(path)
     if actual != sha256.lower():
         raise DownloadError(
-            f"wine.sha256: {origin} has sha256 {actual}, expected {sha256}; the file was not "
-            "used (fix wine.sha256 if you meant to use a different file)"
+            f"{section}.sha256: {origin} has sha256 {actual}, expected {sha256}; the file was "
+            f"not used (fix {section}.sha256 if you meant to use a different file)"
         )
     try:
-        table = read_wine_csv(path, name=f"{key} {origin}")
+        checked = check(path, f"{key} {origin}")
     except DataError as error:
         raise DataError(f"{error}; the file was not used") from None
-    log.info(
-        "verified sha256 %s (%d bytes, %d wines, quality %d..%d)",
-        actual,
-        path.stat().st_size,
-        len(table),
-        table["quality"].min(),
-        table["quality"].max(),
-    )
+    log.info("verified sha256 %s (%d bytes)", actual, path.stat().st_size)
+    return checked
+
+
+def check_wine_file(path: Path, name: str) -> Any:
+    """The format check of the wine CSV: it reads as a wine-quality table."""
+    table = read_wine_csv(path, name=name)
+    log.info("%d wines, quality %d..%d", len(table), table["quality"].min(), table["quality"].max())
+    return table
 
 
 def fetch_verified(
-    url: str,
+    url: str | None,
     local_path: str | None,
     sha256: str,
     destination: str | Path,
     max_bytes: int = MAX_BYTES,
     timeout_s: float = TIMEOUT_S,
-) -> None:
+    *,
+    section: str = "wine",
+    check: Callable[[Path, str], T] = check_wine_file,
+) -> T:
     """Copy ``local_path`` (if given) or fetch ``url`` (at most ``max_bytes``, within
     ``timeout_s`` seconds overall, whatever the scheme) to ``destination``; the file appears
-    there only if its sha256 equals ``sha256`` and it reads as a wine-quality CSV."""
+    there only if its sha256 equals ``sha256`` and ``check(path, name)`` accepts it (by
+    default: it reads as a wine-quality CSV). Returns what ``check`` returned. Messages name
+    the keys of the config ``section`` that set the source."""
     deadline = time.monotonic() + timeout_s
     if local_path:
-        source = _expand_user("wine.path", local_path)
-        key, origin = "wine.path", str(source)
-    elif url.lower().startswith("file:"):
-        key, origin, source = "wine.url", url, _local_file(url)
+        key = f"{section}.path"
+        source = _expand_user(key, local_path)
+        origin = str(source)
+    elif url and url.lower().startswith("file:"):
+        key, origin, source = f"{section}.url", url, _local_file(url, section)
+    elif url:
+        key, origin, source = f"{section}.url", url, None
     else:
-        key, origin, source = "wine.url", url, None
+        raise DownloadError(f"{section}.url: no source given; set {section}.url or {section}.path")
     try:
         with atomic_path(destination) as tmp, tmp.open("wb") as out:
             if source is None:
                 log.info("downloading %s", url)
-                _download(url, out, max_bytes, timeout_s, deadline)
+                _download(origin, out, max_bytes, timeout_s, deadline, section)
             else:
                 with _open_local(key, origin, source) as handle:
                     _copy_local(key, origin, handle, out, max_bytes, timeout_s, deadline)
             out.close()
-            _verify(tmp, sha256, key, origin)
+            checked = _verify(tmp, sha256, key, origin, check)
     except OSError as error:
         # The source's failures are DownloadErrors by now: an OSError here happened while
         # creating, writing or renaming the destination (full disk, no permission, read-only).
         raise WriteError(f"cannot write {destination}: {error.strerror or error}") from error
+    return checked

@@ -1,0 +1,210 @@
+"""What the two MNIST lectures share: their settings, their tables and the recipe that trains
+one grid point (N, condition, seed) on the MNIST table.
+
+A grid point takes the first N images of its seed's order of the table; the condition makes
+its training rows and devset from them (:mod:`moredata.mnist.conditions`); the rows after the
+first N are its true test set. The trainer's per-epoch held-out set is the devset (the
+course's ``devset``, its accuracy recorded each epoch); the true test set is judged once, on
+the final model. At one (N, seed) every condition starts from the same initial weights and
+draws the same batch order, so conditions differ only in their data (and the matched-steps
+condition in its epochs): their paired differences over seeds are as sharp as they can be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import numpy as np
+import pyarrow as pa
+
+from moredata.errors import DataError
+from moredata.mnist import DIGITS, PIXELS
+from moredata.mnist.conditions import condition_data, condition_epochs
+from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
+from moredata.seeds import Purpose, derive_seed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MNIST_DATA = "results/data/mnist.parquet"
+
+_GRID = [
+    pa.field("n", pa.int64(), nullable=False),
+    pa.field("condition", pa.string(), nullable=False),
+    pa.field("seed", pa.int64(), nullable=False),
+]
+_DIVERGED = pa.field("diverged", pa.bool_(), nullable=False)
+
+
+def _counts(*names: str) -> list[pa.Field]:
+    return [pa.field(name, pa.int64(), nullable=False) for name in names]
+
+
+def _metrics(*names: str) -> list[pa.Field]:
+    """Accuracies (%) and losses: NaN after a divergence."""
+    return [pa.field(name, pa.float64()) for name in names]
+
+
+# One row per epoch of a grid point: the course's three curves (dev_acc is the devset's).
+MNIST_EPOCHS = pa.schema(
+    [
+        *_GRID,
+        pa.field("epoch", pa.int32(), nullable=False),
+        *_metrics("train_loss", "train_acc", "dev_acc"),
+        _DIVERGED,
+    ]
+)
+# One row per grid point: the course's result (train_acc, dev_acc, train_loss: means of the
+# last result_epochs epochs), the final model on the devset and on the true test set, and
+# what it trained on (epochs, SGD steps, rows).
+MNIST_RESULT = pa.schema(
+    [
+        *_GRID,
+        *_counts("epochs", "steps", "n_train", "n_dev", "n_test"),
+        *_metrics("train_acc", "dev_acc", "train_loss", "final_dev_acc", "test_acc"),
+        _DIVERGED,
+    ]
+)
+
+
+@dataclass(frozen=True)
+class MnistSettings(ClassifierSettings):
+    """Everything of a lecture's section but its grid (sizes, conditions, seeds), with the
+    MNIST source (the data settings, the same for both lectures: they read one file) and
+    the smallest test set allowed."""
+
+    data_keys = ("source", "path", "url", "sha256")
+
+    hidden_layers: list[int]
+    dev_fraction: float
+    result_epochs: int
+    source: str
+    path: str | None
+    url: str | None
+    sha256: str
+    min_test_images: int
+
+    @classmethod
+    def of_section(cls, config: Mapping[str, Any], section: str) -> Self:
+        return cls.pick(config["mnist"], config[section], config["training"])
+
+    def copy_noise(self) -> float:
+        """Largest noise added to a noisy copy (the oversampling lecture makes none)."""
+        return 0.0
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """What a grid point's tables need after training: the table and its test rows."""
+
+    data: pd.DataFrame
+    test_rows: np.ndarray
+
+
+class MnistLecture(Recipe[MnistSettings]):
+    """A lecture on MNIST: one grid point is (N, condition, seed)."""
+
+    grid: Mapping[str, str] = {"n": "sizes", "condition": "conditions", "seed": "seeds"}
+    # Bundling sizes would pad every replicate to the largest N's rows.
+    separate = ("n",)
+    outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
+    # The section's number in REFERENCE.md: the lectures' random streams are independent.
+    stream_key: ClassVar[int]
+
+    def data_path(self, point: Point) -> str:
+        return MNIST_DATA
+
+    def prepare(self, data: pd.DataFrame, point: Point, settings: MnistSettings) -> Prepared:
+        # Imported in the job only: the Snakefile imports the recipes, and pandas and torch
+        # would slow every start of snakemake.
+        import torch
+
+        from moredata.mnist.data import mnist_arrays, seed_order
+        from moredata.models import build_mlp
+        from moredata.training import Replicate
+
+        n, condition, seed = int(point["n"]), str(point["condition"]), int(point["seed"])
+        if n + settings.min_test_images > len(data):
+            raise DataError(
+                f"{MNIST_DATA}: {len(data)} images (mnist.source: {settings.source}); N = {n} "
+                f"({self.name}.sizes) leaves {len(data) - n} for the test set, fewer than "
+                f"mnist.min_test_images = {settings.min_test_images}; lower {self.name}.sizes "
+                "or use a larger file"
+            )
+        order = seed_order(len(data), seed)
+        x, y = mnist_arrays(data.iloc[order[:n]])
+        key = self.stream_key
+        rows = condition_data(
+            x,
+            y,
+            condition,
+            settings.dev_fraction,
+            split_seed=derive_seed(seed, Purpose.SPLIT, key, n),
+            copy_seed=derive_seed(seed, Purpose.DATA, key, n),
+            noise_max=settings.copy_noise(),
+        )
+        sizes = [PIXELS, *settings.hidden_layers, DIGITS]
+        epochs = condition_epochs(
+            n, condition, settings.epochs, settings.batch_size, settings.dev_fraction
+        )
+        return Prepared(
+            point=point,
+            replicate=Replicate(
+                model=build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, key, n)),
+                x_train=torch.from_numpy(rows.x_train),
+                y_train=torch.from_numpy(rows.y_train),
+                x_test=torch.from_numpy(rows.x_dev),
+                y_test=torch.from_numpy(rows.y_dev),
+                generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, key, n)),
+                name=point_name(point),
+            ),
+            train=dataclasses.replace(settings.training(), epochs=epochs),
+            classes=[str(digit) for digit in range(DIGITS)],
+            activation="relu",
+            extra=_Extra(data, order[n:]),
+        )
+
+    def tables(self, trained: Trained, settings: MnistSettings) -> dict[str, dict[str, Any]]:
+        import torch
+
+        from moredata.mnist.data import mnist_arrays
+        from moredata.training import evaluate_accuracy
+
+        prepared, extra = trained.prepared, trained.prepared.extra
+        rep = prepared.replicate
+        epochs = {**trained.epochs}
+        epochs["dev_acc"] = epochs.pop("test_acc")
+        test_acc = np.nan
+        if trained.model is not None:
+            x_test, y_test = mnist_arrays(extra.data.iloc[extra.test_rows])
+            test_acc = evaluate_accuracy(
+                trained.model, torch.tensor(x_test), torch.tensor(y_test), prepared.train
+            )
+        last = settings.result_epochs
+        return {
+            "epochs": epochs,
+            "result": {
+                "epochs": prepared.train.epochs,
+                "steps": prepared.train.epochs * (len(rep.y_train) // prepared.train.batch_size),
+                "n_train": len(rep.y_train),
+                "n_dev": len(rep.y_test),
+                "n_test": len(extra.test_rows),
+                "train_acc": trained.last("train_acc", last),
+                "dev_acc": trained.last("test_acc", last),
+                "train_loss": trained.last("train_loss", last),
+                "final_dev_acc": trained.last("test_acc"),
+                "test_acc": test_acc,
+                "diverged": trained.diverged,
+            },
+        }
+
+    def summary(self, written: Mapping[str, pa.Table]) -> str:
+        row = written["result"].to_pylist()[0]
+        return (
+            f"train {row['train_acc']:.1f}%, devset {row['dev_acc']:.1f}% (last epochs), "
+            f"test {row['test_acc']:.1f}% of {row['n_test']} ({row['epochs']} epochs, "
+            f"{row['steps']} steps)"
+        )

@@ -1,0 +1,1 @@
+"""The data noise augmentation lecture on MNIST, with devset and test (REFERENCE.md §7)."""

@@ -1,0 +1,1 @@
+"""The data oversampling lecture on MNIST (REFERENCE.md §6)."""

@@ -1,0 +1,13 @@
+"""Rule train_oversampling: train the job's grid points (N, condition, seeds), write their
+tables."""
+
+from moredata.entry import named_outputs, rule_job
+
+sm = snakemake  # noqa: F821 (injected by the script directive)
+with rule_job(sm.log[0], sm.threads, uses_torch=True):
+    from moredata.jobs import run_training_job
+    from moredata.oversampling.recipe import RECIPE
+
+    run_training_job(
+        RECIPE, sm.params.points, sm.params.settings, sm.threads, named_outputs(sm.output)
+    )
