@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from harness import (
     BASE_CONFIG,
@@ -29,6 +30,11 @@ from moredata.errors import DataError, DownloadError
 from moredata.wine.download import fetch_verified, sha256_of
 
 __all__ = ["REPO", "SNAKEMAKE"]  # re-exported to the test modules
+
+# The tests train in their own process with one thread, as every job of the workflow does
+# (threads: 1): the tests' tiny networks gain nothing from a second thread, and on a busy
+# machine they lose several times their time waiting for it.
+torch.set_num_threads(1)
 # The course's wine file (URL and sha256 from config/config.yaml) and the white-wine file the
 # bad-input tests use, from the same UCI folder.
 _WINE = BASE_CONFIG["wine"]
