@@ -106,6 +106,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
+# The files that take minutes start first, on separate workers: the suite ends when the last
+# file of either worker does. xdist hands out whole files (--dist loadfile) in the order of
+# the collection (with --no-loadscope-reorder, set in pyproject.toml: by default it starts
+# with the files that have the most tests, and these have few). A worker whose first file has
+# fewer than three tests takes the next file at once, to run after it: a quick one (seconds).
+START_FIRST = ("test_slurm.py", "test_workflow.py", "test_style.py", "test_stale.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """START_FIRST, then the files with end-to-end runs, then the others (each in the
+    order collected)."""
+    with_runs = {item.path for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> tuple[int, bool]:
+        name = item.path.name
+        first = START_FIRST.index(name) if name in START_FIRST else len(START_FIRST)
+        return first, item.path not in with_runs
+
+    items.sort(key=rank)  # stable: a file's tests stay together and in order
+
+
 @pytest.fixture(scope="session")
 def red_wine() -> Path:
     if not RED_WINE.is_file():
