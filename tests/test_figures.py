@@ -21,6 +21,7 @@ from matplotlib.patches import Rectangle
 from moredata import figures, tables
 from moredata.depth.report import depth_figure, plot_depth
 from moredata.figures import CLASS_COLOURS, SPLIT_COLOURS, overlapping
+from moredata.mnist.conditions import CONDITIONS
 from moredata.unbalanced.report import remedies_figure, unbalanced_figure
 
 THRESHOLDS = (4, 6)
@@ -399,15 +400,7 @@ def test_palettes_give_each_colour_one_meaning_and_red_green_only_to_the_wine_cl
     others = [c for meaning, p in PALETTES.items() if meaning != "classes" for c in p.values()]
     layer_colours = [style["color"] for style in figures.layer_styles([1, 5, 10, 20]).values()]
     assert not any(hue_is_red_or_green(c) for c in [*others, *layer_colours])
-    assert set(figures.CONDITION_COLOURS) == {
-        "original",
-        "doubled",
-        "doubled_train_only",
-        "original_matched_steps",
-        "noisy",
-        "noisy_train_only",
-        "flipped",
-    }
+    assert set(figures.CONDITION_COLOURS) == set(CONDITIONS)  # every MNIST condition, once
     # The layer palette is the configured colour map, in order of depth.
     colourmap = matplotlib.colormaps[figures.LAYER_COLOURMAP]
     assert layer_colours[0] == to_hex(colourmap(0.0))

@@ -41,6 +41,7 @@ CONDITION_COLOURS = {
     "noisy": "#7b4173",
     "noisy_train_only": "#de9ed6",
     "flipped": "#bcbd22",
+    "flipped_train_only": "#cedb9c",
 }
 # The groups (clouds) of the qwerty data by label, pale so marks drawn over them stand out.
 GROUP_COLOURS = ("#e377c2", "#dbdb8d", "#c5b0d5", "#c49c94", "#f7b6d2", "#9edae5")

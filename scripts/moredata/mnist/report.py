@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from moredata import tables
 from moredata.figures import (
+    CONDITION_COLOURS,
     FEW_SEEDS,
     LOSS_RANGE,
     diverged_note,
@@ -49,16 +50,6 @@ LABELS = {
     "flipped": "Flipped copies (before the split)",
     "flipped_train_only": "Flipped copies in the training rows only",
     "original_matched_steps": "Original, as many steps as the copies",
-}
-COLOURS = {
-    "original": "tab:blue",
-    "doubled": "tab:orange",
-    "noisy": "tab:orange",
-    "doubled_train_only": "tab:green",
-    "noisy_train_only": "tab:green",
-    "flipped": "tab:purple",
-    "flipped_train_only": "tab:pink",
-    "original_matched_steps": "tab:grey",
 }
 STATISTICS_COLUMNS = ["n", "condition", "statistic", *SUMMARY_COLUMNS[1:]]
 
@@ -170,7 +161,7 @@ def lecture_figure(results: pd.DataFrame, title: str) -> Figure:
     kept = results[~results["diverged"]]
     for condition in ordered(results["condition"].unique()):
         part = kept[kept["condition"] == condition]
-        style = {"marker": "o", "color": COLOURS[condition], "label": LABELS[condition]}
+        style = {"marker": "o", "color": CONDITION_COLOURS[condition], "label": LABELS[condition]}
         plot_curve(axes[0], part, "train_acc", "n", ACCURACY_AXIS, **style)
         plot_curve(axes[1], part, "dev_acc", "n", ACCURACY_AXIS, **style)
         plot_curve(axes[2], part, "train_loss", "n", LOSS_RANGE, **style)
@@ -205,7 +196,7 @@ def gains_figure(results: pd.DataFrame, title: str) -> Figure:
             gain = (values[condition] - values[ORIGINAL]).dropna()
             offset = (k - (len(others) - 1) / 2) * width
             by_n = gain.groupby(level="n")
-            colour = COLOURS[condition]
+            colour = CONDITION_COLOURS[condition]
             x = gain.index.get_level_values("n") + offset
             ax.scatter(x, gain, s=12, color=colour, alpha=0.5, linewidths=0)
             stats = pd.DataFrame([seed_statistics(part) | {"n": n} for n, part in by_n])
