@@ -3,11 +3,12 @@ process (alternating repeats), on the UCI red and white files, and check both gi
 table bit for bit.
 
 Usage: python bench/read_wine.py [REVISION] [REPEATS]     (default: b5dc6b5, the cell-by-cell
-parser before pandas; 20 repeats)
+parser before pandas; 20 repeats; the files from $MOREDATA_DATA_DIR, default ../shared/data)
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import pandas as pd
 from moredata.wine import data as current
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path("/work/shared/data")
+# As bench/common.py (not imported: it builds the training jobs, not needed here).
+DATA_DIR = Path(os.environ.get("MOREDATA_DATA_DIR", REPO.parent / "shared" / "data"))
 FILES = ("winequality-red.csv", "winequality-white.csv")
 
 
@@ -41,11 +43,10 @@ def module_at(revision: str) -> types.ModuleType:
 def main() -> None:
     revision = sys.argv[1] if len(sys.argv) > 1 else "b5dc6b5"
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    data_dir = Path(sys.argv[3]) if len(sys.argv) > 3 else DATA
     old = module_at(revision)
     print(f"{'file':24} {'rows':>5} {revision + ' ms':>12} {'now ms':>8} {'speed-up':>9}")
     for file in FILES:
-        path = data_dir / file
+        path = DATA_DIR / file
         pd.testing.assert_frame_equal(
             old.read_wine_csv(path), current.read_wine_csv(path), check_exact=True
         )
