@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 
-from moredata.anatomy import compute_facts, render_report, write_anatomy
+from conftest import REPO, Workflow, base_config
+from moredata.anatomy import (
+    REPORT_TEMPLATE,
+    compute_facts,
+    render_report,
+    report_values,
+    write_anatomy,
+)
 
 COURSE = {"observations": 100, "features": 20, "label_max": 4, "batch_size": 25}
 OTHER = {"observations": 30, "features": 3, "label_max": 3, "batch_size": 7}
+# Facts and the report the f-string renderer (before the template) made of them: the course
+# settings (seed 0), OTHER (seed 1: a short last batch) and OTHER with nothing raised.
+GOLDEN = Path(__file__).parent / "data" / "anatomy"
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +187,76 @@ def test_write_anatomy(tmp_path):
     assert report_path.read_text(encoding="utf-8") == render_report(facts)
     assert json.loads(facts_path.read_text(encoding="utf-8")) == facts
     assert sorted(p.name for p in report_path.parent.iterdir()) == ["facts.json", "report.md"]
+
+
+@pytest.mark.parametrize("case", ["course", "uneven_batches", "nothing_raised"])
+def test_report_is_the_f_string_report_to_the_byte(case):
+    facts = json.loads((GOLDEN / f"{case}.facts.json").read_text(encoding="utf-8"))
+    expected = (GOLDEN / f"{case}.report.md").read_text(encoding="utf-8")
+    assert render_report(facts) == expected
+
+
+def test_course_settings_give_the_committed_report(facts):
+    """What results/anatomy/report.md holds for the default config."""
+    assert facts == json.loads((GOLDEN / "course.facts.json").read_text(encoding="utf-8"))
+    assert render_report(facts) == (GOLDEN / "course.report.md").read_text(encoding="utf-8")
+
+
+def test_every_placeholder_has_a_value_and_every_value_a_placeholder(facts):
+    assert sorted(REPORT_TEMPLATE.get_identifiers()) == sorted(report_values(facts))
+    assert REPORT_TEMPLATE.is_valid()  # no stray "$" in the text
+
+
+def run(command: list[str], **kwargs) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_the_template_is_in_the_built_package(tmp_path):
+    """A wheel (what a non-editable install unpacks) holds the template, and the package
+    installed from it renders the report with it."""
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(REPO / "pyproject.toml", source / "pyproject.toml")
+    shutil.copytree(
+        REPO / "scripts" / "moredata",
+        source / "scripts" / "moredata",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)])
+    (wheel,) = wheels.glob("moredata-*.whl")
+    assert "moredata/templates/anatomy.md" in zipfile.ZipFile(wheel).namelist()
+    run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)])
+    script = (
+        "import json, sys, moredata.anatomy as a; "
+        "print(a.__file__); sys.stdout.write(a.render_report(json.load(sys.stdin)))"
+    )
+    out = run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        input=(GOLDEN / "course.facts.json").read_text(encoding="utf-8"),
+    )
+    where, report = out.split("\n", 1)
+    assert where == str(site / "moredata" / "anatomy.py")  # not the source tree
+    assert report == (GOLDEN / "course.report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_editing_the_template_reruns_the_report(tmp_path):
+    """The code digest in the rule's params covers Python modules; the template is an input."""
+    copy = tmp_path / "repo"
+    for part in ("workflow", "scripts"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    workflow = Workflow(tmp_path / "run", base_config())
+    workflow.snakefile = copy / "workflow" / "Snakefile"
+    target = "results/anatomy/report.md"
+    workflow.run(target)
+    assert workflow.planned_jobs(target) == {}
+    template = copy / "scripts" / "moredata" / "templates" / "anatomy.md"
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert workflow.planned_jobs(target) == {"compute_anatomy": 1}

@@ -48,9 +48,12 @@ dtypes are strings as numpy and torch print them):
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
+import string
 from collections.abc import Callable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,10 @@ SETTING_KEYS = ("observations", "features", "label_max", "batch_size")
 # How many values to show for the .long() comparison and for the heads of label orders.
 _SAMPLE = 6
 _HEAD = 10
+# The report's text, packaged with moredata (pyproject.toml, package-data).
+REPORT_TEMPLATE = string.Template(
+    resources.files("moredata").joinpath("templates", "anatomy.md").read_text(encoding="utf-8")
+)
 
 
 def _shape(value: Any) -> list[int]:
@@ -223,105 +230,79 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _raises(call: dict[str, Any], library: str) -> str:
+    """What a demonstrated call raised, or that ``library`` let it pass."""
+    if call["raised"]:
+        return f"raises `{call['type']}`: `{call['message']}`"
+    return f"raises nothing with this {library} version"
+
+
 def render_report(facts: dict[str, Any]) -> str:
-    """The facts as a short Markdown report, one section per fact."""
+    """The facts as a short Markdown report, one section per fact: the text is the template
+    ``templates/anatomy.md``, filled with :class:`string.Template`."""
+    return REPORT_TEMPLATE.substitute(report_values(facts))
+
+
+def report_values(facts: dict[str, Any]) -> dict[str, Any]:
+    """The value of each placeholder of the report template, as the report shows it."""
     s = facts["settings"]
     conv, trunc, sizes = facts["tensor_conversion"], facts["long_truncates"], facts["size_vs_shape"]
-    labels, error, dataset = facts["labels"], facts["numpy_dataset_error"], facts["dataset"]
+    labels, dataset = facts["labels"], facts["dataset"]
     loader, plain, shuffled = facts["loader"], facts["unshuffled_order"], facts["shuffled_order"]
-    single = facts["single_batch"]
-    if error["raised"]:
-        error_line = f"- raises `{error['type']}`: `{error['message']}`"
-    else:
-        error_line = "- raises nothing with this torch version"
-    shape_counts: dict[str, int] = {}
-    for data_shape, label_shape in zip(loader["data_shapes"], loader["label_shapes"], strict=True):
-        key = f"{_dims(data_shape)} data, {_dims(label_shape)} labels"
-        shape_counts[key] = shape_counts.get(key, 0) + 1
-    batch_lines = [f"  - {count} x ({key})" for key, count in shape_counts.items()]
-    lines = [
-        "# Anatomy of a torch Dataset and DataLoader",
-        "",
-        f"Computed live with seed {facts['seed']}: {s['observations']} observations, "
-        f"{s['features']} features, labels up to {s['label_max']}, batch size {s['batch_size']}.",
-        "",
-        "## numpy data",
-        "",
-        f"- dtype `{facts['numpy_data']['dtype']}`, shape {_dims(facts['numpy_data']['shape'])}",
-        "",
-        "## Conversion to tensors",
-        "",
-        f"- `torch.tensor(data)`: `{conv['tensor_dtype']}`",
-        f"- `.float()`: `{conv['float_dtype']}`",
-        f"- `.long()`: `{conv['long_dtype']}`",
-        "",
-        "## `.long()` drops the decimals",
-        "",
-        f"- values: {trunc['values']}",
-        f"- `.long()`: {trunc['long']}",
-        f"- truncated: {trunc['trunc']}",
-        f"- `.long()` equals truncation on the whole tensor: {_yes(trunc['drops_decimals'])}",
-        "",
-        "## `.size()` and `.shape`",
-        "",
-        f"- numpy `.shape`: {_dims(sizes['numpy_shape'])}; numpy `.size` is the element "
-        f"count {sizes['numpy_size_attribute']}, not a method: `data.size()` "
-        + (
-            f"raises `{sizes['numpy_size_call']['type']}`: `{sizes['numpy_size_call']['message']}`"
-            if sizes["numpy_size_call"]["raised"]
-            else "raises nothing with this numpy version"
-        ),
-        f"- torch `.size()`: {_dims(sizes['size'])}, `.shape`: {_dims(sizes['shape'])}, "
-        f"equal: {_yes(sizes['equal'])}",
-        "",
-        "## Labels",
-        "",
-        f"- `ceil(linspace(0.01, {s['label_max']}, {s['observations']}))` as a column: "
-        f"shape {_dims(labels['shape'])}, dtype `{labels['dtype']}`",
-        f"- `torch.tensor(labels)`: `{labels['float_tensor_dtype']}`, e.g. "
-        f"{labels['float_sample']}",
-        f"- `.long()`: `{labels['tensor_dtype']}`, e.g. {labels['long_sample']}; values kept: "
-        f"{_yes(labels['long_keeps_values'])}",
-        f"- values: {labels['unique']}; used as `{labels['tensor_dtype']}` in the data set",
-        "",
-        "## `TensorDataset` of a numpy array",
-        "",
-        error_line,
-        "",
-        "## `TensorDataset`",
-        "",
-        f"- `len(dataset)`: {dataset['length']}",
-        f"- one item of `TensorDataset(data)`: a {dataset['item_len_data_only']}-tuple",
-        f"- one item of `TensorDataset(data, labels)`: a {dataset['item_len_with_labels']}-tuple",
-        "",
-        "## `DataLoader`",
-        "",
-        "- keeps the whole data set (`loader.dataset is dataset`): "
-        f"{_yes(loader['keeps_dataset'])}",
-        f"- `len(loader)` before iterating: {loader['len']}; batches when iterated: "
-        f"{loader['batches']} (`drop_last` {loader['drop_last']})",
-        "- batches:",
-        *batch_lines,
-        "",
-        "## Order without shuffle",
-        "",
-        f"- same order as the labels: {_yes(plain['equals_labels'])}; "
-        f"sorted: {_yes(plain['sorted'])}",
-        "",
-        "## Order with `shuffle=True`",
-        "",
-        f"- first pass starts {shuffled['first_head']}",
-        f"- second pass starts {shuffled['second_head']}",
-        f"- the two passes differ: {_yes(shuffled['iterations_differ'])}; "
-        f"both differ from the unshuffled order: {_yes(shuffled['differs_from_unshuffled'])}; "
-        f"both are permutations of the labels: {_yes(shuffled['permutations_of_labels'])}",
-        "",
-        "## `next(iter(loader))`",
-        "",
-        f"- one batch: {_dims(single['data_shape'])} data, {_dims(single['label_shape'])} labels",
-        "",
-    ]
-    return "\n".join(lines)
+    shape_counts = collections.Counter(
+        f"{_dims(data_shape)} data, {_dims(label_shape)} labels"
+        for data_shape, label_shape in zip(
+            loader["data_shapes"], loader["label_shapes"], strict=True
+        )
+    )
+    return dict(
+        seed=facts["seed"],
+        observations=s["observations"],
+        features=s["features"],
+        label_max=s["label_max"],
+        batch_size=s["batch_size"],
+        numpy_dtype=facts["numpy_data"]["dtype"],
+        numpy_shape=_dims(facts["numpy_data"]["shape"]),
+        tensor_dtype=conv["tensor_dtype"],
+        float_dtype=conv["float_dtype"],
+        long_dtype=conv["long_dtype"],
+        long_values=trunc["values"],
+        long_long=trunc["long"],
+        long_trunc=trunc["trunc"],
+        drops_decimals=_yes(trunc["drops_decimals"]),
+        size_numpy_shape=_dims(sizes["numpy_shape"]),
+        numpy_size=sizes["numpy_size_attribute"],
+        numpy_size_call=_raises(sizes["numpy_size_call"], "numpy"),
+        torch_size=_dims(sizes["size"]),
+        torch_shape=_dims(sizes["shape"]),
+        size_equals_shape=_yes(sizes["equal"]),
+        labels_shape=_dims(labels["shape"]),
+        labels_dtype=labels["dtype"],
+        labels_float_tensor_dtype=labels["float_tensor_dtype"],
+        labels_float_sample=labels["float_sample"],
+        labels_tensor_dtype=labels["tensor_dtype"],
+        labels_long_sample=labels["long_sample"],
+        labels_long_keeps_values=_yes(labels["long_keeps_values"]),
+        labels_unique=labels["unique"],
+        numpy_dataset_error=_raises(facts["numpy_dataset_error"], "torch"),
+        dataset_length=dataset["length"],
+        item_len_data_only=dataset["item_len_data_only"],
+        item_len_with_labels=dataset["item_len_with_labels"],
+        keeps_dataset=_yes(loader["keeps_dataset"]),
+        loader_len=loader["len"],
+        loader_batches=loader["batches"],
+        drop_last=loader["drop_last"],
+        batch_lines="\n".join(f"  - {n} x ({shapes})" for shapes, n in shape_counts.items()),
+        unshuffled_equals_labels=_yes(plain["equals_labels"]),
+        unshuffled_sorted=_yes(plain["sorted"]),
+        first_head=shuffled["first_head"],
+        second_head=shuffled["second_head"],
+        iterations_differ=_yes(shuffled["iterations_differ"]),
+        differs_from_unshuffled=_yes(shuffled["differs_from_unshuffled"]),
+        permutations_of_labels=_yes(shuffled["permutations_of_labels"]),
+        single_data_shape=_dims(facts["single_batch"]["data_shape"]),
+        single_label_shape=_dims(facts["single_batch"]["label_shape"]),
+    )
 
 
 def _text_writer(text: str) -> Callable[[Path], None]:

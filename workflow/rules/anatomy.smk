@@ -1,4 +1,7 @@
 rule compute_anatomy:
+    input:
+        # The report's text, which moredata.anatomy reads (an edit reruns the rule).
+        template=SCRIPTS / "moredata" / "templates" / "anatomy.md",
     output:
         report=report(
             "results/anatomy/report.md",
