@@ -2,6 +2,20 @@
 sha256 and its format before use: the destination appears only when both checks pass. The
 config section that set the source (``wine``, ``mnist``) names the keys in messages."""
 
+# Why not pooch (checked against pooch 1.9.0: core.retrieve/stream_download and
+# downloaders.HTTPDownloader). pooch.retrieve checks the sha256 and caches, but cannot keep
+# what the download settings promise:
+# - no size cap: HTTPDownloader writes every chunk requests yields (Content-Length only feeds
+#   its progress bar), so max_download_bytes would need our own downloader;
+# - no overall deadline: its timeout goes to requests.get, which limits each connect and each
+#   socket read, not the download (a server sending a byte every 0.5 s ran 9.7 s under
+#   HTTPDownloader(timeout=2)); the FTP and SFTP downloaders likewise;
+# - no file:// URLs (it knows http, https, ftp, sftp, doi), which the url keys accept;
+# - retries only via pooch.create/Pooch(retry_if_failed), not pooch.retrieve; its errors are
+#   requests' messages and a ValueError naming the cache file, not the config key.
+# A custom downloader would be this module's loop again, and the cache would duplicate
+# Snakemake's output, so the download stays on urllib.
+
 from __future__ import annotations
 
 import hashlib
