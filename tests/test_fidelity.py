@@ -87,9 +87,9 @@ def test_depth_point_equals_the_course_notebook(tmp_path, layers):
     (job,) = jobs.train_job(DEPTH, {DEPTH.data_path(point): data}, [point], settings)
     epochs_table, result = job.tables["epochs"], job.tables["result"]
 
-    train_rows = (data["split"] == "train").to_numpy()
+    train_rows = torch.tensor((data["split"] == "train").to_numpy(copy=True))
     x = torch.tensor(data[["x", "y"]].to_numpy(np.float32, copy=True))
-    y = torch.tensor(data["label"].to_numpy(np.int64))
+    y = torch.tensor(data["label"].to_numpy(np.int64, copy=True))
     units = 80 // layers
     net = seeded(lambda: CourseDepthNet(layers, units), derive_seed(seed, Purpose.INIT, layers, n))
     reference = course_training(
