@@ -237,4 +237,5 @@ def all_outputs():
         "results/best/figure.png",
         "results/best/figure.pdf",
         "results/best/summary.csv",
+        *rules.render_pages.output,
     ]
