@@ -113,7 +113,7 @@ main()
 """
 
 
-def test_the_report_needs_only_the_plain_install(run_dir):
+def test_the_report_needs_only_the_plain_install(checkout, run_dir):
     closure = plain_install_closure(REPO / "pyproject.toml")
     assert "pygments" in closure  # what `snakemake --report` stopped without (issue 22)
     blocked = sorted(
@@ -125,7 +125,7 @@ def test_the_report_needs_only_the_plain_install(run_dir):
     command = run_command("--report", "report.html")
     result = subprocess.run(
         [sys.executable, "-c", PLAIN_INSTALL_SNAKEMAKE, ",".join(blocked), *command[1:]],
-        cwd=run_dir.parent.parent,
+        cwd=checkout,
         capture_output=True,
         text=True,
         timeout=600,
@@ -144,6 +144,7 @@ def test_the_readme_report_pattern_writes_into_the_run_directory(checkout, run_d
     assert patterns
     for directory, report in patterns:
         assert not report.startswith(directory), f"--directory {directory} --report {report}"
+    (run_dir / "report.html").unlink(missing_ok=True)
     result = run_from_root(checkout, "--report", "report.html")
     assert result.returncode == 0, result.stderr[-4000:]
     assert (run_dir / "report.html").stat().st_size > 100_000
@@ -225,10 +226,10 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def report_page(browser, run_dir):
+def report_page(browser, checkout, run_dir):
     report = run_dir / "report.html"
     if not report.is_file():
-        result = run_from_root(run_dir.parent.parent, "--report", "report.html")
+        result = run_from_root(checkout, "--report", "report.html")
         assert result.returncode == 0, result.stderr[-4000:]
     browser.get(report.as_uri())
     return browser
@@ -321,8 +322,8 @@ def test_each_table_is_visible_in_the_report(report_page, run_dir, page, tmp_pat
                 words = re.sub(r"^[#\s-]+|`", "", line).strip()
                 assert words in text, f"{words!r} not shown"
             assert "##" not in text and "`" not in text  # rendered, not raw Markdown
-        # Visible, not only in the DOM: the first cell is what sits at its own centre, and
-        # the screenshot of the element has text on it.
+        # Visible, not only in the DOM: nothing covers the first cell, and the screenshot of
+        # the element has text on it.
         first = element.find_element(By.CSS_SELECTOR, "td, li")
         assert driver.execute_script(
             "const r = arguments[0].getBoundingClientRect();"
