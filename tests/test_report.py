@@ -229,7 +229,7 @@ def browser(tmp_path_factory):
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.implicitly_wait(10)
+    driver.implicitly_wait(30)  # generous: CI machines are shared and slow at times
     yield driver
     driver.quit()
 
@@ -324,7 +324,8 @@ def test_each_table_is_visible_in_the_report(report_page, run_dir, page, tmp_pat
     driver.get((run_dir / "report.html").as_uri())
     open_result(driver, category, page)
     frame = driver.find_element(By.TAG_NAME, "iframe")
-    assert frame.is_displayed() and frame.size["width"] > 600 and frame.size["height"] > 400
+    assert frame.is_displayed(), "the page's frame is hidden"
+    assert frame.size["width"] > 600 and frame.size["height"] > 400, frame.size
     driver.save_screenshot(str(tmp_path / "report.png"))  # kept for a look when this fails
     driver.switch_to.frame(frame)
     try:
@@ -356,6 +357,7 @@ def test_each_table_is_visible_in_the_report(report_page, run_dir, page, tmp_pat
             "return arguments[0].contains(top);",
             first,
         ), "the first cell is hidden"
-        assert dark_fraction(element.screenshot_as_png) > 0.01
+        shown_dark = dark_fraction(element.screenshot_as_png)
+        assert shown_dark > 0.01, f"the screenshot is blank ({shown_dark:.4f} dark)"
     finally:
         driver.switch_to.default_content()
