@@ -303,4 +303,5 @@ def all_outputs():
             )
         ],
         "results/noise/table.csv",
+        *rules.render_pages.output,
     ]
