@@ -3,11 +3,7 @@ rule compute_anatomy:
         # The report's text, which moredata.anatomy reads (an edit reruns the rule).
         template=SCRIPTS / "moredata" / "templates" / "anatomy.md",
     output:
-        report=report(
-            "results/anatomy/report.md",
-            caption="../report/anatomy.rst",
-            category="DataLoader anatomy",
-        ),
+        report="results/anatomy/report.md",
         facts="results/anatomy/facts.json",
     log:
         "logs/compute_anatomy.log",

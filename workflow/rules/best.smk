@@ -72,11 +72,7 @@ rule aggregate_best:
         epochs="results/best/epochs.parquet",
         results="results/best/results.parquet",
         summary="results/best/summary.parquet",
-        summary_csv=report(
-            "results/best/summary.csv",
-            caption="../report/best_summary.rst",
-            category="Save the best model",
-        ),
+        summary_csv="results/best/summary.csv",
     log:
         "logs/aggregate_best.log",
     conda:

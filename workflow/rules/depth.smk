@@ -52,11 +52,7 @@ rule aggregate_depth:
         epochs="results/depth/epochs.parquet",
         results="results/depth/results.parquet",
         summary="results/depth/summary.parquet",
-        summary_csv=report(
-            "results/depth/summary.csv",
-            caption="../report/depth_summary.rst",
-            category="Data size vs depth",
-        ),
+        summary_csv="results/depth/summary.csv",
     log:
         "logs/aggregate_depth.log",
     conda:

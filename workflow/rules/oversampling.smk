@@ -33,17 +33,9 @@ rule aggregate_oversampling:
         epochs="results/oversampling/epochs.parquet",
         results="results/oversampling/results.parquet",
         summary="results/oversampling/summary.parquet",
-        summary_csv=report(
-            "results/oversampling/summary.csv",
-            caption="../report/oversampling_summary.rst",
-            category="Data oversampling (MNIST)",
-        ),
+        summary_csv="results/oversampling/summary.csv",
         statistics="results/oversampling/statistics.parquet",
-        statistics_csv=report(
-            "results/oversampling/statistics.csv",
-            caption="../report/oversampling_statistics.rst",
-            category="Data oversampling (MNIST)",
-        ),
+        statistics_csv="results/oversampling/statistics.csv",
     log:
         "logs/aggregate_oversampling.log",
     conda:

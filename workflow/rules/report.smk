@@ -9,6 +9,11 @@ rule render_pages:
         augment_summary="results/augment/summary.csv",
         augment_ttest="results/augment/ttest.csv",
         best_summary="results/best/summary.csv",
+        oversampling_summary="results/oversampling/summary.csv",
+        oversampling_statistics="results/oversampling/statistics.csv",
+        noise_summary="results/noise/summary.csv",
+        noise_statistics="results/noise/statistics.csv",
+        noise_table="results/noise/table.csv",
     output:
         unbalanced_summary=report(
             "results/report/unbalanced_summary.html",
@@ -39,6 +44,31 @@ rule render_pages:
             "results/report/best_summary.html",
             caption="../report/best_summary.rst",
             category="Save the best model",
+        ),
+        oversampling_summary=report(
+            "results/report/oversampling_summary.html",
+            caption="../report/oversampling_summary.rst",
+            category="Data oversampling (MNIST)",
+        ),
+        oversampling_statistics=report(
+            "results/report/oversampling_statistics.html",
+            caption="../report/oversampling_statistics.rst",
+            category="Data oversampling (MNIST)",
+        ),
+        noise_summary=report(
+            "results/report/noise_summary.html",
+            caption="../report/noise_summary.rst",
+            category="Noise augmentation (MNIST)",
+        ),
+        noise_statistics=report(
+            "results/report/noise_statistics.html",
+            caption="../report/noise_statistics.rst",
+            category="Noise augmentation (MNIST)",
+        ),
+        noise_table=report(
+            "results/report/noise_table.html",
+            caption="../report/noise_table.rst",
+            category="Noise augmentation (MNIST)",
         ),
     log:
         "logs/render_pages.log",
