@@ -105,12 +105,6 @@ def test_failing_job_names_the_override_key(wine):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="regression of the new core: a job's settings keep only its thresholds' "
-    "overrides (UnbalancedSettings.for_points), so rate_key numbers the override within "
-    "that filtered list, not in the config (here [0] instead of [1])",
-)
 def test_the_override_key_is_numbered_as_in_the_config(wine):
     settings = wine_settings(
         optimizer="sgd",

@@ -54,7 +54,7 @@ class UnbalancedSettings(ClassifierSettings):
     weight_decay: float
     test_fraction: float
     stratify: bool
-    threshold_overrides: list[dict[str, Any]]
+    threshold_overrides: list[dict[str, Any] | None]
     wine_sha256: str
     max_total_sulfur_dioxide: float
     zscore: Literal["whole_table", "train_only"]
@@ -73,20 +73,22 @@ class UnbalancedSettings(ClassifierSettings):
     def override(self, threshold: int) -> tuple[int | None, dict[str, Any]]:
         """The index and values of ``threshold``'s override (None, {} without one)."""
         for index, entry in enumerate(self.threshold_overrides):
-            if entry["threshold"] == threshold:
+            if entry is not None and entry["threshold"] == threshold:
                 return index, {k: v for k, v in entry.items() if k != "threshold"}
         return None, {}
 
     def for_threshold(self, threshold: int) -> UnbalancedSettings:
-        """The effective settings at ``threshold``, its override applied (and only its own
-        override kept, so other thresholds' overrides do not make its jobs stale)."""
-        index, values = self.override(threshold)
-        own = [] if index is None else [self.threshold_overrides[index]]
-        return dataclasses.replace(self, **values, threshold_overrides=own)
+        """The effective settings at ``threshold``, its override applied."""
+        return dataclasses.replace(self, **self.override(threshold)[1])
 
     def for_points(self, points: Sequence[Point]) -> UnbalancedSettings:
+        """Other thresholds' overrides become null placeholders: a change to them leaves the
+        job's params alone, and an override keeps its index in the config (for messages)."""
         thresholds = {int(p["threshold"]) for p in points}
-        kept = [o for o in self.threshold_overrides if o["threshold"] in thresholds]
+        kept = [
+            entry if entry is not None and entry["threshold"] in thresholds else None
+            for entry in self.threshold_overrides
+        ]
         return dataclasses.replace(self, threshold_overrides=kept)
 
     def at(self, point: Point) -> dict[str, Any]:
