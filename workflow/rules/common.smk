@@ -95,11 +95,13 @@ def point_pattern(recipe):
 
 
 def bundle(recipe, pattern):
-    """Output paths of one job: the bundled wildcards of ``pattern`` expanded to every value."""
+    """Output paths of one job: the bundled wildcards of ``pattern`` expanded to every value,
+    in the order of the job's points (points_of: the recipe's axes in grid order; a set's
+    order changes from one Snakemake process to the next)."""
     values = {
         axis: grid_values(recipe)[axis]
-        for axis in bundled(recipe)
-        if f"{{{axis}}}" in pattern
+        for axis in recipe.grid
+        if axis in bundled(recipe) and f"{{{axis}}}" in pattern
     }
     return expand(pattern, **values, allow_missing=True) if values else pattern
 
