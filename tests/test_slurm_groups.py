@@ -1,0 +1,56 @@
+"""The README's count of SLURM submissions for the course grid is the profile's grouping of
+a dry run of the default config (no cluster needed: Snakemake groups jobs in any dry run)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import yaml
+
+from harness import REPO, snakemake_command
+
+pytestmark = pytest.mark.slow
+
+PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
+LOCAL_RULES = {"download_wine", "render_pages", "all"}  # run on the submitting host
+
+
+def grouping_args() -> list[str]:
+    """The profile's groups and group-components as command-line flags (the profile itself is
+    a template that needs the SLURM plugin)."""
+    text = PROFILE.read_text()
+    sections = {
+        key: yaml.safe_load(re.search(rf"^{key}:\n((?:  .*\n)+)", text, re.M).group(0))[key]
+        for key in ("groups", "group-components")
+    }
+    return [
+        "--groups",
+        *(f"{rule}={group}" for rule, group in sections["groups"].items()),
+        "--group-components",
+        *(f"{group}={n}" for group, n in sections["group-components"].items()),
+    ]
+
+
+def test_the_readme_states_the_course_grids_submissions(tmp_path):
+    (tmp_path / "config").mkdir()
+    shutil.copy(REPO / "config" / "config.yaml", tmp_path / "config" / "config.yaml")
+    import subprocess
+
+    dry = subprocess.run(
+        snakemake_command(tmp_path, "--dry-run", *grouping_args()),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    lines = dry.stdout.splitlines() + dry.stderr.splitlines()
+    groups = sum("Group job" in line for line in lines)
+    alone = [m.group(1) for line in lines if (m := re.match(r"^rule (\w+):", line))]
+    submissions = groups + len([rule for rule in alone if rule not in LOCAL_RULES])
+    jobs = int(next(line.split()[1] for line in lines if line.startswith("total ")))
+    jobs -= 1  # rule all is no job
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"The course grid takes {submissions} submissions for its {jobs} jobs" in readme
