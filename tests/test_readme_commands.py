@@ -47,7 +47,7 @@ COMMANDS = readme_commands(README.read_text())
 
 def test_the_readme_commands_are_found():
     """The extraction sees the commands of every kind of place they appear in."""
-    assert ".venv/bin/snakemake --cores 8" in COMMANDS  # after && in a code block
+    assert ".venv/bin/snakemake --cores all" in COMMANDS  # after && in a code block
     assert "snakemake --unlock" in COMMANDS  # a code block line of its own
     assert "snakemake --forcerun train_depth" in COMMANDS  # inline code
     assert any(c.startswith(".venv-slurm/bin/snakemake --profile") for c in COMMANDS)  # after env
