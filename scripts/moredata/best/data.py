@@ -12,7 +12,6 @@ import pandas as pd
 
 from moredata import tables
 from moredata.best import STREAM_KEY
-from moredata.errors import ConfigError
 from moredata.qwerties import make_qwerties
 from moredata.seeds import Purpose, derive_seed
 
@@ -26,12 +25,8 @@ def three_way_split(
     n: int, n_train: int, n_dev: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted train, dev and test indices of ``range(n)``, cut as the lecture cuts them: a
-    random ``n_train`` first, then a random ``n_dev`` of the rest (two independent draws)."""
-    if n_train + n_dev >= n:
-        raise ConfigError(
-            f"best.n_train + best.n_dev = {n_train + n_dev} leave no test data of {n} points; "
-            "lower them or raise best.n_per_cloud"
-        )
+    random ``n_train`` first, then a random ``n_dev`` of the rest (two independent draws).
+    The config layer ensures ``n_train + n_dev < n`` (moredata.config.check_lectures)."""
     first = np.random.default_rng(derive_seed(seed, Purpose.SPLIT, STREAM_KEY)).permutation(n)
     rest = first[n_train:]
     second = np.random.default_rng(derive_seed(seed, Purpose.DEV_SPLIT, STREAM_KEY))
