@@ -83,12 +83,16 @@ class UnbalancedSettings(ClassifierSettings):
 
     def for_points(self, points: Sequence[Point]) -> UnbalancedSettings:
         """Other thresholds' overrides become null placeholders: a change to them leaves the
-        job's params alone, and an override keeps its index in the config (for messages)."""
+        job's params alone, and an override keeps its index in the config (for messages).
+        Placeholders after the job's last override are dropped: an override added for
+        another threshold leaves the job's params alone too."""
         thresholds = {int(p["threshold"]) for p in points}
         kept = [
             entry if entry is not None and entry["threshold"] in thresholds else None
             for entry in self.threshold_overrides
         ]
+        while kept and kept[-1] is None:
+            kept.pop()
         return dataclasses.replace(self, threshold_overrides=kept)
 
     def at(self, point: Point) -> dict[str, Any]:
