@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 # A training job's body under rule_job, in a fresh process: prints the torch thread count
-# and the process's CPU seconds per wall second while training (one epoch: 225 steps, enough
-# for the ratio, which only extra threads could raise above 1).
+# and the process's CPU seconds per wall second while training one epoch on the given number
+# of samples.
 JOB = textwrap.dedent(
     """
     import resource, sys, time
@@ -20,9 +20,10 @@ JOB = textwrap.dedent(
         import torch
         from moredata.models import build_mlp, depth_layer_sizes
         from moredata.training import Replicate, TrainSettings, train
-        x, y = torch.randn(2000, 2), torch.randint(0, 3, (2000,))
-        rep = Replicate(build_mlp(depth_layer_sizes(20, 80), "relu", 0), x[:1800], y[:1800],
-                        x[1800:], y[1800:], torch.Generator().manual_seed(0))
+        n = int(sys.argv[3])
+        x, y = torch.randn(n + 200, 2), torch.randint(0, 3, (n + 200,))
+        rep = Replicate(build_mlp(depth_layer_sizes(20, 80), "relu", 0), x[:n], y[:n],
+                        x[n:], y[n:], torch.Generator().manual_seed(0))
         settings = TrainSettings(epochs=1, batch_size=8, learning_rate=0.01, optimizer="sgd",
                                  loss="cross_entropy", log_every=100)
         cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -34,11 +35,13 @@ JOB = textwrap.dedent(
 )
 
 
-def run_job(tmp_path, threads: int, count: int = 1) -> list[tuple[int, int, float]]:
+def run_job(
+    tmp_path, threads: int, count: int = 1, samples: int = 80
+) -> list[tuple[int, int, float]]:
     """Start ``count`` jobs at once and return each one's (threads, interop, cpu per wall)."""
     jobs = [
         subprocess.Popen(
-            [sys.executable, "-c", JOB, str(tmp_path / f"job{i}.log"), str(threads)],
+            [sys.executable, "-c", JOB, str(tmp_path / f"job{i}.log"), str(threads), str(samples)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -58,7 +61,8 @@ def test_thread_count_follows_the_rule(tmp_path):
 
 
 def test_two_one_thread_jobs_do_not_oversubscribe(tmp_path):
-    results = run_job(tmp_path, threads=1, count=2)
+    # 225 steps each: long enough for the ratio, which only extra threads could raise above 1.
+    results = run_job(tmp_path, threads=1, count=2, samples=1800)
     for intra, interop, load in results:
         assert (intra, interop) == (1, 1)
         assert load < 1.1, f"a 1-thread job used {load:.2f} cores"
