@@ -15,7 +15,6 @@ import pytest
 from scipy import stats
 
 from conftest import REPO, Workflow, served_config
-from harness import TINY_CONFIG
 from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
@@ -96,7 +95,7 @@ def test_every_rule_logs_and_training_is_benchmarked(finished):
     } <= logs
     # Default batching (seeds): a training job's log and benchmark cover all its seeds.
     log = finished.path("logs/train_unbalanced/threshold~4_remedy~none_seed~all.log").read_text()
-    assert log.count(" epoch ") == TINY_CONFIG["unbalanced"]["epochs"]  # log_every: 1
+    assert log.count(" epoch ") == finished.config["unbalanced"]["epochs"]  # log_every: 1
     bench = pd.read_csv(
         finished.path("benchmarks/train_depth/layers~5_n~30_seed~all.tsv"), sep="\t"
     )
@@ -105,8 +104,8 @@ def test_every_rule_logs_and_training_is_benchmarked(finished):
 
 def test_per_job_files_have_the_documented_schema_and_provenance(finished):
     for pattern, schema in GRID_FILES.items():
-        for threshold in TINY_CONFIG["unbalanced"]["thresholds"]:
-            for seed in TINY_CONFIG["unbalanced"]["seeds"]:
+        for threshold in finished.config["unbalanced"]["thresholds"]:
+            for seed in finished.config["unbalanced"]["seeds"]:
                 path = finished.path(pattern.format(t=threshold, s=seed))
                 assert pq.read_schema(path).remove_metadata() == schema
                 table = pd.read_parquet(path)
@@ -118,9 +117,12 @@ def test_per_job_files_have_the_documented_schema_and_provenance(finished):
 
 
 def test_aggregates_hold_every_job(finished):
-    thresholds, seeds = TINY_CONFIG["unbalanced"]["thresholds"], TINY_CONFIG["unbalanced"]["seeds"]
+    thresholds, seeds = (
+        finished.config["unbalanced"]["thresholds"],
+        finished.config["unbalanced"]["seeds"],
+    )
     epochs = pd.read_parquet(finished.path("results/unbalanced/epochs.parquet"))
-    assert len(epochs) == len(thresholds) * len(seeds) * TINY_CONFIG["unbalanced"]["epochs"]
+    assert len(epochs) == len(thresholds) * len(seeds) * finished.config["unbalanced"]["epochs"]
     assert epochs.dtypes["epoch"] == np.int32 and epochs.dtypes["train_loss"] == np.float64
     classes = pd.read_parquet(finished.path("results/unbalanced/classes.parquet"))
     assert len(classes) == len(thresholds) * len(seeds) * 2
@@ -136,7 +138,7 @@ def test_aggregates_hold_every_job(finished):
     assert train_counts[(4, "bad")] < train_counts[(4, "good")]
     assert train_counts[(6, "bad")] > train_counts[(6, "good")]
     results = pd.read_parquet(finished.path("results/depth/results.parquet"))
-    depth = TINY_CONFIG["depth"]
+    depth = finished.config["depth"]
     assert len(results) == len(depth["layers"]) * len(depth["n_per_cloud"]) * len(depth["seeds"])
     assert set(results["params"]) == {
         count_parameters(depth_layer_sizes(layers, 80)) for layers in depth["layers"]
@@ -148,7 +150,7 @@ def test_aggregates_hold_every_job(finished):
 
 
 def test_the_lectures_tables_follow_from_their_runs(finished):
-    seeds = TINY_CONFIG["augment"]["seeds"]
+    seeds = finished.config["augment"]["seeds"]
     ttest = pd.read_parquet(finished.path("results/augment/ttest.parquet")).iloc[0]
     results = pd.read_parquet(finished.path("results/augment/results.parquet"))
     assert ttest["n_seeds"] == len(seeds) and len(results) == 2 * len(seeds)
@@ -162,7 +164,7 @@ def test_the_lectures_tables_follow_from_their_runs(finished):
     assert meta["seed"] == 0 and meta["settings"]["features"] == "xy"
     best = pd.read_parquet(finished.path("results/best/results.parquet"))
     epochs = pd.read_parquet(finished.path("results/best/epochs.parquet"))
-    assert sorted(best["seed"]) == TINY_CONFIG["best"]["seeds"]
+    assert sorted(best["seed"]) == finished.config["best"]["seeds"]
     for row in best.itertuples():
         at_best = epochs[(epochs["seed"] == row.seed) & (epochs["epoch"] == row.best_epoch)]
         assert row.test_acc == at_best["test_acc"].item()  # reloaded = recorded at that epoch
