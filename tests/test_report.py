@@ -175,6 +175,8 @@ def test_save_models_after_a_finished_run_writes_every_model(tmp_path, checkout,
             ("unbalanced", "classes"),
             ("depth", "result"),
             ("augment", "result"),
+            ("oversampling", "result"),
+            ("noise", "result"),
         ]
         for path in (run / "results" / experiment / kind).glob("*.parquet")
     }

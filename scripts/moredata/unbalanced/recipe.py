@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 CLASS_NAMES = ("bad", "good")
+INDEX = "index"  # an override's position in the config, kept when a job's settings narrow
 Remedy = Literal["none", "class_weight", "oversample", "undersample"]
 # The section's keys that a threshold override may set.
 OVERRIDABLE = (
@@ -54,7 +55,7 @@ class UnbalancedSettings(ClassifierSettings):
     weight_decay: float
     test_fraction: float
     stratify: bool
-    threshold_overrides: list[dict[str, Any] | None]
+    threshold_overrides: list[dict[str, Any]]
     wine_sha256: str
     max_total_sulfur_dioxide: float
     zscore: Literal["whole_table", "train_only"]
@@ -71,10 +72,12 @@ class UnbalancedSettings(ClassifierSettings):
         )
 
     def override(self, threshold: int) -> tuple[int | None, dict[str, Any]]:
-        """The index and values of ``threshold``'s override (None, {} without one)."""
-        for index, entry in enumerate(self.threshold_overrides):
-            if entry is not None and entry["threshold"] == threshold:
-                return index, {k: v for k, v in entry.items() if k != "threshold"}
+        """The index in the config and the values of ``threshold``'s override (None, {}
+        without one)."""
+        for position, entry in enumerate(self.threshold_overrides):
+            if entry["threshold"] == threshold:
+                values = {k: v for k, v in entry.items() if k not in ("threshold", INDEX)}
+                return entry.get(INDEX, position), values
         return None, {}
 
     def for_threshold(self, threshold: int) -> UnbalancedSettings:
@@ -82,17 +85,14 @@ class UnbalancedSettings(ClassifierSettings):
         return dataclasses.replace(self, **self.override(threshold)[1])
 
     def for_points(self, points: Sequence[Point]) -> UnbalancedSettings:
-        """Other thresholds' overrides become null placeholders: a change to them leaves the
-        job's params alone, and an override keeps its index in the config (for messages).
-        Placeholders after the job's last override are dropped: an override added for
-        another threshold leaves the job's params alone too."""
+        """Only the overrides of the points' thresholds, each with its index in the config
+        (for messages): a change to another threshold's override leaves the job alone."""
         thresholds = {int(p["threshold"]) for p in points}
         kept = [
-            entry if entry is not None and entry["threshold"] in thresholds else None
-            for entry in self.threshold_overrides
+            {**entry, INDEX: entry.get(INDEX, position)}
+            for position, entry in enumerate(self.threshold_overrides)
+            if entry["threshold"] in thresholds
         ]
-        while kept and kept[-1] is None:
-            kept.pop()
         return dataclasses.replace(self, threshold_overrides=kept)
 
     def at(self, point: Point) -> dict[str, Any]:
