@@ -37,7 +37,7 @@ def test_both_lectures_from_a_downloaded_csv_and_a_reloaded_model(make_workflow,
         for lecture in ("oversampling", "noise")
         for name in ("lecture.png", "gains.pdf", "statistics.csv", "summary.csv")
     ]
-    reloaded = "results/noise/reloaded/n~1500_condition~noisy_train_only_seed~1.parquet"
+    reloaded = "results/noise/reloaded/n~1000_condition~noisy_train_only_seed~1.parquet"
     workflow.run(*targets, "results/noise/table.csv", reloaded)
     assert f"verified sha256 {sha256}" in workflow.path("logs/prepare_mnist.log").read_text()
     for lecture in ("oversampling", "noise"):
@@ -52,6 +52,6 @@ def test_both_lectures_from_a_downloaded_csv_and_a_reloaded_model(make_workflow,
     table = pd.read_csv(workflow.path("results/noise/table.csv"))
     assert set(table["n"]) == {1000} and len(table) == 2
     log = workflow.path(
-        "logs/evaluate_saved/noise/n~1500_condition~noisy_train_only_seed~1.log"
+        "logs/evaluate_saved/noise/n~1000_condition~noisy_train_only_seed~1.log"
     ).read_text()
     assert "reloaded model" in log and "(as recorded)" in log
