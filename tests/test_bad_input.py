@@ -255,20 +255,13 @@ def test_the_course_config_and_the_tiny_config_are_valid():
     validate_config(tiny_config(), SCHEMA)
 
 
-# A sample of the table through the real Snakefile: same line, exit 1, nothing written.
+# A sample of the table through the real Snakefile: same line, exit 1, nothing written. The
+# Snakefile reports every message of the table the same way; one of each kind (the schema's,
+# an unknown key, a cross-key rule) shows it.
 WORKFLOW_CONFIG_CASES = [
     case
     for case in CONFIG_CASES
-    if case.id
-    in {
-        "unknown-top-level",
-        "unknown-nested",
-        "top-level-seeds",
-        "epochs-float",
-        "depth-test-fraction-1.5",
-        "layers-not-dividing-units",
-        "override-of-unknown-threshold",
-    }
+    if case.id in {"top-level-seeds", "epochs-float", "layers-not-dividing-units"}
 ]
 
 
