@@ -106,12 +106,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             )
 
 
-# The files that take minutes start first, on separate workers: the suite ends when the last
-# file of either worker does. xdist hands out whole files (--dist loadfile) in the order of
-# the collection (with --no-loadscope-reorder, set in pyproject.toml: by default it starts
-# with the files that have the most tests, and these have few). A worker whose first file has
-# fewer than three tests takes the next file at once, to run after it: a quick one (seconds).
-START_FIRST = ("test_slurm.py", "test_workflow.py", "test_style.py", "test_stale.py")
+# The files that take longest start first (measured with --durations; minutes each): the suite
+# ends when the last file of either worker does. xdist hands out whole files (--dist
+# loadfile) in the order of the collection (with --no-loadscope-reorder, set in
+# pyproject.toml: by default it starts with the files that have the most tests, and these
+# have few, which left them for the end).
+START_FIRST = (
+    "test_workflow.py",
+    "test_stale.py",
+    "test_report.py",
+    "test_bad_input.py",
+    "test_slurm.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
