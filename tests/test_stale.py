@@ -17,7 +17,7 @@ import pytest
 from recipes import RECIPES
 
 from conftest import RED_WINE, Workflow
-from harness import REPO, snakemake_command, tiny_config
+from harness import REPO, deep_merge, snakemake_command, tiny_config
 from moredata import checkpoint
 
 pytestmark = pytest.mark.slow
@@ -26,9 +26,20 @@ pytestmark = pytest.mark.slow
 CHANGE = {recipe.name: {"epochs": tiny_config()[recipe.name]["epochs"] + 1} for recipe in RECIPES}
 
 
+# The smallest grid that still trains every experiment, each training rule's points in one
+# job: the jobs' time is mostly start-up.
+SMALL = {
+    "batching": "grid",
+    "unbalanced": {"thresholds": [4]},
+    "depth": {"layers": [1], "n_per_cloud": [30]},
+    "best": {"seeds": [0]},
+    "oversampling": {"conditions": ["original", "doubled"]},
+    "noise": {"conditions": ["original", "noisy"]},
+}
+
+
 def workflow(directory: Path, wine_server: str, change: dict | None = None) -> Workflow:
-    """The tiny config with each training rule's points in one job (fewer start-ups)."""
-    config = tiny_config({"batching": "grid", **(change or {})})
+    config = deep_merge(tiny_config(SMALL), change or {})
     config["wine"]["url"] = f"{wine_server}/{RED_WINE.name}"
     return Workflow(directory, config)
 
