@@ -393,11 +393,3 @@ def test_report_is_self_contained_with_captions(finished):
         # Its first words, up to the first quote or markup (rendered differently in HTML).
         start = re.split(r"[`\"'(]", caption.read_text().splitlines()[0])[0].strip()
         assert len(start) >= 10 and start in html, caption.name
-
-
-@pytest.mark.parametrize(
-    "preset", sorted(p.name for p in (REPO / "config" / "presets").glob("*.yaml"))
-)
-def test_presets_are_valid_and_change_the_plan(finished, preset):
-    planned = finished.planned_jobs("--configfile", str(REPO / "config" / "presets" / preset))
-    assert sum(count for rule, count in planned.items() if rule.startswith("train_")) > 0
