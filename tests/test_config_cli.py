@@ -359,7 +359,7 @@ def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
     assert len(errors) == 1, failed.stderr[-3000:]
     (line,) = errors
     assert re.fullmatch(
-        E(f"{job_file}: not a metrics file of this workflow (")
+        E(f"{job_file}: not a readable metrics file (")
         + r"[^\n]+"
         + E("); delete it and run snakemake again, which recomputes it"),
         line,

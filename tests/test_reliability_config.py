@@ -161,3 +161,16 @@ def test_snakemake_stops_before_any_job(checkout, case, where):
     assert message.endswith(expected) and named.samefile(path), output[-3000:]
     assert "Job stats" not in output
     assert not (checkout / "results").exists()
+
+
+def test_an_old_top_level_seeds_says_where_seeds_went():
+    from moredata.config import validate_config
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["seeds"] = [0, 1]
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    assert str(error.value).startswith(
+        "config key 'seeds': unknown key (each experiment has its own now: unbalanced.seeds, "
+        "depth.seeds, augment.seeds, best.seeds, oversampling.seeds, noise.seeds)"
+    )

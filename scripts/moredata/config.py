@@ -58,6 +58,10 @@ def schema_error_line(error: Any) -> str:
         where = f"in '{key_name(path)}'" if path else "at the top level"
         close = difflib.get_close_matches(unknown[0], allowed, n=1) if unknown else []
         hint = f" (did you mean '{close[0]}'?)" if close else ""
+        if not path and unknown[:1] == ["seeds"]:
+            sections = error.schema["properties"].items()
+            own = [f"{key}.seeds" for key, sub in sections if "seeds" in sub.get("properties", {})]
+            hint = f" (each experiment has its own now: {', '.join(own)})"
         others = f" (also unknown: {', '.join(unknown[1:])})" if len(unknown) > 1 else ""
         return (
             f"config key '{key_name([*path, unknown[0]])}': unknown key{hint}{others}; "

@@ -218,12 +218,19 @@ def check_record(path: str | Path, settings: Mapping[str, Any]) -> None:
     """Refuse a metrics file whose provenance is missing, malformed or for other settings
     or grid values than ``settings``, naming the file and what differs."""
     try:
-        record = read_provenance(path)
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException) as error:
+        raise DataError(
+            f"{path}: not a readable metrics file ({str(error).strip().splitlines()[0]}); delete "
+            "it and run snakemake again, which recomputes it"
+        ) from None
+    try:
+        record = json.loads(metadata[PROVENANCE_KEY])
         stored = record["settings"]
         digest_ = record["config_digest"]
-    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise DataError(
-            f"{path}: not a metrics file of this workflow (no provenance: {error}); delete it "
+            f"{path}: not a metrics file of this workflow (no provenance: {error!r}); delete it "
             "and run snakemake again, which recomputes it"
         ) from None
     if digest_ != digest(dict(settings)):
