@@ -127,7 +127,10 @@ CONFIG_CASES = [
     ),
     pytest.param(  # each experiment has its own seeds now
         {"seeds": [0]},
-        E("config key 'seeds': unknown key; allowed keys at the top level: ") + ".*",
+        E("config key 'seeds': unknown key (each experiment has its own now: unbalanced.seeds, ")
+        + ".*"
+        + E("); allowed keys at the top level: ")
+        + ".*",
         id="top-level-seeds",
     ),
     pytest.param(
