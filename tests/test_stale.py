@@ -45,19 +45,28 @@ def workflow(directory: Path, wine_server: str, change: dict | None = None) -> W
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory, wine_server: str) -> Workflow:
-    """A finished run of the tiny config."""
-    run = workflow(tmp_path_factory.mktemp("finished"), wine_server)
-    run.run()
-    return run
+def runs(tmp_path_factory: pytest.TempPathFactory, wine_server: str) -> dict[str, Workflow]:
+    """A finished run of the small grid, and a clean run of the changed config from empty
+    results, made side by side (their jobs' start-ups overlap)."""
+    made = {
+        "finished": workflow(tmp_path_factory.mktemp("finished"), wine_server),
+        "clean": workflow(tmp_path_factory.mktemp("clean"), wine_server, CHANGE),
+    }
+    logs = {name: run.directory.parent / f"{name}.log" for name, run in made.items()}
+    started = {name: run.start(logs[name]) for name, run in made.items()}
+    for name, process in started.items():
+        assert process.wait(timeout=900) == 0, logs[name].read_text()[-3000:]
+    return made
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory, wine_server: str) -> Workflow:
-    """A clean run of the changed config, from empty results."""
-    run = workflow(tmp_path_factory.mktemp("clean"), wine_server, CHANGE)
-    run.run()
-    return run
+def finished(runs: dict[str, Workflow]) -> Workflow:
+    return runs["finished"]
+
+
+@pytest.fixture(scope="module")
+def clean(runs: dict[str, Workflow]) -> Workflow:
+    return runs["clean"]
 
 
 def copy_of(run: Workflow, directory: Path) -> Workflow:
