@@ -98,10 +98,110 @@ def test_the_repository_config_files_pass():
     check_config_files([*files, *sorted((REPO / "config" / "presets").glob("*.yaml"))])
 
 
-def test_an_alias_of_its_own_parent_is_walked_once(tmp_path):
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path):
+    """PyYAML builds a list that holds itself; the schema validator and every walk of the
+    config would recurse without end."""
     path = tmp_path / "loop.yaml"
-    path.write_text("batching: seeds\nloop: &a [1, *a]\n")
+    path.write_text("batching: seeds\nnoise:\n  seeds: &a [1, *a]\n")
+    with pytest.raises(ConfigError) as caught:
+        check_config_files([path])
+    assert str(caught.value) == (
+        f"{path}: line 3: key 'noise.seeds[1]': refers to a node that holds it (an alias "
+        "inside its own anchor, line 3), which never ends; remove that alias"
+    )
+
+
+def billion_laughs(levels: int) -> str:
+    """``a0: &a0 [lol x 9]``, then ``aN: &aN [*aN-1 x 9]`` up to ``levels``, then noise.seeds
+    set to the last: 9 ** (levels + 1) seeds once expanded, a file of a few hundred bytes."""
+    lines = ["a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return "\n".join([*lines, f"noise: {{seeds: *a{levels - 1}}}", ""])
+
+
+@pytest.mark.parametrize("levels", [10, 40])
+def test_an_alias_bomb_is_one_line_in_well_under_a_second(tmp_path, levels):
+    """The nine-level bomb of issue 28 hung the check (each alias walked again, 9 ** depth);
+    a deeper one too. Each node is counted once: the line comes at once and names the first
+    key whose values expand past the bound."""
+    import time
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(billion_laughs(levels))
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as caught:
+        check_config_files([COURSE_CONFIG, path])
+    assert time.perf_counter() - start < 0.5
+    message = str(caught.value)
+    assert "\n" not in message
+    # a5 is the first level past 100,000 values: 9 ** 6 lols in its lists.
+    assert message.startswith(f"{path}: line 6: key 'a5': its aliases expand to 597,871 values")
+    assert message.endswith("more than the 100,000 a config file may hold; write the values out")
+
+
+def test_shared_settings_through_aliases_pass(tmp_path):
+    """An anchor used by several sections is fine, and each use is checked where it is."""
+    path = tmp_path / "shared.yaml"
+    path.write_text(
+        "depth:\n  hidden: &h 5\n"
+        "oversampling:\n  hidden_layers: &layers [64, 32]\n  seeds: &s [0, 1, 2]\n"
+        "noise:\n  hidden_layers: *layers\n  seeds: *s\n"
+    )
     check_config_files([path])
+    path.write_text("oversampling:\n  epochs: &e 010\nnoise:\n  epochs: *e\n")
+    with pytest.raises(ConfigError, match="line 2: key 'oversampling.epochs': 010 has a leading"):
+        check_config_files([path])
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(
+            "noise:\n  seeds: " + "[" * 40 + "]" * 40 + "\n",
+            "line 2: key 'noise.seeds[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+            "[0][0][0][0][0][0][0][0][0][0][0]': nested 33 levels deep; a config file of this "
+            "workflow is at most 32 levels deep",
+            id="deep",
+        ),
+        pytest.param(
+            "noise:\n  seeds: " + "[" * 5000 + "]" * 5000 + "\n",
+            "nested too deeply for the YAML reader; a config file of this workflow is at most "
+            "32 levels deep",
+            id="5000-deep",
+        ),
+        pytest.param(
+            b"noise:\n  conditions: [caf\xe9]\n",
+            "line 2: byte 0xe9 is not UTF-8; save the file as UTF-8",
+            id="latin-1",
+        ),
+        pytest.param(
+            "depth:\n  learning_rate: 1.0e+400\n",
+            "line 2: key 'depth.learning_rate': 1.0e+400 is not a finite number (YAML reads it as "
+            "inf); use a finite number",
+            id="overflowing-number",
+        ),
+        pytest.param(
+            "depth:\n  learning_rate: .nan\n",
+            "line 2: key 'depth.learning_rate': .nan is not a finite number (YAML reads it as "
+            "nan); use a finite number",
+            id="nan",
+        ),
+        pytest.param(
+            "depth: [\n",
+            "line 2: not valid YAML (expected the node content, but found '<stream end>')",
+            id="not-yaml",
+        ),
+    ],
+)
+def test_a_file_that_is_no_config_is_one_line(tmp_path, content, expected):
+    path = tmp_path / "mine.yaml"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        check_config_files([path])
+    assert str(caught.value) == f"{path}: {expected}"
 
 
 # --- Through the real Snakefile (snakemake -n) --------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from moredata.config import _resolve, load_schema
+from moredata.config.schema import load_schema, resolve
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -52,7 +52,7 @@ def inline(value: Any) -> str:
 
 def type_name(schema: Mapping[str, Any], root: Mapping[str, Any]) -> str:
     """The JSON-schema type in words, e.g. ``list of integer``, ``string or null``."""
-    schema = _resolve(schema, root)
+    schema = resolve(schema, root)
     kinds = schema.get("type", "any")
     kinds = kinds if isinstance(kinds, list) else [kinds]
     words = []
@@ -90,7 +90,7 @@ _NUMERIC = (
 
 def bounds(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
     """What the schema allows beyond the type: enums, numeric bounds, list sizes, patterns."""
-    schema = _resolve(schema, root)
+    schema = resolve(schema, root)
     allowed = []
     if "enum" in schema:
         allowed.append("one of " + ", ".join(f"`{inline(v)}`" for v in schema["enum"]))
@@ -104,7 +104,7 @@ def bounds(schema: Mapping[str, Any], root: Mapping[str, Any]) -> list[str]:
     if "pattern" in schema:
         allowed.append(f"matches `{schema['pattern']}`")
     items = schema.get("items")
-    if isinstance(items, Mapping) and _resolve(items, root).get("type") != "object":
+    if isinstance(items, Mapping) and resolve(items, root).get("type") != "object":
         item_bounds = bounds(items, root)
         if item_bounds:
             allowed.append("each: " + ", ".join(item_bounds))
@@ -122,7 +122,7 @@ def _row(
     description: str,
     required: bool = False,
 ) -> str:
-    resolved = _resolve(schema, root)
+    resolved = resolve(schema, root)
     default = f"`{inline(resolved['default'])}`" if "default" in resolved else ""
     allowed = (["required"] if required else []) + bounds(schema, root)
     cells = [f"`{key}`", type_name(schema, root), default, "; ".join(allowed)]
@@ -140,13 +140,13 @@ def _rows(
     ``section`` key of the same name, and says so."""
     rows = []
     for name, raw in properties.items():
-        schema = _resolve(raw, root)
+        schema = resolve(raw, root)
         if schema.get("type") == "object":
             continue
         rows.append(_row(prefix + name, raw, root, schema.get("description", "")))
-        items = _resolve(schema.get("items", {}), root)
+        items = resolve(schema.get("items", {}), root)
         for item_name, item_raw in items.get("properties", {}).items():
-            description = _resolve(item_raw, root).get("description", "")
+            description = resolve(item_raw, root).get("description", "")
             if not description and item_name in section:
                 description = f"as `{prefix}{item_name}`, for this entry only"
             required = item_name in items.get("required", [])
@@ -161,7 +161,7 @@ def render(schema: Mapping[str, Any]) -> str:
     properties = schema["properties"]
     parts = [_INTRO, "## Top-level keys\n", _HEADER, *_rows("", properties, schema, properties)]
     for name, raw in properties.items():
-        section = _resolve(raw, schema)
+        section = resolve(raw, schema)
         if section.get("type") != "object":
             continue
         sub = section.get("properties", {})

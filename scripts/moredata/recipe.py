@@ -159,14 +159,39 @@ class Recipe(ABC, Generic[S]):
     data_axes: ClassVar[tuple[str, ...]] = ()
     # Which parameters a checkpoint holds: the final ones, or those of the best dev epoch.
     keeps_best_dev: ClassVar[bool] = False
-    # Config keys to change when a training split lacks a class, and keys that set the size
-    # of the data and network (named when memory runs out).
-    split_keys: ClassVar[str]
-    size_keys: ClassVar[str]
+    # The section's keys to change when a training split lacks a class, and those that set
+    # the size of the data and network (named when memory runs out): names of settings
+    # fields or grid keys, which :meth:`key` turns into config keys.
+    split_fields: ClassVar[tuple[str, ...]]
+    size_fields: ClassVar[tuple[str, ...]]
+    # Keys of the section that are neither a settings field nor a grid key (e.g. plot_seed).
+    other_keys: ClassVar[tuple[str, ...]] = ()
+
+    def key(self, name: str, *indices: int) -> str:
+        """The config key of ``name`` (a settings field, grid key or :attr:`other_keys`
+        entry) in this experiment's section, e.g. ``depth.layers[2]``; a name the recipe
+        does not have is a bug, not a message."""
+        known = {f.name for f in dataclasses.fields(self.settings_class)}
+        if name not in known | set(self.grid.values()) | set(self.other_keys):
+            raise KeyError(f"{type(self).__name__} has no config key {name!r}")
+        return f"{self.name}.{name}" + "".join(f"[{index}]" for index in indices)
+
+    @property
+    def split_keys(self) -> str:
+        return " or ".join(self.key(name) for name in self.split_fields)
+
+    @property
+    def size_keys(self) -> str:
+        return " or ".join(self.key(name) for name in self.size_fields)
 
     def rate_key(self, settings: S, point: Point) -> str:
         """The config key that set the learning rate at ``point`` (named on divergence)."""
-        return f"{self.name}.learning_rate"
+        return self.key("learning_rate")
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """Raise :class:`moredata.errors.ConfigError` naming the key when values of the
+        schema-valid ``config`` cannot work together (rules the schema cannot express).
+        Called for every experiment before any job (:func:`moredata.config.validate_config`)."""
 
     @abstractmethod
     def data_path(self, point: Point) -> str:

@@ -10,8 +10,11 @@ import numpy as np
 
 from moredata import tables
 from moredata.augment import FEATURES, STREAM_KEY
+from moredata.config.rules import check_member
+from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
+from moredata.splits import n_train
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,8 +49,21 @@ class AugmentRecipe(Recipe[AugmentSettings]):
         "result": tables.AUGMENT_RESULT,
         "predictions": tables.AUGMENT_PREDICTIONS,
     }
-    split_keys = "augment.test_fraction or augment.n_per_cloud"
-    size_keys = "augment.n_per_cloud or augment.hidden_layers"
+    split_fields = ("test_fraction", "n_per_cloud")
+    size_fields = ("n_per_cloud", "hidden_layers")
+    other_keys = ("plot_seed",)
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """The plot's seed is run; the training points fill a batch."""
+        section = config[self.name]
+        check_member(self, section, "plot_seed", "seeds", null=True)
+        points = len(section["centers"]) * section["n_per_cloud"]
+        rows = n_train(points, section["test_fraction"])
+        if rows < section["batch_size"]:
+            raise ConfigError(
+                f"config key '{self.key('batch_size')}': {section['batch_size']} is more than "
+                f"the {rows} training points; lower it or raise {self.key('n_per_cloud')}"
+            )
 
     def data_path(self, point: Point) -> str:
         return f"results/augment/data/seed~{point['seed']}.parquet"

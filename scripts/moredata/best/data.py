@@ -26,7 +26,7 @@ def three_way_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sorted train, dev and test indices of ``range(n)``, cut as the lecture cuts them: a
     random ``n_train`` first, then a random ``n_dev`` of the rest (two independent draws).
-    The config layer ensures ``n_train + n_dev < n`` (moredata.config.check_lectures)."""
+    The config check ensures ``n_train + n_dev < n`` (:meth:`BestRecipe.check_config`)."""
     first = np.random.default_rng(derive_seed(seed, Purpose.SPLIT, STREAM_KEY)).permutation(n)
     rest = first[n_train:]
     second = np.random.default_rng(derive_seed(seed, Purpose.DEV_SPLIT, STREAM_KEY))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from moredata import tables
 from moredata.best import STREAM_KEY
+from moredata.config.rules import check_member
+from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -46,8 +48,27 @@ class BestRecipe(Recipe[BestSettings]):
     data_axes = ("seed",)
     outputs: Mapping[str, pa.Schema] = {"epochs": tables.BEST_EPOCHS, "choice": tables.BEST_CHOICE}
     keeps_best_dev = True
-    split_keys = "best.n_train or best.n_per_cloud"
-    size_keys = "best.n_per_cloud or best.hidden_layers"
+    split_fields = ("n_train", "n_per_cloud")
+    size_fields = ("n_per_cloud", "hidden_layers")
+    other_keys = ("plot_seed",)
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """The plot's seed is run; train and dev leave test points; a batch fits the
+        training points."""
+        section, key = config[self.name], self.key
+        check_member(self, section, "plot_seed", "seeds", null=True)
+        total = len(section["centers"]) * section["n_per_cloud"]
+        used = section["n_train"] + section["n_dev"]
+        if used >= total:
+            raise ConfigError(
+                f"config key '{key('n_dev')}': {key('n_train')} + {key('n_dev')} = {used} leave "
+                f"no test points of {total}; allowed: n_train + n_dev < {total}"
+            )
+        if section["batch_size"] > section["n_train"]:
+            raise ConfigError(
+                f"config key '{key('batch_size')}': {section['batch_size']} is more than "
+                f"{key('n_train')}={section['n_train']}; allowed: batch_size <= n_train"
+            )
 
     def data_path(self, point: Point) -> str:
         return f"results/best/data/seed~{point['seed']}.parquet"

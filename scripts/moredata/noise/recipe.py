@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from moredata.config.rules import check_member
 from moredata.mnist.lecture import MnistLecture, MnistSettings
 
 
@@ -27,8 +28,12 @@ class NoiseRecipe(MnistLecture):
     name = "noise"
     settings_class = NoiseSettings
     stream_key = 7
-    split_keys = "noise.sizes (a larger N) or noise.dev_fraction"
-    size_keys = "noise.sizes or noise.hidden_layers"
+    other_keys = ("table_n",)
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """The lecture's rules, and its table's N is one of the sizes."""
+        super().check_config(config)
+        check_member(self, config[self.name], "table_n", "sizes")
 
 
 RECIPE = NoiseRecipe()

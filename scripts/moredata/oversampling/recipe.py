@@ -21,8 +21,6 @@ class OversamplingRecipe(MnistLecture):
     name = "oversampling"
     settings_class = OversamplingSettings
     stream_key = 6
-    split_keys = "oversampling.sizes (a larger N) or oversampling.dev_fraction"
-    size_keys = "oversampling.sizes or oversampling.hidden_layers"
 
 
 RECIPE = OversamplingRecipe()

@@ -112,16 +112,40 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
         "classes": tables.UNBALANCED_CLASSES,
         "predictions": tables.UNBALANCED_PREDICTIONS,
     }
-    split_keys = (
-        "unbalanced.test_fraction or unbalanced.thresholds, or set unbalanced.stratify: true"
-    )
-    size_keys = "unbalanced.hidden_layers"
+    split_fields = ("test_fraction", "thresholds")
+    size_fields = ("hidden_layers",)
+
+    @property
+    def split_keys(self) -> str:
+        return f"{super().split_keys}, or set {self.key('stratify')}: true"
+
+    def setting_key(self, settings: UnbalancedSettings, threshold: int, name: str) -> str:
+        """The config key that set ``name`` at ``threshold``: its override's, if it has one."""
+        index, values = settings.override(threshold)
+        key = self.key(name)
+        return f"{self.key('threshold_overrides', index)}.{name}" if name in values else key
 
     def rate_key(self, settings: UnbalancedSettings, point: Point) -> str:
-        index, values = settings.override(int(point["threshold"]))
-        if "learning_rate" in values:
-            return f"unbalanced.threshold_overrides[{index}].learning_rate"
-        return "unbalanced.learning_rate"
+        return self.setting_key(settings, int(point["threshold"]), "learning_rate")
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """Each threshold override names one of the thresholds, once."""
+        section = config[self.name]
+        seen = set()
+        for index, override in enumerate(section["threshold_overrides"]):
+            threshold = override["threshold"]
+            key = f"{self.key('threshold_overrides', index)}.threshold"
+            if threshold not in section["thresholds"]:
+                raise ConfigError(
+                    f"config key '{key}': {threshold} is not in {self.key('thresholds')} "
+                    f"{section['thresholds']}; override one of those"
+                )
+            if threshold in seen:
+                raise ConfigError(
+                    f"config key '{key}': threshold {threshold} is overridden twice; merge the "
+                    "two entries"
+                )
+            seen.add(threshold)
 
     def data_path(self, point: Point) -> str:
         return "results/data/wine.parquet"
@@ -146,6 +170,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
             spec.test_fraction,
             derive_seed(seed, Purpose.SPLIT, threshold),
             labels if spec.stratify else None,
+            keys=(self.setting_key(settings, threshold, "test_fraction"), self.key("stratify")),
         )
         features = data[list(WINE_FEATURES)]
         if spec.zscore == "train_only":

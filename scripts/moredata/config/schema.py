@@ -1,0 +1,44 @@
+"""The workflow's config schema as data: where it is, how to read it, and how to follow its
+``$ref`` entries and name a key (shared by the checks and by :mod:`moredata.configdoc`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# The workflow's schema, beside the package in a checkout (scripts/moredata/config/ ->
+# workflow/schemas/).
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
+    with Path(path).open() as handle:
+        return yaml.safe_load(handle)
+
+
+def key_name(parts: Sequence[Any]) -> str:
+    """``unbalanced.threshold_overrides[0].epochs`` from a path of keys and list indices."""
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
+
+
+def resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local ``$ref`` (``#/$defs/...``) and merge the referring schema's own keys."""
+    ref = schema.get("$ref")
+    if not ref:
+        return schema
+    target: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return {**resolve(target, root), **{k: v for k, v in schema.items() if k != "$ref"}}
+
+
+def types(schema: Mapping[str, Any]) -> list[str]:
+    """The schema's ``type`` as a list (``[]`` when it has none)."""
+    kinds = schema.get("type", [])
+    return [kinds] if isinstance(kinds, str) else list(kinds)
