@@ -223,3 +223,147 @@ def test_values_past_the_old_limits_were_what_broke():
         sock.settimeout(1e10)
     with socket.socket() as sock:
         sock.settimeout(86400)
+
+
+# --- One definition per kind of key (issue 28 item 4) --------------------------------------
+
+# The kind of a key, from its name, and the $defs entries a key of that kind may refer to
+# (itself, or as the items of a list). The first matching pattern decides. A new section's
+# key of a known kind that states its own bounds instead fails the test below.
+KINDS: list[tuple[str, tuple[str, ...]]] = [
+    (r"(.+_)?epochs", ("epochs",)),
+    (r"(.+_)?learning_rate", ("learning_rate",)),
+    (r".+_timeout_s", ("timeout_s",)),
+    (r"max_.*bytes", ("download_bytes",)),
+    (r".+_fraction", ("fraction",)),
+    (r"(.+_)?batch_size", ("batch_size",)),
+    (r"seeds", ("seeds",)),
+    (r"(.+_)?seed", ("seed", "optional_seed")),
+    (r"hidden_layers", ("hidden_layers",)),
+    (r"noise_.+", ("noise_level",)),
+    (r"sizes|n_per_cloud|n_train|n_dev|.+_n|min_.+_images", ("sample_sizes", "sample_count")),
+    (r"optimizer", ("optimizer",)),
+    (r"weight_decay", ("weight_decay",)),
+    (r"centers", ("centers",)),
+    (r"spread", ("spread",)),
+]
+
+
+def kind_of(name: str) -> tuple[str, ...] | None:
+    return next((defs for pattern, defs in KINDS if re.fullmatch(pattern, name)), None)
+
+
+def declared_keys(schema: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, dict]]:
+    """Every key the schema declares (sections, their keys, the keys of list-of-mapping
+    entries such as threshold_overrides[]), with its schema as written (no $ref followed)."""
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{path}.{name}".lstrip(".")
+        yield key, sub
+        yield from declared_keys(sub, key)
+        if isinstance(sub.get("items"), Mapping):
+            yield from declared_keys(sub["items"], f"{key}[]")
+
+
+def refers_to(sub: Mapping[str, Any]) -> str:
+    ref = sub.get("$ref") or (sub.get("items") or {}).get("$ref", "")
+    return ref.removeprefix("#/$defs/")
+
+
+def test_every_key_of_a_known_kind_refers_to_its_one_definition():
+    """Each kind (epochs, learning rates, timeouts, byte caps, fractions, batch sizes, seeds,
+    layer widths, noise levels, sizes, ...) is bounded once, in $defs: a section that states
+    its own bounds (as mnist.download_timeout_s, oversampling.epochs and noise.noise_max did,
+    which let 1e10 through) fails here."""
+    wrong = {}
+    for key, sub in declared_keys(SCHEMA):
+        allowed = kind_of(key.rsplit(".", 1)[-1])
+        if allowed is not None and refers_to(sub) not in allowed:
+            wrong[key] = (refers_to(sub) or "its own bounds", allowed)
+    assert not wrong, wrong
+    assert {defs for _, group in KINDS for defs in group} <= set(SCHEMA["$defs"])
+
+
+def test_the_kinds_cover_the_keys_that_had_no_bound():
+    """The keys issue 28 found unbounded are of a known kind (so the test above holds them)."""
+    keys = dict(declared_keys(SCHEMA))
+    for key in (
+        "mnist.download_timeout_s",
+        "oversampling.epochs",
+        "noise.epochs",
+        "noise.noise_max",
+    ):
+        assert kind_of(key.rsplit(".", 1)[-1]) is not None and key in keys
+
+
+def test_every_reference_is_to_defs():
+    """A key refers to $defs, never to another section's key (noise's keys pointed into
+    oversampling's, so a change to one section changed the other)."""
+    refs = [
+        (key, ref)
+        for key, sub in declared_keys(SCHEMA)
+        for ref in (sub.get("$ref"), (sub.get("items") or {}).get("$ref"))
+        if ref
+    ]
+    assert refs and all(ref.startswith("#/$defs/") for _, ref in refs), refs
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        pytest.param(
+            {"mnist": {"download_timeout_s": 1.0e10}},
+            "config key 'mnist.download_timeout_s': 10000000000.0 is greater than the maximum of "
+            "86400; allowed: 0 < value <= 86400",
+            id="mnist-timeout",
+        ),
+        pytest.param(
+            {"oversampling": {"epochs": 10**10}},
+            "config key 'oversampling.epochs': 10000000000 is greater than the maximum of "
+            "100000; allowed: 1 <= value <= 100000",
+            id="oversampling-epochs",
+        ),
+        pytest.param(
+            {"noise": {"epochs": 10**10}},
+            "config key 'noise.epochs': 10000000000 is greater than the maximum of 100000; "
+            "allowed: 1 <= value <= 100000",
+            id="noise-epochs",
+        ),
+        pytest.param(
+            {"noise": {"noise_max": 1e30}},
+            "config key 'noise.noise_max': 1e+30 is greater than the maximum of 1; allowed: "
+            "0 < value <= 1",
+            id="noise-max",
+        ),
+        pytest.param(
+            {"mnist": {"max_download_bytes": 10**10}},
+            "config key 'mnist.max_download_bytes': 10000000000 is greater than the maximum of "
+            "1000000000; allowed: 1 <= value <= 1000000000",
+            id="mnist-bytes",
+        ),
+        pytest.param(
+            {"noise": {"hidden_layers": [10**6]}},
+            "config key 'noise.hidden_layers[0]': 1000000 is greater than the maximum of 4096; "
+            "allowed: 1 <= value <= 4096",
+            id="noise-width",
+        ),
+        pytest.param(
+            {"oversampling": {"batch_size": 10**7}},
+            "config key 'oversampling.batch_size': 10000000 is greater than the maximum of "
+            "1000000; allowed: 1 <= value <= 1000000",
+            id="oversampling-batch",
+        ),
+    ],
+)
+def test_the_new_sections_have_the_bounds_of_their_kind(override, expected):
+    assert error_of(override) == expected
+
+
+def test_the_config_docs_point_to_no_file_outside_the_repository():
+    """config/README.md and the schema it is generated from name only files of the checkout
+    (REFERENCE.md, the course notes, is not one: the descriptions cite the course)."""
+    for path in (REPO / "config" / "README.md", SCHEMA_PATH):
+        for name in set(re.findall(r"[\w./-]+\.md\b", path.read_text())):
+            if "/" in name or name == "README.md":
+                assert (REPO / name).exists() or (REPO / "config" / name).exists(), (path, name)
+            else:
+                assert list(REPO.glob(f"**/{name}")), (path, name)

@@ -149,7 +149,7 @@ def test_shared_settings_through_aliases_pass(tmp_path):
     )
     check_config_files([path])
     path.write_text("oversampling:\n  epochs: &e 010\nnoise:\n  epochs: *e\n")
-    with pytest.raises(ConfigError, match="line 2: key 'oversampling.epochs': 010 has a leading"):
+    with pytest.raises(ConfigError, match=r"line 2: key 'oversampling\.epochs': 010 has a leading"):
         check_config_files([path])
 
 
