@@ -20,9 +20,11 @@ from matplotlib.patches import Rectangle
 
 from moredata import figures, tables
 from moredata.depth.report import depth_figure, plot_depth
+from moredata.depth.schema import DEPTH_RESULT
 from moredata.figures import CLASS_COLOURS, SPLIT_COLOURS, overlapping
 from moredata.mnist.conditions import CONDITIONS
 from moredata.unbalanced.report import remedies_figure, unbalanced_figure
+from moredata.unbalanced.schema import UNBALANCED_CLASS_METRICS, UNBALANCED_EPOCHS
 
 THRESHOLDS = (4, 6)
 EPOCHS = 6
@@ -80,8 +82,8 @@ def wine_tables(
                 | dict.fromkeys(["precision", "recall", "f1", "overall_acc", "roc_auc"], np.nan)
             )
     return (
-        conform(epochs, tables.UNBALANCED_EPOCHS),
-        conform(classes, tables.UNBALANCED_CLASS_METRICS),
+        conform(epochs, UNBALANCED_EPOCHS),
+        conform(classes, UNBALANCED_CLASS_METRICS),
     )
 
 
@@ -116,7 +118,7 @@ def depth_results(
                 "diverged": broken,
             }
         )
-    return conform(rows, tables.DEPTH_RESULT)
+    return conform(rows, DEPTH_RESULT)
 
 
 def bands(ax) -> list[PolyCollection]:

@@ -20,7 +20,9 @@ from moredata.augment.report import (
     augment_comparison_figure,
     augment_lecture_figure,
 )
+from moredata.augment.schema import AUGMENT_EPOCHS, AUGMENT_RESULT
 from moredata.best.report import aggregate_best, best_figure
+from moredata.best.schema import BEST_CHOICE, BEST_EPOCHS, BEST_EVALUATION
 from moredata.figures import SPLIT_COLOURS, VARIANT_COLOURS, group_colour
 from moredata.stats import seed_statistics
 
@@ -91,8 +93,8 @@ def augment_run(tmp_path, accuracies: dict[str, list[float]], diverged=frozenset
             "diverged": broken,
         }
         name = f"{features}_{seed}.parquet"
-        epoch_paths.append(write(epochs, tables.AUGMENT_EPOCHS, tmp_path / f"e_{name}"))
-        result_paths.append(write([result], tables.AUGMENT_RESULT, tmp_path / f"r_{name}"))
+        epoch_paths.append(write(epochs, AUGMENT_EPOCHS, tmp_path / f"e_{name}"))
+        result_paths.append(write([result], AUGMENT_RESULT, tmp_path / f"r_{name}"))
     out = outputs(tmp_path, "ttest")
     aggregate_augment(epoch_paths, result_paths, out)
     return {name: pd.read_parquet(out[name]) for name in ("epochs", "results", "summary", "ttest")}
@@ -268,9 +270,9 @@ def best_run(tmp_path, seeds: int, diverged=frozenset()):
             "test_acc": test_acc,
         }
         for name, rows, schema in (
-            ("epochs", epochs, tables.BEST_EPOCHS),
-            ("choice", [choice], tables.BEST_CHOICE),
-            ("evaluation", [evaluation], tables.BEST_EVALUATION),
+            ("epochs", epochs, BEST_EPOCHS),
+            ("choice", [choice], BEST_CHOICE),
+            ("evaluation", [evaluation], BEST_EVALUATION),
         ):
             paths[name].append(write(rows, schema, tmp_path / f"{name}_{seed}.parquet"))
     out = outputs(tmp_path)

@@ -19,14 +19,20 @@ from conftest import REPO, Workflow, served_config
 from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
+from moredata.unbalanced.schema import (
+    UNBALANCED_CLASS_METRICS,
+    UNBALANCED_CLASSES,
+    UNBALANCED_EPOCHS,
+    UNBALANCED_PREDICTIONS,
+)
 
 pytestmark = pytest.mark.slow
 
 GRID = "results/unbalanced/{kind}/threshold~{t}_remedy~none_seed~{s}.parquet"
 GRID_FILES = {
-    GRID.replace("{kind}", "epochs"): tables.UNBALANCED_EPOCHS,
-    GRID.replace("{kind}", "classes"): tables.UNBALANCED_CLASSES,
-    GRID.replace("{kind}", "predictions"): tables.UNBALANCED_PREDICTIONS,
+    GRID.replace("{kind}", "epochs"): UNBALANCED_EPOCHS,
+    GRID.replace("{kind}", "classes"): UNBALANCED_CLASSES,
+    GRID.replace("{kind}", "predictions"): UNBALANCED_PREDICTIONS,
 }
 
 
@@ -129,7 +135,7 @@ def test_aggregates_hold_every_job(finished):
     assert len(classes) == len(thresholds) * len(seeds) * 2
     assert pq.read_schema(
         finished.path("results/unbalanced/classes.parquet")
-    ).remove_metadata() == (tables.UNBALANCED_CLASS_METRICS)
+    ).remove_metadata() == (UNBALANCED_CLASS_METRICS)
     # Recall computed by scikit-learn from the predictions is the per-class test accuracy.
     np.testing.assert_allclose(classes["recall"] * 100, classes["test_acc"])
     assert classes["balanced_acc"].between(0, 100).all()

@@ -1,4 +1,5 @@
-"""Parquet tables with fixed schemas, provenance metadata and atomic writes.
+"""Parquet tables with fixed schemas, provenance metadata and atomic writes; the helpers each
+experiment declares its tables' schemas with (``moredata.<experiment>.schema``).
 
 Every metrics file carries its grid values in its rows (so aggregation never parses paths)
 and a JSON provenance record in the Parquet key-value metadata under ``moredata``.
@@ -26,126 +27,40 @@ from moredata.errors import DataError, WriteError
 PROVENANCE_KEY = b"moredata"
 
 
-def _required(name: str, type_: pa.DataType) -> pa.Field:
+def required(name: str, type_: pa.DataType) -> pa.Field:
     """A column that is never null: grid values, counts, epochs, flags."""
     return pa.field(name, type_, nullable=False)
 
 
-def _ints(*names: str) -> list[pa.Field]:
+def ints(*names: str) -> list[pa.Field]:
     """Non-nullable int64 columns: grid values, counts, labels."""
-    return [_required(name, pa.int64()) for name in names]
+    return [required(name, pa.int64()) for name in names]
 
 
-def _floats(*names: str) -> list[pa.Field]:
-    """Nullable float64 columns: a metric is null where it is undefined."""
+def floats(*names: str) -> list[pa.Field]:
+    """Nullable float64 columns: a metric is null where it is undefined (NaN after a
+    divergence)."""
     return [pa.field(name, pa.float64()) for name in names]
 
 
-_SEED = _required("seed", pa.int64())
-_DIVERGED = _required("diverged", pa.bool_())
+def words(*names: str) -> list[pa.Field]:
+    """Non-nullable string columns: grid values such as a condition or a remedy."""
+    return [required(name, pa.string()) for name in names]
 
 
-def _epoch_metrics(*held_out: str) -> list[pa.Field]:
+SEED = required("seed", pa.int64())
+DIVERGED = required("diverged", pa.bool_())
+
+
+def epoch_metrics(*held_out: str) -> list[pa.Field]:
     """The per-epoch columns: training loss and accuracy, then the ``held_out`` accuracies."""
-    return [
-        _required("epoch", pa.int32()),
-        *_floats("train_loss", "train_acc", *held_out),
-        _DIVERGED,
-    ]
+    return [required("epoch", pa.int32()), *floats("train_loss", "train_acc", *held_out), DIVERGED]
 
 
-_EPOCH_METRICS = _epoch_metrics("test_acc")
-
-UNBALANCED_GRID = [_required("threshold", pa.int64()), _required("remedy", pa.string()), _SEED]
-DEPTH_GRID = [*_ints("layers", "n"), _SEED]
-# A depth job's grid values with the width and size of its network, in each of its tables.
-_DEPTH_POINT = [*DEPTH_GRID, *_ints("units", "params")]
-
-# One row per epoch of a wine job.
-UNBALANCED_EPOCHS = pa.schema([*UNBALANCED_GRID, *_EPOCH_METRICS])
-# One row per class of a wine job, after training. test_acc is null for a class absent from
-# the test split (n_test = 0); a diverged job has NaN metrics.
-UNBALANCED_CLASSES = pa.schema(
-    [
-        *UNBALANCED_GRID,
-        _required("class", pa.string()),
-        *_ints("n_train", "n_test"),
-        *_floats("test_acc", "final_train_loss"),
-        _DIVERGED,
-    ]
-)
-# One row per test sample of a wine job: the final model's prediction and score (a diverged
-# job predicts nothing: pred null, score NaN).
-UNBALANCED_PREDICTIONS = pa.schema(
-    [
-        *UNBALANCED_GRID,
-        *_ints("sample", "y_true"),
-        pa.field("pred", pa.int64()),
-        *_floats("score"),
-    ]
-)
-# The aggregated per-class table: UNBALANCED_CLASSES plus the imbalance metrics computed from
-# the predictions (job-level ones repeat on each class row). An undefined metric (no test
-# sample of the class, a class never predicted) or a diverged job's metric is null.
-UNBALANCED_CLASS_METRICS = pa.schema(
-    [
-        *UNBALANCED_CLASSES,
-        *_floats("precision", "recall", "f1", "overall_acc", "balanced_acc", "roc_auc"),
-    ]
-)
-# One row per epoch of a depth job.
-DEPTH_EPOCHS = pa.schema([*_DEPTH_POINT, *_EPOCH_METRICS])
-# One row per depth job: the course's result (means over the last epochs).
-DEPTH_RESULT = pa.schema(
-    [*_DEPTH_POINT, *_ints("classes"), *_floats("final_test_acc", "final_train_loss"), _DIVERGED]
-)
-
-AUGMENT_GRID = [_required("features", pa.string()), _SEED]
-# One row per epoch of a feature-augmentation job.
-AUGMENT_EPOCHS = pa.schema([*AUGMENT_GRID, *_EPOCH_METRICS])
-# One row per feature-augmentation job: the final epoch's metrics.
-AUGMENT_RESULT = pa.schema(
-    [
-        *AUGMENT_GRID,
-        *_ints("n_features"),
-        *_floats("final_test_acc", "final_train_acc", "final_train_loss"),
-        _DIVERGED,
-    ]
-)
-# One row per data point (train and test) of a feature-augmentation job: the final model's
-# prediction, for the lecture's per-group accuracy and its plot of misclassified points.
-AUGMENT_PREDICTIONS = pa.schema(
-    [
-        *AUGMENT_GRID,
-        *_ints("sample"),
-        *_floats("x", "y"),
-        *_ints("label"),
-        _required("split", pa.string()),
-        pa.field("pred", pa.int64()),  # null when the job diverged
-    ]
-)
-
-BEST_GRID = [_SEED]
-# One row per epoch of a save-the-best job; the test accuracy is recorded, never used to choose.
-BEST_EPOCHS = pa.schema([*BEST_GRID, *_epoch_metrics("dev_acc", "test_acc")])
-# One row per save-the-best job: the epoch chosen on the dev set.
-# best_epoch and best_dev_acc are null when the job diverged (no model was kept).
-_BEST_EPOCH = pa.field("best_epoch", pa.int64())
-BEST_CHOICE = pa.schema(
-    [*BEST_GRID, _BEST_EPOCH, *_floats("best_dev_acc", "final_dev_acc", "final_test_acc")]
-)
-# One row per reloaded best model: its accuracy on the test set (null when it diverged).
-BEST_EVALUATION = pa.schema(
-    [
-        *BEST_GRID,
-        _BEST_EPOCH,
-        *_floats("best_dev_acc"),
-        *_ints("n_test"),
-        *_floats("test_acc"),
-    ]
-)
-# One row per test sample of a reloaded model (rule evaluate_saved).
-RELOADED_PREDICTIONS = pa.schema(_ints("sample", "y_true", "pred"))
+# Each experiment's tables are declared in its package (moredata.<experiment>.schema) with
+# these helpers. One row per test sample of a reloaded model (rule evaluate_saved, any
+# experiment).
+RELOADED_PREDICTIONS = pa.schema(ints("sample", "y_true", "pred"))
 
 
 def digest(value: Any) -> str:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moredata import tables
 from moredata.augment import FEATURES, STREAM_KEY
+from moredata.augment.schema import AUGMENT_EPOCHS, AUGMENT_PREDICTIONS, AUGMENT_RESULT
 from moredata.config.rules import check_member
 from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
@@ -45,9 +45,9 @@ class AugmentRecipe(Recipe[AugmentSettings]):
     separate = ("features",)
     data_axes = ("seed",)
     outputs: Mapping[str, pa.Schema] = {
-        "epochs": tables.AUGMENT_EPOCHS,
-        "result": tables.AUGMENT_RESULT,
-        "predictions": tables.AUGMENT_PREDICTIONS,
+        "epochs": AUGMENT_EPOCHS,
+        "result": AUGMENT_RESULT,
+        "predictions": AUGMENT_PREDICTIONS,
     }
     split_fields = ("test_fraction", "n_per_cloud")
     size_fields = ("n_per_cloud", "hidden_layers")

@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from scipy import stats
 
 from moredata import tables
+from moredata.augment.schema import AUGMENT_EPOCHS, AUGMENT_RESULT
 from moredata.figures import (
     ACCURACY_RANGE,
     NEUTRAL,
@@ -73,8 +74,8 @@ def compare_variants(results: pd.DataFrame) -> pd.DataFrame:
 def aggregate_augment(
     epochs_paths: Sequence[str | Path], result_paths: Sequence[str | Path], outputs: Mapping
 ) -> None:
-    epochs = tables.read_tables(epochs_paths, tables.AUGMENT_EPOCHS).to_pandas()
-    results = tables.read_tables(result_paths, tables.AUGMENT_RESULT).to_pandas()
+    epochs = tables.read_tables(epochs_paths, AUGMENT_EPOCHS).to_pandas()
+    results = tables.read_tables(result_paths, AUGMENT_RESULT).to_pandas()
     summary = summarise(results, ["features", "n_features"], AUGMENT_METRICS, results["diverged"])
     ttest = compare_variants(results)
     write_summary({"epochs": epochs, "results": results, "summary": summary}, outputs)

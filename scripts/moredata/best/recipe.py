@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from moredata import tables
 from moredata.best import STREAM_KEY
+from moredata.best.schema import BEST_CHOICE, BEST_EPOCHS, BEST_EVALUATION
 from moredata.config.rules import check_member
 from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
@@ -46,7 +47,10 @@ class BestRecipe(Recipe[BestSettings]):
     settings_class = BestSettings
     grid: Mapping[str, str] = {"seed": "seeds"}
     data_axes = ("seed",)
-    outputs: Mapping[str, pa.Schema] = {"epochs": tables.BEST_EPOCHS, "choice": tables.BEST_CHOICE}
+    outputs: Mapping[str, pa.Schema] = {
+        "epochs": BEST_EPOCHS,
+        "choice": BEST_CHOICE,
+    }
     keeps_best_dev = True
     split_fields = ("n_train", "n_per_cloud")
     size_fields = ("n_per_cloud", "hidden_layers")
@@ -150,7 +154,9 @@ def evaluate_best_job(
         meta = tables.provenance({**settings.at(point), **point}, int(point["seed"]), 1, 0.0)
         meta["checkpoint"] = reloaded.provenance
         table = tables.table(
-            jobs.with_grid(row, point, tables.BEST_EVALUATION), tables.BEST_EVALUATION, meta
+            jobs.with_grid(row, point, BEST_EVALUATION),
+            BEST_EVALUATION,
+            meta,
         )
         tables.write_parquet(table, out_path)
         if test_acc is None:

@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from scipy import stats
 
 from moredata import tables
+from moredata.best.schema import BEST_CHOICE, BEST_EPOCHS, BEST_EVALUATION
 from moredata.figures import (
     ACCURACY_RANGE,
     DIVERGED_MARKER,
@@ -47,9 +48,9 @@ def aggregate_best(
 ) -> None:
     """Per seed: the best epoch, its dev accuracy, the reloaded model's test accuracy and
     the gap between them; statistics over seeds and a paired t-test of dev against test."""
-    epochs = tables.read_tables(epochs_paths, tables.BEST_EPOCHS).to_pandas()
-    choices = tables.read_tables(choice_paths, tables.BEST_CHOICE).to_pandas()
-    evaluations = tables.read_tables(evaluation_paths, tables.BEST_EVALUATION).to_pandas()
+    epochs = tables.read_tables(epochs_paths, BEST_EPOCHS).to_pandas()
+    choices = tables.read_tables(choice_paths, BEST_CHOICE).to_pandas()
+    evaluations = tables.read_tables(evaluation_paths, BEST_EVALUATION).to_pandas()
     results = choices.merge(
         evaluations.drop(columns=["best_epoch", "best_dev_acc"]), on="seed", validate="1:1"
     )

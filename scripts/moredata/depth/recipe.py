@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from moredata import tables
 from moredata.config.rules import check_not_above
+from moredata.depth.schema import DEPTH_EPOCHS, DEPTH_RESULT
 from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
@@ -43,8 +43,8 @@ class DepthRecipe(Recipe[DepthSettings]):
     separate = ("layers",)
     data_axes = ("n", "seed")
     outputs: Mapping[str, pa.Schema] = {
-        "epochs": tables.DEPTH_EPOCHS,
-        "result": tables.DEPTH_RESULT,
+        "epochs": DEPTH_EPOCHS,
+        "result": DEPTH_RESULT,
     }
     split_fields = ("test_fraction", "n_per_cloud")
     size_fields = ("n_per_cloud", "total_units")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from moredata import tables
+from moredata.depth.schema import DEPTH_EPOCHS, DEPTH_RESULT
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -44,8 +45,8 @@ DEPTH_METRICS = ["final_test_acc", "final_train_loss"]
 def aggregate_depth(
     epochs_paths: Sequence[str | Path], result_paths: Sequence[str | Path], outputs: Mapping
 ) -> None:
-    epochs = tables.read_tables(epochs_paths, tables.DEPTH_EPOCHS).to_pandas()
-    results = tables.read_tables(result_paths, tables.DEPTH_RESULT).to_pandas()
+    epochs = tables.read_tables(epochs_paths, DEPTH_EPOCHS).to_pandas()
+    results = tables.read_tables(result_paths, DEPTH_RESULT).to_pandas()
     summary = summarise(
         results, ["layers", "units", "params", "n"], DEPTH_METRICS, results["diverged"]
     )

@@ -24,6 +24,7 @@ from moredata.config.rules import check_not_above
 from moredata.errors import ConfigError, DataError
 from moredata.mnist import DIGITS, PIXELS
 from moredata.mnist.conditions import condition_data, condition_epochs
+from moredata.mnist.schema import MNIST_EPOCHS, MNIST_RESULT
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 from moredata.splits import n_train
@@ -33,44 +34,6 @@ if TYPE_CHECKING:
 
 MNIST_DATA = "results/data/mnist.parquet"
 MNIST_SECTION = "mnist"  # the config section of the source both lectures read
-
-_GRID = [
-    pa.field("n", pa.int64(), nullable=False),
-    pa.field("condition", pa.string(), nullable=False),
-    pa.field("seed", pa.int64(), nullable=False),
-]
-_DIVERGED = pa.field("diverged", pa.bool_(), nullable=False)
-
-
-def _counts(*names: str) -> list[pa.Field]:
-    return [pa.field(name, pa.int64(), nullable=False) for name in names]
-
-
-def _metrics(*names: str) -> list[pa.Field]:
-    """Accuracies (%) and losses: NaN after a divergence."""
-    return [pa.field(name, pa.float64()) for name in names]
-
-
-# One row per epoch of a grid point: the course's three curves (dev_acc is the devset's).
-MNIST_EPOCHS = pa.schema(
-    [
-        *_GRID,
-        pa.field("epoch", pa.int32(), nullable=False),
-        *_metrics("train_loss", "train_acc", "dev_acc"),
-        _DIVERGED,
-    ]
-)
-# One row per grid point: the course's result (train_acc, dev_acc, train_loss: means of the
-# last result_epochs epochs), the final model on the devset and on the true test set, and
-# what it trained on (epochs, SGD steps, rows).
-MNIST_RESULT = pa.schema(
-    [
-        *_GRID,
-        *_counts("epochs", "steps", "n_train", "n_dev", "n_test"),
-        *_metrics("train_acc", "dev_acc", "train_loss", "final_dev_acc", "test_acc"),
-        _DIVERGED,
-    ]
-)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from moredata.figures import (
     seeds_note,
 )
 from moredata.mnist.conditions import CONDITIONS, MATCHED_STEPS, ORIGINAL, copy_kind
-from moredata.mnist.lecture import MNIST_EPOCHS, MNIST_RESULT
+from moredata.mnist.schema import MNIST_EPOCHS, MNIST_RESULT
 from moredata.stats import SUMMARY_COLUMNS, seed_statistics, summarise, write_summary, write_table
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from moredata import tables
 from moredata.errors import ConfigError
 from moredata.recipe import (
     ClassifierSettings,
@@ -22,6 +21,7 @@ from moredata.recipe import (
     point_name,
 )
 from moredata.seeds import Purpose, derive_seed
+from moredata.unbalanced.schema import UNBALANCED_CLASSES, UNBALANCED_EPOCHS, UNBALANCED_PREDICTIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,9 +108,9 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     grid: Mapping[str, str] = {"threshold": "thresholds", "remedy": "remedies", "seed": "seeds"}
     separate = ("remedy",)
     outputs: Mapping[str, pa.Schema] = {
-        "epochs": tables.UNBALANCED_EPOCHS,
-        "classes": tables.UNBALANCED_CLASSES,
-        "predictions": tables.UNBALANCED_PREDICTIONS,
+        "epochs": UNBALANCED_EPOCHS,
+        "classes": UNBALANCED_CLASSES,
+        "predictions": UNBALANCED_PREDICTIONS,
     }
     split_fields = ("test_fraction", "thresholds")
     size_fields = ("hidden_layers",)

@@ -12,6 +12,14 @@ import pandas as pd
 import pyarrow as pa
 
 from moredata import tables
+from moredata.unbalanced.schema import (
+    UNBALANCED_CLASS_METRICS as CLASS_METRICS_TABLE,
+)
+from moredata.unbalanced.schema import (
+    UNBALANCED_CLASSES,
+    UNBALANCED_EPOCHS,
+    UNBALANCED_PREDICTIONS,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -121,9 +129,9 @@ def aggregate_unbalanced(
     predictions_paths: Sequence[str | Path],
     outputs: Mapping,
 ) -> None:
-    epochs = tables.read_tables(epochs_paths, tables.UNBALANCED_EPOCHS).to_pandas()
-    classes = tables.read_tables(classes_paths, tables.UNBALANCED_CLASSES).to_pandas()
-    predictions = tables.read_tables(predictions_paths, tables.UNBALANCED_PREDICTIONS).to_pandas()
+    epochs = tables.read_tables(epochs_paths, UNBALANCED_EPOCHS).to_pandas()
+    classes = tables.read_tables(classes_paths, UNBALANCED_CLASSES).to_pandas()
+    predictions = tables.read_tables(predictions_paths, UNBALANCED_PREDICTIONS).to_pandas()
     keys = ["threshold", "remedy"]
     jobs = [*keys, "seed"]
     # Rows of one job come in class-index order (bad, good).
@@ -131,7 +139,7 @@ def aggregate_unbalanced(
     metrics = job_metrics(predictions, jobs, int(classes["class_index"].max()) + 1)
     classes = classes.merge(metrics, on=[*jobs, "class_index"], how="left", validate="1:1")
     classes_table = pa.Table.from_pandas(
-        classes.drop(columns="class_index"), tables.UNBALANCED_CLASS_METRICS, preserve_index=False
+        classes.drop(columns="class_index"), CLASS_METRICS_TABLE, preserve_index=False
     )
     classes = classes_table.to_pandas()
     per_class = summarise(classes, [*keys, "class"], UNBALANCED_CLASS_METRICS, classes["diverged"])
