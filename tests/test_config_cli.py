@@ -188,6 +188,167 @@ def test_a_key_given_twice_names_the_file_and_line(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        pytest.param(
+            ["unbalanced={epochs: 3, epochs: 5}"],
+            "--config: key 'unbalanced.epochs' appears twice in one mapping; keep one",
+            id="flow-mapping",
+        ),
+        pytest.param(
+            ["batching=none", "unbalanced={threshold_overrides: [{threshold: 4, threshold: 5}]}"],
+            "--config: key 'unbalanced.threshold_overrides[0].threshold' appears twice in one "
+            "mapping; keep one",
+            id="inside-a-list",
+        ),
+    ],
+)
+def test_a_key_given_twice_on_the_command_line_is_refused(entries, expected):
+    """Snakemake's YAML reading of a --config value keeps the last of two equal keys."""
+    config = config_with({})
+    with pytest.raises(ConfigError) as caught:
+        coerce_command_line(config, {}, SCHEMA, entries)
+    assert str(caught.value) == expected
+
+
+def test_command_line_entries_that_read_as_meant_pass():
+    coerce_command_line(
+        config_with({}),
+        {},
+        SCHEMA,
+        ["unbalanced={seeds: [0, 1], epochs: 3}", "batching=none", "wine={path: a=b}", "x=[:"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param(
+            "1e3",
+            "config key 'unbalanced.epochs': '1e3' is not of type 'integer'; the key takes an "
+            "integer: write 1000",
+            id="exponent",
+        ),
+        pytest.param(
+            "1000.0",
+            "config key 'unbalanced.epochs': '1000.0' is not of type 'integer'; the key takes an "
+            "integer: write 1000",
+            id="point-zero",
+        ),
+        pytest.param(
+            "2.5",
+            "config key 'unbalanced.epochs': '2.5' is not of type 'integer'; the key takes an "
+            "integer",
+            id="fraction",
+        ),
+    ],
+)
+def test_an_integer_key_given_a_number_on_the_command_line_gets_the_integer(given, expected):
+    """The hint was 'write 1.0e+3 or 1000.0', which the integer check then refused."""
+    given_config = {"unbalanced": {"epochs": given}}
+    config = deep_merge(config_with({}), given_config)
+    coerce_command_line(config, given_config, SCHEMA)
+    assert error_of(config) == expected
+    config["unbalanced"]["epochs"] = 1000
+    validate_config(config, SCHEMA_PATH)
+
+
+def test_a_number_past_the_largest_float_on_the_command_line_is_quoted_as_given():
+    given = {"depth": {"learning_rate": "1e400"}}
+    config = deep_merge(config_with({}), given)
+    with pytest.raises(ConfigError) as caught:
+        coerce_command_line(config, given, SCHEMA)
+    assert str(caught.value) == (
+        "config key 'depth.learning_rate': 1e400 is beyond the largest number (about 1.8e308); "
+        "use a finite number"
+    )
+
+
+def test_a_number_past_the_largest_float_in_a_file_is_quoted_as_written():
+    """YAML 1.1 reads 1e400 (no dot) as text; the hint must not suggest 'inf'."""
+    message = error_of(config_with({"depth": {"learning_rate": "1e400"}}))
+    assert message == (
+        "config key 'depth.learning_rate': '1e400' is not of type 'number'; use a finite number "
+        "(at most about 1.8e308)"
+    )
+
+
+# --- Each recipe names its config keys from its own fields ----------------------------------
+
+
+def test_every_key_a_recipe_names_is_in_the_schema():
+    """The keys messages name (a split that lacks a class, memory, divergence) are built
+    from the recipe's fields and grid, so each is a key of the schema."""
+    from moredata.config import experiment_recipes, resolve
+
+    def exists(key: str) -> bool:
+        node: dict = SCHEMA
+        for part in re.split(r"\.|\[\d+\]", key):
+            if not part:
+                continue
+            node = resolve(node, SCHEMA)
+            node = resolve(node.get("items", node), SCHEMA) if "properties" not in node else node
+            if part not in node.get("properties", {}):
+                return False
+            node = node["properties"][part]
+        return True
+
+    recipes = experiment_recipes()
+    assert len(recipes) >= 6
+    for recipe in recipes:
+        settings = recipe.settings_class.from_config(config_with({}))
+        point = dict.fromkeys(recipe.grid, 0) | {"threshold": 4}
+        named = re.findall(r"[a-z_]+\.[a-z_.\[\]0-9]+", f"{recipe.split_keys} {recipe.size_keys}")
+        named.append(recipe.rate_key(settings, point))
+        assert named and all(exists(key) for key in named), (recipe.name, named)
+        with pytest.raises(KeyError):
+            recipe.key("no_such_key")
+
+
+def test_an_override_names_its_own_keys():
+    from moredata.unbalanced.recipe import RECIPE
+
+    config = config_with(
+        {"unbalanced": {"threshold_overrides": [{"threshold": 6, "learning_rate": 0.1}]}}
+    )
+    validate_config(config, SCHEMA_PATH)
+    settings = RECIPE.settings_class.from_config(config)
+    assert RECIPE.rate_key(settings, {"threshold": 6}) == (
+        "unbalanced.threshold_overrides[0].learning_rate"
+    )
+    assert RECIPE.rate_key(settings, {"threshold": 4}) == "unbalanced.learning_rate"
+
+
+def test_a_stratified_split_names_the_keys_its_caller_gives():
+    """splits.py named unbalanced.* whoever called it."""
+    import numpy as np
+
+    from moredata.splits import split_indices
+
+    labels = np.array([0] * 10 + [1])
+    with pytest.raises(ConfigError) as caught:
+        split_indices(11, 0.5, 0, labels, keys=("x.dev_fraction", "x.stratify"))
+    assert str(caught.value).startswith("x.stratify: class 1 has 1 item of 11")
+    with pytest.raises(ConfigError) as caught:
+        split_indices(20, 0.01, 0, np.array([0, 1] * 10), keys=("x.dev_fraction", "x.stratify"))
+    assert str(caught.value).startswith("x.dev_fraction: 0.01 splits 20 items")
+
+
+def test_each_experiment_checks_its_own_keys():
+    """validate_config runs every experiment's check_config; a recipe given alone checks
+    only its own section."""
+    from moredata.depth.recipe import RECIPE as DEPTH
+    from moredata.noise.recipe import RECIPE as NOISE
+
+    config = config_with({"noise": {"table_n": 7}})
+    with pytest.raises(ConfigError, match=r"^config key 'noise\.table_n': 7 is not in noise"):
+        validate_config(config, SCHEMA_PATH)
+    validate_config(config_with({"noise": {"table_n": 7}}), SCHEMA_PATH, recipes=[DEPTH])
+    with pytest.raises(ConfigError, match=r"noise\.table_n"):
+        NOISE.check_config(config)
+
+
 # --- wine.path that is no regular file ------------------------------------------------------
 
 

@@ -33,7 +33,12 @@ SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 # stops before any job.
 try:
     check_config_files(workflow.configfiles, SCHEMA)
-    coerce_command_line(config, workflow.config_settings.config, load_schema(SCHEMA))
+    coerce_command_line(
+        config,
+        workflow.config_settings.config,
+        load_schema(SCHEMA),
+        workflow.config_settings.config_args,
+    )
     validate_config(config, SCHEMA)
     check_writable("logs")
 except MoredataError as error:
