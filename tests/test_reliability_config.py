@@ -274,3 +274,44 @@ def test_an_old_top_level_seeds_says_where_seeds_went():
         "config key 'seeds': unknown key (each experiment has its own now: unbalanced.seeds, "
         "depth.seeds, augment.seeds, best.seeds, oversampling.seeds, noise.seeds)"
     )
+
+
+def test_the_file_check_runs_alone_before_snakemake(tmp_path, capsys):
+    """Snakemake parses --configfile before the workflow's checks and ends in a traceback
+    of its own on a file nested thousands of levels deep or not UTF-8; the documented
+    command (docs/NOTES-config.md) says the one line first."""
+    from moredata.config.__main__ import main
+
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("noise:\n  seeds: " + "[" * 5000 + "]" * 5000 + "\n")
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"noise:\n  conditions: [caf\xe9]\n")
+    for path, expected in (
+        (deep, "nested too deeply for the YAML reader"),
+        (latin, "line 2: byte 0xe9 is not UTF-8; save the file as UTF-8"),
+        (tmp_path / "none.yaml", "No such file or directory"),
+    ):
+        assert main([str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"{path}: ") and expected in err and err.count("\n") == 1
+    assert main([str(COURSE_CONFIG)]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.slow
+def test_an_alias_bomb_stops_snakemake_at_once(checkout):
+    (checkout / "bomb.yaml").write_text(billion_laughs(10))
+    result = dry_run(checkout, "--configfile", "bomb.yaml")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "bomb.yaml: line 6: key 'a5': its aliases expand to 597,871 values" in output
+    assert "Traceback" not in output and not (checkout / "results").exists()
+
+
+@pytest.mark.slow
+def test_a_key_given_twice_on_the_command_line_stops_snakemake(checkout):
+    result = dry_run(checkout, "--config", "depth={epochs: 3, epochs: 5}")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "--config: key 'depth.epochs' appears twice in one mapping; keep one" in output
+    assert "Traceback" not in output
