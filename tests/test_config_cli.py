@@ -531,3 +531,17 @@ def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
     again = run(target, "--config", "unbalanced={seeds: [0]}")
     assert again.returncode == 0, again.stderr[-3000:]
     pd.testing.assert_frame_equal(pd.read_csv(run.directory / target), summary)
+
+
+def test_a_recipe_does_not_import_the_config_check():
+    """A training job's code digest covers what its recipe imports: a change to a message of
+    the config check must not retrain every experiment."""
+    import sys
+
+    from moredata.codedigest import module_closure
+    from moredata.config import experiment_recipes
+
+    for recipe in experiment_recipes():
+        source = sys.modules[type(recipe).__module__].__file__
+        closure = module_closure(source, REPO / "scripts" / "moredata")
+        assert not [m for m in closure if m.startswith("moredata.config")], recipe.name

@@ -10,7 +10,7 @@ import numpy as np
 
 from moredata.augment import FEATURES, STREAM_KEY
 from moredata.augment.schema import AUGMENT_EPOCHS, AUGMENT_PREDICTIONS, AUGMENT_RESULT
-from moredata.config.rules import check_member
+from moredata.crosskeys import check_member
 from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from moredata import tables
 from moredata.best import STREAM_KEY
 from moredata.best.schema import BEST_CHOICE, BEST_EPOCHS, BEST_EVALUATION
-from moredata.config.rules import check_member
+from moredata.crosskeys import check_member
 from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed

@@ -1,9 +1,10 @@
 """Validation of the workflow config, each failure one line that names the key (or file and
 line) and what is allowed. Shared here, one module per job: the schema as data
 (:mod:`.schema`), its messages (:mod:`.messages`), ``--config`` values (:mod:`.cli`), config
-files as written (:mod:`.files`), numbers (:mod:`.numbers`), the whole check
-(:mod:`.validate`) and rules several experiments share (:mod:`.rules`). Each experiment's own
-cross-key rules are its recipe's ``check_config``."""
+files as written (:mod:`.files`), numbers (:mod:`.numbers`) and the whole check
+(:mod:`.validate`). Each experiment's own cross-key rules are its recipe's ``check_config``
+(with the rules several share, :mod:`moredata.crosskeys`, outside this package: a training
+job imports them, and its code digest must not change with a message of the config check)."""
 
 from moredata.config.cli import check_command_line, coerce_command_line
 from moredata.config.files import MAX_DEPTH, MAX_VALUES, check_config_files

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from moredata.config.rules import check_not_above
+from moredata.crosskeys import check_not_above
 from moredata.depth.schema import DEPTH_EPOCHS, DEPTH_RESULT
 from moredata.errors import ConfigError
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 import pyarrow as pa
 
-from moredata.config.rules import check_not_above
+from moredata.crosskeys import check_not_above
 from moredata.errors import ConfigError, DataError
 from moredata.mnist import DIGITS, PIXELS
 from moredata.mnist.conditions import condition_data, condition_epochs

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moredata.config.rules import check_member
+from moredata.crosskeys import check_member
 from moredata.mnist.lecture import MnistLecture, MnistSettings
 
 
