@@ -347,6 +347,12 @@ def test_every_reference_is_to_defs():
             id="noise-width",
         ),
         pytest.param(
+            {"unbalanced": {"threshold_overrides": [{"threshold": 4, "weight_decay": 1e308}]}},
+            "config key 'unbalanced.threshold_overrides[0].weight_decay': 1e+308 is greater than "
+            "the maximum of 1; allowed: 0 <= value <= 1",
+            id="weight-decay",
+        ),
+        pytest.param(
             {"oversampling": {"batch_size": 10**7}},
             "config key 'oversampling.batch_size': 10000000 is greater than the maximum of "
             "1000000; allowed: 1 <= value <= 1000000",
