@@ -184,9 +184,14 @@ class Recipe(ABC, Generic[S]):
     def size_keys(self) -> str:
         return " or ".join(self.key(name) for name in self.size_fields)
 
+    def setting_key(self, settings: S, point: Point, name: str) -> str:
+        """The config key that set the setting ``name`` at ``point`` (an experiment with
+        per-point overrides names the override's key where one sets it)."""
+        return self.key(name)
+
     def rate_key(self, settings: S, point: Point) -> str:
         """The config key that set the learning rate at ``point`` (named on divergence)."""
-        return self.key("learning_rate")
+        return self.setting_key(settings, point, "learning_rate")
 
     def check_config(self, config: Mapping[str, Any]) -> None:
         """Raise :class:`moredata.errors.ConfigError` naming the key when values of the

@@ -119,14 +119,11 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     def split_keys(self) -> str:
         return f"{super().split_keys}, or set {self.key('stratify')}: true"
 
-    def setting_key(self, settings: UnbalancedSettings, threshold: int, name: str) -> str:
-        """The config key that set ``name`` at ``threshold``: its override's, if it has one."""
-        index, values = settings.override(threshold)
+    def setting_key(self, settings: UnbalancedSettings, point: Point, name: str) -> str:
+        """The threshold's override's key, if it sets ``name``."""
+        index, values = settings.override(int(point["threshold"]))
         key = self.key(name)
         return f"{self.key('threshold_overrides', index)}.{name}" if name in values else key
-
-    def rate_key(self, settings: UnbalancedSettings, point: Point) -> str:
-        return self.setting_key(settings, int(point["threshold"]), "learning_rate")
 
     def check_config(self, config: Mapping[str, Any]) -> None:
         """Each threshold override names one of the thresholds, once."""
@@ -170,7 +167,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
             spec.test_fraction,
             derive_seed(seed, Purpose.SPLIT, threshold),
             labels if spec.stratify else None,
-            keys=(self.setting_key(settings, threshold, "test_fraction"), self.key("stratify")),
+            keys=(self.setting_key(settings, point, "test_fraction"), self.key("stratify")),
         )
         features = data[list(WINE_FEATURES)]
         if spec.zscore == "train_only":
