@@ -315,3 +315,23 @@ def test_a_key_given_twice_on_the_command_line_stops_snakemake(checkout):
     assert result.returncode != 0
     assert "--config: key 'depth.epochs' appears twice in one mapping; keep one" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"noise:\n  conditions: [caf\xe9]\n", "line 2: byte 0xe9 is not UTF-8"),
+        (b"noise:\n  seeds: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+    ],
+    ids=["latin-1", "5000-deep"],
+)
+def test_the_workflow_config_file_is_checked_before_snakemake_reads_it(checkout, content, expected):
+    """Snakemake's reader ended in a traceback (UnicodeDecodeError, RecursionError) on the
+    file the Snakefile's configfile: reads; it is checked first now."""
+    (checkout / "config" / "config.yaml").write_bytes(content)
+    result = dry_run(checkout)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"config/config.yaml: {expected}" in output, output[-2000:]
+    assert "Traceback" not in output and "Error:" not in output.replace("WorkflowError", "")
