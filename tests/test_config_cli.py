@@ -547,28 +547,9 @@ def test_a_recipe_does_not_import_the_config_check():
         assert not [m for m in closure if m.startswith("moredata.config")], recipe.name
 
 
-@pytest.mark.parametrize("name", ["unbalanced", "depth", "augment", "best", "oversampling"])
-def test_a_batch_larger_than_the_training_rows_names_its_key(name, red_wine):
-    """The schema allows batches up to 1000000 and the config check cannot know the wine
-    table's rows: a batch no training split fills stopped in the trainer with 'unexpected
-    ValueError'. Every recipe stops before training, naming the key that set the batch."""
-    from recipes import RECIPES, example
-
-    from moredata import jobs
-
-    recipe = next(r for r in RECIPES if r.name == name)
-    job = example(recipe, red_wine, batch_size=10**6)
-    with pytest.raises(ConfigError) as caught:
-        jobs.prepare(recipe, job.frames, job.points, job.settings)
-    message = str(caught.value)
-    assert re.fullmatch(
-        rf"{name} .+: \d+ training samples, fewer than one batch \({name}\.batch_size=1000000\); "
-        rf"lower it, or change {E(recipe.split_keys)}",
-        message,
-    ), message
-
-
 def test_an_overridden_batch_names_the_override(red_wine):
+    """A batch larger than a job's training rows named unbalanced.batch_size even where a
+    threshold override had set it."""
     from recipes import example
 
     from moredata import jobs
@@ -576,5 +557,10 @@ def test_an_overridden_batch_names_the_override(red_wine):
 
     overrides = [{"threshold": 4, "batch_size": 10**6}]
     job = example(RECIPE, red_wine, threshold_overrides=overrides)
-    with pytest.raises(ConfigError, match=r"\(unbalanced\.threshold_overrides\[0\]\.batch_size="):
-        jobs.prepare(RECIPE, job.frames, job.points[:1], job.settings)
+    with pytest.raises(ConfigError) as caught:
+        jobs.train_job(RECIPE, job.frames, job.points[:1], job.settings)
+    assert re.fullmatch(
+        r"unbalanced\.threshold_overrides\[0\]\.batch_size=1000000 is larger than the "
+        r"training set of threshold=4 remedy=none seed=\d+ \(\d+ samples\); lower it",
+        str(caught.value),
+    ), caught.value

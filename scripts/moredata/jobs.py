@@ -116,7 +116,6 @@ def prepare(
         data = frames[recipe.data_path(point)]
         one = _guard_memory(recipe, partial(recipe.prepare, data, point, settings))
         check_classes(recipe, one)
-        check_batch(recipe, one, settings)
         prepared.append(one)
     return prepared
 
@@ -143,20 +142,6 @@ def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
             "run snakemake again, which recomputes it"
         )
     return table.to_pandas()
-
-
-def check_batch(recipe: Recipe[Any], prepared: Prepared, settings: Settings) -> None:
-    """A training split smaller than one batch trains no step (incomplete batches are
-    dropped): stop, naming the point and the key that set the batch size. The config check
-    refuses this where the data's size is known before any job; a table's rows (the wine
-    file, an undersampled split) are known here."""
-    rows, batch = len(prepared.replicate.y_train), prepared.train.batch_size
-    if rows < batch:
-        raise ConfigError(
-            f"{recipe.name} {point_name(prepared.point)}: {rows} training samples, fewer than "
-            f"one batch ({recipe.setting_key(settings, prepared.point, 'batch_size')}={batch}); "
-            f"lower it, or change {recipe.split_keys}"
-        )
 
 
 def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
@@ -208,7 +193,8 @@ def train_prepared(
         n_smallest = prepared[smallest].replicate.x_train.shape[0]
         if n_smallest < train_settings.batch_size:
             raise ConfigError(
-                f"{recipe.name}.batch_size={train_settings.batch_size} is larger than the "
+                f"{recipe.setting_key(settings, prepared[smallest].point, 'batch_size')}="
+                f"{train_settings.batch_size} is larger than the "
                 f"training set of {point_name(prepared[smallest].point)} ({n_smallest} "
                 f"samples); lower it"
             )
