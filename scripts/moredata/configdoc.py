@@ -146,7 +146,7 @@ def _rows(
         rows.append(_row(prefix + name, raw, root, schema.get("description", "")))
         items = resolve(schema.get("items", {}), root)
         for item_name, item_raw in items.get("properties", {}).items():
-            description = resolve(item_raw, root).get("description", "")
+            description = item_raw.get("description", "")  # its own, not its kind's
             if not description and item_name in section:
                 description = f"as `{prefix}{item_name}`, for this entry only"
             required = item_name in items.get("required", [])
