@@ -335,3 +335,16 @@ def test_the_workflow_config_file_is_checked_before_snakemake_reads_it(checkout,
     assert result.returncode != 0
     assert f"config/config.yaml: {expected}" in output, output[-2000:]
     assert "Traceback" not in output and "Error:" not in output.replace("WorkflowError", "")
+
+
+def test_a_file_too_big_as_a_whole_names_the_key_where_it_tips(tmp_path):
+    """Each alias below the bound, together above it: the line names the key where the
+    file's count passes the bound."""
+    path = tmp_path / "wide.yaml"
+    path.write_text(billion_laughs(5))  # a4: 59,049 values, then noise.seeds: the same again
+    with pytest.raises(ConfigError) as caught:
+        check_config_files([path])
+    assert str(caught.value) == (
+        f"{path}: line 6: key 'noise': with its aliases expanded, the file holds more than "
+        "100,000 values by this key (the most a config file may hold); write the values out"
+    )

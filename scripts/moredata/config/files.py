@@ -102,7 +102,16 @@ def _check_size(path: str | Path, root: Any) -> None:
         where = f"{path}: line {line}: key '{key_name(keys)}'" if keys else f"{path}"
         if entered:
             open_nodes.discard(id(node))
-            size = 1 + sum(sizes[id(child)] for _, _, child in _children(node))
+            size = 1
+            for key, key_node, child in _children(node):
+                size += sizes[id(child)]
+                if size > MAX_VALUES and not keys:  # the file as a whole: name where it tips
+                    line = (key_node or child).start_mark.line + 1
+                    raise ConfigError(
+                        f"{path}: line {line}: key '{key_name([key])}': with its aliases "
+                        f"expanded, the file holds more than {MAX_VALUES:,} values by this key "
+                        "(the most a config file may hold); write the values out"
+                    )
             if size > MAX_VALUES:
                 raise ConfigError(
                     f"{where}: its aliases expand to {size:,} values, more than the "

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,16 @@ SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "co
 
 
 def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
-    with Path(path).open() as handle:
-        return yaml.safe_load(handle)
+    """The schema at ``path``, read once per version of the file (the workflow's start-up
+    asks for it several times; treat it as read-only)."""
+    stat = Path(path).stat()
+    return _load(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    with Path(path).open("rb") as handle:
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def key_name(parts: Sequence[Any]) -> str:
