@@ -115,6 +115,12 @@ def test_only_command_line_values_are_coerced():
             id="no-in-a-list",
         ),
         pytest.param(
+            {"noise": {"sizes": [500, True]}},
+            "config key 'noise.sizes[1]': True is not of type 'integer'; YAML reads unquoted "
+            "yes/no/on/off/true/false as a boolean: write the number you mean",
+            id="boolean-for-a-number",
+        ),
+        pytest.param(
             {"unbalanced": {"stratify": "on"}},
             "config key 'unbalanced.stratify': 'on' is not of type 'boolean'; write true or "
             "false, without quotes",

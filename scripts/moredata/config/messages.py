@@ -74,7 +74,10 @@ def yaml_hint(value: Any, wanted: Sequence[str]) -> str:
     """How to write ``value`` so that YAML reads it as the ``wanted`` type. PyYAML follows
     YAML 1.1: ``1e-3`` (no dot) is a string, and unquoted yes/no/on/off are booleans."""
     if isinstance(value, bool) and "boolean" not in wanted:
-        return "; YAML reads unquoted yes/no/on/off/true/false as a boolean: quote it, e.g. 'no'"
+        words = "; YAML reads unquoted yes/no/on/off/true/false as a boolean"
+        if "string" not in wanted and {"number", "integer"} & set(wanted):
+            return f"{words}: write the number you mean"
+        return f"{words}: quote it, e.g. 'no'"
     if not isinstance(value, str):
         return ""
     if "boolean" in wanted:
