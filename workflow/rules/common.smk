@@ -10,8 +10,6 @@ from snakemake.exceptions import WorkflowError
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from moredata.augment.recipe import RECIPE as AUGMENT
-from moredata.best.recipe import RECIPE as BEST
 from moredata.codedigest import code_digest
 from moredata.config import (
     check_config_files,
@@ -19,12 +17,13 @@ from moredata.config import (
     load_schema,
     validate_config,
 )
-from moredata.depth.recipe import RECIPE as DEPTH
 from moredata.entry import check_writable
 from moredata.errors import MoredataError
-from moredata.noise.recipe import RECIPE as NOISE
-from moredata.oversampling.recipe import RECIPE as OVERSAMPLING
-from moredata.unbalanced.recipe import RECIPE as UNBALANCED
+from moredata.mnist.lecture import MNIST_DATA, mnist_data_settings
+from moredata.products import module_of, output_name
+from moredata.recipe import Recipe
+from moredata.wine import WINE_CSV, WINE_DATA, wine_data_settings
+from moredata.registry import EXPERIMENTS, RECIPES as TRAINING, category, rule_code
 
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 
@@ -39,13 +38,17 @@ try:
 except MoredataError as error:
     raise WorkflowError(str(error)) from None
 
-# The experiments that train networks, each a recipe over the shared core (moredata.jobs);
-# by name, for the rules whose {experiment} wildcard names one.
-RECIPES = {
-    recipe.name: recipe
-    for recipe in (UNBALANCED, DEPTH, AUGMENT, BEST, OVERSAMPLING, NOISE)
-}
-# Each experiment's settings, built once from the validated config.
+# The experiments this run is about (config key experiments; default all of them), in lecture
+# order: the default target and the report hold theirs. Every experiment's rules exist, so an
+# explicit target of another experiment still builds.
+SELECTED = [
+    e
+    for e in EXPERIMENTS
+    if e.name in (config["experiments"] or [e.name for e in EXPERIMENTS])
+]
+# The experiments that train networks, by name (for the rules whose {experiment} wildcard
+# names one); each experiment's settings, built once from the validated config.
+RECIPES = {recipe.name: recipe for recipe in TRAINING}
 SETTINGS = {
     name: recipe.settings_class.from_config(config) for name, recipe in RECIPES.items()
 }
@@ -58,20 +61,42 @@ SAVED_EXPERIMENTS = [
 
 
 wildcard_constraints:
-    threshold=r"\d+",
-    remedy="|".join(config["unbalanced"]["remedies"]),
-    seed=r"\d+",
-    layers=r"\d+",
-    n=r"\d+",
-    features="|".join(config["augment"]["features"]),
     experiment="|".join(SAVED_EXPERIMENTS),
     point=r"[a-z]+~[^/]+",
 
 
-def script_code(script):
-    """Digest of the package modules that scripts/<script>.py imports, read from its imports:
-    a rule with this in its params reruns exactly when code it runs changes."""
-    return code_digest(SCRIPTS / f"{script}.py", SCRIPTS / "moredata")
+def script_code(script, *functions):
+    """Digest of the package modules that scripts/<script>.py imports, read from its imports,
+    and of those the named ``functions`` ("module:function" or "module:OBJECT") run: a rule
+    with this in its params reruns exactly when code it runs changes."""
+    modules = [module_of(function) for function in functions]
+    return code_digest(SCRIPTS / f"{script}.py", SCRIPTS / "moredata", modules)
+
+
+# Each generated rule's script and what it runs by name (moredata.registry.rule_code).
+RULE_CODE = rule_code()
+
+
+def rule_digest(rule_name):
+    """The code digest of a generated rule (see script_code)."""
+    script, references = RULE_CODE[rule_name]
+    return script_code(script, *references)
+
+
+def recipe_ref(recipe):
+    """The recipe as "module:RECIPE", which the generic scripts import."""
+    return f"{type(recipe).__module__}:RECIPE"
+
+
+def grid_constraints(recipe):
+    """Wildcard constraints of an experiment's grid axes: digits for an axis of integers,
+    otherwise any text without a path separator or "~" (a value outside the config's grid is
+    then refused by name, see grid_value)."""
+    constraints = {}
+    for axis, values in grid_values(recipe).items():
+        integers = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        constraints[axis] = r"\d+" if integers else r"[^/~]+"
+    return constraints
 
 
 def grid_values(recipe):
@@ -119,11 +144,11 @@ def job_files(recipe, kind, extension="parquet"):
     )
 
 
-def job_log(recipe, folder, extension="log"):
-    """Log (or benchmark) path of one training job: <folder>/train_<name>/<point>."""
-    return bundle_name(
-        recipe, f"{folder}/train_{recipe.name}/{point_pattern(recipe)}.{extension}"
-    )
+def job_log(recipe, folder, extension="log", step=None):
+    """Log (or benchmark) path of one training job, <folder>/train_<name>/<point>, or of one
+    job of another per-job rule, ``step``."""
+    step = step or f"train_{recipe.name}"
+    return bundle_name(recipe, f"{folder}/{step}/{point_pattern(recipe)}.{extension}")
 
 
 def saved_models(recipe):
@@ -183,10 +208,35 @@ def job_points(recipe):
     return points
 
 
-def qwerty_points(wildcards):
-    """The (n, seed) points whose qwerties one make_qwerties job draws (bundled as the
-    depth jobs that read them)."""
-    return points_of(DEPTH, wildcards, axes=["n", "seed"])
+def data_points(recipe):
+    """Params function: the data points one job of the recipe's data step makes: bundled as
+    the training jobs that read them, or the one point of its wildcards."""
+    step = recipe.products.data
+
+    def points(wildcards):
+        if step.bundled:
+            return points_of(recipe, wildcards, axes=list(recipe.data_axes))
+        return [
+            {
+                axis: grid_value(recipe, axis, wildcards[axis])
+                for axis in recipe.data_axes
+            }
+        ]
+
+    return points
+
+
+def data_outputs(recipe):
+    """Output paths of one data job (see data_points)."""
+    step = recipe.products.data
+    return bundle(recipe, step.pattern) if step.bundled else step.pattern
+
+
+def data_log(recipe):
+    """Log path of one data job: logs/<rule>/<data file name>.log."""
+    step = recipe.products.data
+    pattern = f"logs/{step.rule}/{step.stem}.log"
+    return bundle_name(recipe, pattern) if step.bundled else pattern
 
 
 def job_data(recipe):
@@ -209,12 +259,6 @@ def job_settings(recipe):
         )
 
     return settings
-
-
-def plot_seed(recipe):
-    """Seed of an experiment's one-seed figure: plot_seed, or the first of its seeds."""
-    chosen = config[recipe.name]["plot_seed"]
-    return config[recipe.name]["seeds"][0] if chosen is None else chosen
 
 
 def saved_point(wildcards):
@@ -254,56 +298,105 @@ def saved_settings(wildcards):
     return SETTINGS[wildcards.experiment].as_params()
 
 
+def per_job_outputs(recipe):
+    """Every grid point's files of an experiment: its tables, checkpoints and evaluations."""
+    kinds = list(recipe.outputs)
+    if recipe.products.evaluation is not None:
+        kinds.append(recipe.products.evaluation.kind)
+    files = [path for kind in kinds for path in all_files(recipe, kind)]
+    if SAVE_MODELS or recipe.keeps_best_dev:
+        files += all_files(recipe, "models", "pt")
+    return files
+
+
+def aggregate_outputs(experiment):
+    aggregate = experiment.products.aggregate
+    if aggregate is None:
+        return {}
+    return {
+        output_name(file): f"results/{experiment.name}/{file}"
+        for file in aggregate.files
+    }
+
+
+def shown_plots(experiment):
+    """The experiment's plots that the config asks for."""
+    return [plot for plot in experiment.products.plots if plot.shown(config)]
+
+
+def figure_files(experiment, figure):
+    return [f"results/{experiment.name}/{figure.file}.{ext}" for ext in ("png", "pdf")]
+
+
+def page_file(page):
+    return f"results/report/{page.page}.html"
+
+
+def plot_inputs(experiment, plot):
+    """A plot rule's inputs: its aggregates by name, and the per-job tables it reads at the
+    plot seed (every other grid value)."""
+    inputs = {
+        output_name(file): f"results/{experiment.name}/{file}" for file in plot.inputs
+    }
+    if plot.at_plot_seed:
+        seed = plot.values(config)["seed"]
+        points = [point for point in all_points(experiment) if point["seed"] == seed]
+        pattern = (
+            f"results/{experiment.name}/{{kind}}/{point_pattern(experiment)}.parquet"
+        )
+        for kind in plot.at_plot_seed:
+            inputs[kind] = [pattern.format(kind=kind, **point) for point in points]
+    return inputs
+
+
+def plot_outputs(experiment, plot):
+    """A plot rule's outputs: each figure's PNG (in the report, under the experiment's
+    category, with its caption and title) and PDF."""
+    outputs = {}
+    for figure in plot.figures:
+        png, pdf = figure_files(experiment, figure)
+        outputs[figure.file] = report(
+            png,
+            caption=f"../report/{figure.caption}",
+            category=category(experiment),
+            labels={"result": figure.title},
+        )
+        outputs[f"{figure.file}_pdf"] = pdf
+    return outputs
+
+
+def page_outputs(experiment):
+    """The experiment's report pages, each in the report with its caption and title."""
+    return {
+        page.page: report(
+            page_file(page),
+            caption=f"../report/{page.caption}",
+            category=category(experiment),
+            labels={"result": page.title},
+        )
+        for page in experiment.products.pages
+    }
+
+
+def experiment_outputs(experiment):
+    """Everything an experiment makes: every grid point's files (so that a per-job file that
+    is missing, a job killed or refused, a file deleted, is always recomputed, never skipped
+    as an unneeded intermediate while stale aggregates remain), its aggregates, figures,
+    report pages and other steps' outputs."""
+    products = experiment.products
+    files = per_job_outputs(experiment) if isinstance(experiment, Recipe) else []
+    files += list(aggregate_outputs(experiment).values())
+    files += [
+        path
+        for plot in shown_plots(experiment)
+        for figure in plot.figures
+        for path in figure_files(experiment, figure)
+    ]
+    files += [path for step in products.steps for path in step.outputs.values()]
+    files += [page_file(page) for page in products.pages]
+    return files
+
+
 def all_outputs():
-    """The default target: every figure and summary, and every grid point's files, so that
-    a per-job file that is missing (a job killed or refused, a file deleted) is always
-    recomputed, never skipped as an unneeded intermediate while stale aggregates remain.
-    """
-    per_job = [
-        all_files(recipe, kind)
-        for recipe in RECIPES.values()
-        for kind in recipe.outputs
-    ]
-    checkpoints = [
-        all_files(recipe, "models", "pt")
-        for recipe in RECIPES.values()
-        if SAVE_MODELS or recipe.keeps_best_dev
-    ]
-    return [
-        *per_job,
-        *checkpoints,
-        all_files(BEST, "evaluation"),
-        "results/unbalanced/figure.png",
-        "results/unbalanced/figure.pdf",
-        "results/unbalanced/summary.csv",
-        "results/unbalanced/remedies.png",
-        "results/unbalanced/remedies.pdf",
-        "results/depth/figure.png",
-        "results/depth/figure.pdf",
-        "results/depth/summary.csv",
-        "results/anatomy/report.md",
-        "results/anatomy/facts.json",
-        "results/augment/lecture.png",
-        "results/augment/lecture.pdf",
-        "results/augment/comparison.png",
-        "results/augment/comparison.pdf",
-        "results/augment/ttest.csv",
-        "results/augment/summary.csv",
-        "results/best/figure.png",
-        "results/best/figure.pdf",
-        "results/best/summary.csv",
-        *[
-            f"results/{lecture}/{name}"
-            for lecture in ("oversampling", "noise")
-            for name in (
-                "lecture.png",
-                "lecture.pdf",
-                "gains.png",
-                "gains.pdf",
-                "summary.csv",
-                "statistics.csv",
-            )
-        ],
-        "results/noise/table.csv",
-        *rules.render_pages.output,
-    ]
+    """The default target: everything of the selected experiments (config key experiments)."""
+    return [path for experiment in SELECTED for path in experiment_outputs(experiment)]

@@ -1,11 +1,12 @@
-"""Rule evaluate_best: reload each best dev model into a fresh network, judge it on test."""
+"""An experiment's evaluation step (e.g. evaluate_best): reload each of the job's checkpoints
+into a fresh network and judge it."""
 
 from moredata.entry import paths, rule_job
 
 sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0], sm.threads, uses_torch=True):
-    from moredata.best.recipe import evaluate_best_job
+    from moredata.products import resolve
 
-    evaluate_best_job(
+    resolve(sm.params.function)(
         paths(sm.input.models), sm.params.points, sm.params.settings, paths(sm.output)
     )
