@@ -21,7 +21,9 @@ from moredata.entry import check_writable
 from moredata.errors import MoredataError
 from moredata.mnist.lecture import MNIST_DATA, mnist_data_settings
 from moredata.products import module_of, output_name
+from moredata import targets
 from moredata.recipe import Recipe
+from moredata.targets import selected
 from moredata.wine import WINE_CSV, WINE_DATA, wine_data_settings
 from moredata.registry import EXPERIMENTS, RECIPES as TRAINING, category, rule_code
 
@@ -38,14 +40,6 @@ try:
 except MoredataError as error:
     raise WorkflowError(str(error)) from None
 
-# The experiments this run is about (config key experiments; default all of them), in lecture
-# order: the default target and the report hold theirs. Every experiment's rules exist, so an
-# explicit target of another experiment still builds.
-SELECTED = [
-    e
-    for e in EXPERIMENTS
-    if e.name in (config["experiments"] or [e.name for e in EXPERIMENTS])
-]
 # The experiments that train networks, by name (for the rules whose {experiment} wildcard
 # names one); each experiment's settings, built once from the validated config.
 RECIPES = {recipe.name: recipe for recipe in TRAINING}
@@ -101,8 +95,7 @@ def grid_constraints(recipe):
 
 def grid_values(recipe):
     """Each grid axis of an experiment with its values from the config."""
-    section = config[recipe.name]
-    return {axis: section[key] for axis, key in recipe.grid.items()}
+    return targets.grid_values(recipe, config)
 
 
 def bundled(recipe):
@@ -116,7 +109,7 @@ def bundled(recipe):
 
 def point_pattern(recipe):
     """File name of one grid point, e.g. layers~{layers}_n~{n}_seed~{seed}."""
-    return "_".join(f"{axis}~{{{axis}}}" for axis in recipe.grid)
+    return targets.point_pattern(recipe)
 
 
 def bundle(recipe, pattern):
@@ -153,21 +146,19 @@ def job_log(recipe, folder, extension="log", step=None):
 
 def saved_models(recipe):
     """A training job's checkpoints: with save_models on, or always for save the best."""
-    if SAVE_MODELS or recipe.keeps_best_dev:
+    if targets.keeps_models(recipe, config):
         return job_files(recipe, "models", "pt")
     return []
 
 
 def all_points(recipe):
     """Every grid point of an experiment, in the order of all_files."""
-    values = grid_values(recipe)
-    return [dict(zip(values, point)) for point in itertools.product(*values.values())]
+    return targets.all_points(recipe, config)
 
 
 def all_files(recipe, kind, extension="parquet"):
     """Every grid point's file of one kind, for the aggregation."""
-    pattern = f"results/{recipe.name}/{kind}/{point_pattern(recipe)}.{extension}"
-    return [pattern.format(**point) for point in all_points(recipe)]
+    return targets.all_files(recipe, kind, config, extension)
 
 
 def grid_value(recipe, axis, text):
@@ -298,38 +289,16 @@ def saved_settings(wildcards):
     return SETTINGS[wildcards.experiment].as_params()
 
 
-def per_job_outputs(recipe):
-    """Every grid point's files of an experiment: its tables, checkpoints and evaluations."""
-    kinds = list(recipe.outputs)
-    if recipe.products.evaluation is not None:
-        kinds.append(recipe.products.evaluation.kind)
-    files = [path for kind in kinds for path in all_files(recipe, kind)]
-    if SAVE_MODELS or recipe.keeps_best_dev:
-        files += all_files(recipe, "models", "pt")
-    return files
-
-
 def aggregate_outputs(experiment):
-    aggregate = experiment.products.aggregate
-    if aggregate is None:
-        return {}
-    return {
-        output_name(file): f"results/{experiment.name}/{file}"
-        for file in aggregate.files
-    }
-
-
-def shown_plots(experiment):
-    """The experiment's plots that the config asks for."""
-    return [plot for plot in experiment.products.plots if plot.shown(config)]
+    return targets.aggregate_outputs(experiment)
 
 
 def figure_files(experiment, figure):
-    return [f"results/{experiment.name}/{figure.file}.{ext}" for ext in ("png", "pdf")]
+    return targets.figure_files(experiment, figure)
 
 
 def page_file(page):
-    return f"results/report/{page.page}.html"
+    return targets.page_file(page)
 
 
 def plot_inputs(experiment, plot):
@@ -379,24 +348,10 @@ def page_outputs(experiment):
 
 
 def experiment_outputs(experiment):
-    """Everything an experiment makes: every grid point's files (so that a per-job file that
-    is missing, a job killed or refused, a file deleted, is always recomputed, never skipped
-    as an unneeded intermediate while stale aggregates remain), its aggregates, figures,
-    report pages and other steps' outputs."""
-    products = experiment.products
-    files = per_job_outputs(experiment) if isinstance(experiment, Recipe) else []
-    files += list(aggregate_outputs(experiment).values())
-    files += [
-        path
-        for plot in shown_plots(experiment)
-        for figure in plot.figures
-        for path in figure_files(experiment, figure)
-    ]
-    files += [path for step in products.steps for path in step.outputs.values()]
-    files += [page_file(page) for page in products.pages]
-    return files
+    """Everything an experiment makes (moredata.targets): its target rule's input."""
+    return targets.experiment_outputs(experiment, config)
 
 
 def all_outputs():
     """The default target: everything of the selected experiments (config key experiments)."""
-    return [path for experiment in SELECTED for path in experiment_outputs(experiment)]
+    return targets.default_target(config)
