@@ -216,6 +216,45 @@ def test_bad_checkpoint_stops_evaluate_best_with_one_line(finished, tmp_path):
     assert not workflow.path(evaluation).exists()
 
 
+def test_an_explicit_target_remakes_missing_per_job_files(finished, tmp_path):
+    """As the default target does: Snakemake alone would call an existing aggregate or figure
+    up to date over a deleted per-job file or aggregate (it looks for missing files only
+    among the targets and upstream of jobs that run anyway)."""
+    workflow = copy_of(finished, tmp_path / "explicit")
+    workflow.path("results/best/evaluation/seed~0.parquet").unlink()
+    workflow.path("results/depth/result/layers~1_n~30_seed~0.parquet").unlink()
+    workflow.path("results/augment/results.parquet").unlink()
+    assert workflow.planned_jobs("results/best/summary.csv") == {
+        "evaluate_best": 1,
+        "aggregate_best": 1,
+    }
+    assert workflow.planned_jobs("results/depth/figure.png") == {
+        "train_depth": 1,
+        "aggregate_depth": 1,
+        "plot_depth": 1,
+    }
+    assert workflow.planned_jobs("results/report/augment_summary.html") == {
+        "aggregate_augment": 1,
+        "render_pages_augment": 1,
+    }
+
+
+def test_a_refused_checkpoint_is_moved_aside_and_retrained(finished, tmp_path):
+    workflow = copy_of(finished, tmp_path / "refused")
+    models = workflow.path("results/best/models")
+    (models / "seed~0.pt").write_bytes((models / "seed~1.pt").read_bytes())
+    result = workflow.run("results/best/summary.csv", check=False)
+    assert result.returncode != 0
+    assert "checkpoint was saved for another point" in result.stderr
+    assert "moved it to results/best/models/seed~0.pt.refused" in result.stderr
+    assert not (models / "seed~0.pt").exists() and (models / "seed~0.pt.refused").exists()
+    assert workflow.planned_jobs("results/best/summary.csv") == {
+        "train_best": 1,
+        "evaluate_best": 1,
+        "aggregate_best": 1,
+    }
+
+
 def test_second_run_does_nothing(finished):
     result = finished.run()
     assert "Nothing to be done" in result.stdout + result.stderr

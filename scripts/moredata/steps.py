@@ -4,10 +4,20 @@ each runs the function an experiment declares (moredata.products), named by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from moredata.errors import DataError
 from moredata.products import resolve
+
+# How a refused checkpoint's message ends (moredata.checkpoint, moredata.jobs.reload): the file
+# itself is wrong (unreadable, swapped, edited, saved with other settings), unlike a run that
+# diverged (nothing to reload, and retraining would diverge again).
+REFUSAL_ADVICE = ("rerun the job that writes it", "rerun its job")
+REFUSED_SUFFIX = ".refused"
 
 
 def run_data_step(
@@ -59,3 +69,38 @@ def run_step(
     function: str, inputs: Mapping[str, str], values: Mapping[str, Any], outputs: Mapping[str, str]
 ) -> None:
     resolve(function)(dict(inputs), dict(values), dict(outputs))
+
+
+@contextmanager
+def quarantine_refused(checkpoints: Sequence[str]) -> Iterator[None]:
+    """A checkpoint of ``checkpoints`` that the body refuses is moved aside (to
+    ``<path>.refused``, kept for a look), so that no later run reuses it: every target that
+    needs it then retrains it. The error's line says where it went."""
+    try:
+        yield
+    except DataError as error:
+        text = str(error)
+        for path in checkpoints:
+            if (
+                text.startswith(f"{path}:")
+                and text.endswith(REFUSAL_ADVICE)
+                and Path(path).exists()
+            ):
+                refused = f"{path}{REFUSED_SUFFIX}"
+                os.replace(path, refused)
+                raise DataError(
+                    f"{text} (moved it to {refused}; the next run retrains it)"
+                ) from None
+        raise
+
+
+def run_evaluation(
+    function: str,
+    models: Sequence[str],
+    points: Sequence[Mapping[str, Any]],
+    settings: Mapping[str, Any],
+    outputs: Sequence[str],
+) -> None:
+    """An evaluation step: reload each checkpoint and judge it; a refused one is moved aside."""
+    with quarantine_refused(models):
+        resolve(function)(list(models), points, settings, list(outputs))

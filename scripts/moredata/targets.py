@@ -6,7 +6,7 @@ Snakemake needed)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from moredata.products import Figure, Page, Plot, output_name
@@ -107,3 +107,42 @@ def experiment_outputs(experiment: Experiment, config: Config) -> list[str]:
 def default_target(config: Config) -> list[str]:
     """The default target: everything of the selected experiments (config key experiments)."""
     return [path for e in selected(config) for path in experiment_outputs(e, config)]
+
+
+def _per_job_dirs(recipe: Recipe[Any]) -> set[str]:
+    """The folders of an experiment's per-job files (results/<name>/<kind>/)."""
+    kinds = [*recipe.outputs, "models", "reloaded"]
+    if recipe.products.evaluation is not None:
+        kinds.append(recipe.products.evaluation.kind)
+    return {f"results/{recipe.name}/{kind}/" for kind in kinds}
+
+
+def rests_on(target: str, config: Config) -> list[str]:
+    """The per-job files an explicit target rests on: for an experiment's aggregate, figure or
+    report page, every grid point's files of that experiment (as its default target lists
+    them); for a reloaded model, its checkpoint; nothing for other files and rule names."""
+    path = target.removeprefix("./")
+    for experiment in EXPERIMENTS:
+        if not isinstance(experiment, Recipe):
+            continue
+        name = experiment.name
+        if path.startswith(f"results/{name}/reloaded/"):
+            return [f"results/{name}/models/{path.rsplit('/', 1)[1].removesuffix('.parquet')}.pt"]
+        page_names = {page.page for page in experiment.products.pages}
+        is_page = path.startswith("results/report/") and (
+            path.removeprefix("results/report/").removesuffix(".html") in page_names
+        )
+        in_folder = path.startswith(f"results/{name}/") and not any(
+            path.startswith(folder) for folder in _per_job_dirs(experiment)
+        )
+        if is_page or in_folder:
+            return per_job_outputs(experiment, config)
+    return []
+
+
+def explicit_targets(requested: Iterable[str], config: Config) -> list[str]:
+    """The requested targets and the per-job files they rest on (see :func:`rests_on`)."""
+    found = list(requested)
+    for target in list(found):
+        found += [path for path in rests_on(target, config) if path not in found]
+    return found

@@ -1,4 +1,5 @@
 import itertools
+import os
 import re
 import sys
 from pathlib import Path
@@ -281,7 +282,9 @@ def saved_model(wildcards):
             "reloading a saved model needs save_models: true (the training jobs then keep "
             "their final models); set it in the config or pass --config save_models=true"
         )
-    return f"results/{wildcards.experiment}/models/{wildcards.point}.pt"
+    return remade_if_missing(
+        [f"results/{wildcards.experiment}/models/{wildcards.point}.pt"]
+    )
 
 
 def saved_settings(wildcards):
@@ -350,6 +353,79 @@ def page_outputs(experiment):
 def experiment_outputs(experiment):
     """Everything an experiment makes (moredata.targets): its target rule's input."""
     return targets.experiment_outputs(experiment, config)
+
+
+def remade_if_missing(paths):
+    """``paths``, and their jobs made to run where one is missing: Snakemake (9.27, DAG
+    update_needrun) looks for missing files only among the run's targets and upstream of jobs
+    that must run anyway, so an explicit target (`snakemake results/best/summary.csv`, a
+    figure, a reloaded model) would keep a stale result over a deleted or refused per-job file
+    that the default target, which lists every such file, remakes. Every rule that reads
+    per-job files or aggregates takes them through this, so any target remakes them alike.
+    """
+    dag = getattr(workflow, "_dag", None)
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing and dag is not None:
+        dag.forcefiles.update(missing)
+    return paths
+
+
+def aggregate_inputs(recipe):
+    """Input function of aggregate_<name>: every grid point's file of each kind it reads."""
+
+    def inputs(wildcards):
+        files = {
+            kind: all_files(recipe, kind) for kind in recipe.products.aggregate.tables
+        }
+        remade_if_missing([path for paths in files.values() for path in paths])
+        return files
+
+    return inputs
+
+
+def plot_input_files(experiment, plot):
+    """Input function of a plot rule (see plot_inputs)."""
+
+    def inputs(wildcards):
+        files = plot_inputs(experiment, plot)
+        remade_if_missing(
+            [
+                path
+                for value in files.values()
+                for path in ([value] if isinstance(value, str) else value)
+            ]
+        )
+        return files
+
+    return inputs
+
+
+def page_sources(experiment):
+    """Input function of render_pages_<name>: the tables (and reports) its pages show."""
+
+    def inputs(wildcards):
+        files = {
+            page.page: f"results/{experiment.name}/{page.source}"
+            for page in experiment.products.pages
+        }
+        remade_if_missing(list(files.values()))
+        return files
+
+    return inputs
+
+
+def job_models(recipe):
+    """Input function of an evaluation job: the checkpoints of its points."""
+
+    def models(wildcards):
+        return remade_if_missing(
+            [
+                f"results/{recipe.name}/models/{point_pattern(recipe).format(**point)}.pt"
+                for point in points_of(recipe, wildcards)
+            ]
+        )
+
+    return models
 
 
 def all_outputs():

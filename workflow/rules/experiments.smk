@@ -75,7 +75,7 @@ for experiment in EXPERIMENTS:
                     products.evaluation.rule
                 input:
                     data=job_data(recipe),
-                    models=job_files(recipe, "models", "pt"),
+                    models=job_models(recipe),
                 output:
                     job_files(recipe, products.evaluation.kind),
                 log:
@@ -104,10 +104,7 @@ for experiment in EXPERIMENTS:
                 name:
                     f"aggregate_{recipe.name}"
                 input:
-                    **{
-                        kind: all_files(recipe, kind)
-                        for kind in products.aggregate.tables
-                    },
+                    unpack(aggregate_inputs(recipe)),
                 output:
                     **aggregate_outputs(recipe),
                 log:
@@ -137,7 +134,7 @@ for experiment in EXPERIMENTS:
             name:
                 plot.rule
             input:
-                **plot_inputs(experiment, plot),
+                unpack(plot_input_files(experiment, plot)),
             output:
                 **plot_outputs(experiment, plot),
             log:
@@ -193,10 +190,7 @@ for experiment in EXPERIMENTS:
             name:
                 f"render_pages_{experiment.name}"
             input:
-                **{
-                    page.page: f"results/{experiment.name}/{page.source}"
-                    for page in products.pages
-                },
+                unpack(page_sources(experiment)),
             output:
                 **page_outputs(experiment),
             log:
