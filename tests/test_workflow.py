@@ -20,7 +20,8 @@ from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
 from moredata.products import module_of
-from moredata.registry import rule_code
+from moredata.registry import EXPERIMENTS, rule_code
+from moredata.targets import shown_plots
 
 pytestmark = pytest.mark.slow
 
@@ -443,7 +444,29 @@ def test_report_is_self_contained_with_captions(finished):
     finished.run("--report", str(report))
     html = report.read_text()
     assert report.stat().st_size > 100_000  # figures are embedded
-    captions = sorted((REPO / "workflow" / "report").glob("*.rst"))
+    folder = REPO / "workflow" / "report"
+    declared = {
+        *(
+            figure.caption
+            for e in EXPERIMENTS
+            for plot in e.products.plots
+            for figure in plot.figures
+        ),
+        *(page.caption for e in EXPERIMENTS for page in e.products.pages),
+    }
+    # Every caption file is some product's (or the landing page), and the report shows those
+    # of the figures and pages its config asks for.
+    assert {p.name for p in folder.glob("*.rst")} == declared | {"workflow.rst"}
+    shown = {
+        *(
+            figure.caption
+            for e in EXPERIMENTS
+            for plot in shown_plots(e, finished.config)
+            for figure in plot.figures
+        ),
+        *(page.caption for e in EXPERIMENTS for page in e.products.pages),
+    }
+    captions = sorted(folder / name for name in shown)
     assert len(captions) >= 12
     for caption in captions:
         # Its first words, up to the first quote or markup (rendered differently in HTML).

@@ -68,8 +68,8 @@ def module_closure(
     pending = [Path(script)]
     for module in modules:
         parts = module.split(".")
-        for depth in range(1, len(parts) + 1):
-            name = ".".join(parts[:depth])
+        for level in range(1, len(parts) + 1):
+            name = ".".join(parts[:level])
             path = _module_file(name, package_dir)
             if path is None:
                 raise ValueError(f"{module}: no such module in {package_dir}")
@@ -79,8 +79,8 @@ def module_closure(
     while pending:
         for name in _imports(pending.pop(), package_dir):
             parts = name.split(".")
-            for depth in range(1, len(parts) + 1):
-                module = ".".join(parts[:depth])
+            for level in range(1, len(parts) + 1):
+                module = ".".join(parts[:level])
                 path = _module_file(module, package_dir)
                 if path is not None and module not in seen:
                     seen.add(module)

@@ -177,6 +177,7 @@ class Products:
     report category and landing text, data step, aggregate, plots, pages, other steps, its
     SLURM groups and the tiny grid of the tests."""
 
+    lecture: int  # its number in the course's section: the order of registry and report
     title: str  # the report's category
     about: str  # one sentence for the report's landing page (Jinja over snakemake.config)
     tiny: Mapping[str, Any]  # the test suite's tiny settings of its config section

@@ -49,7 +49,7 @@ def all_files(
 
 def keeps_models(recipe: Recipe[Any], config: Config) -> bool:
     """Whether its training jobs write checkpoints: with save_models, or always for a recipe
-    that keeps its best dev model."""
+    that keeps its top dev epoch's model."""
     return bool(config["save_models"]) or recipe.keeps_best_dev
 
 

@@ -48,8 +48,8 @@ SETTINGS = {
     name: recipe.settings_class.from_config(config) for name, recipe in RECIPES.items()
 }
 SAVE_MODELS = config["save_models"]
-# Experiments whose training jobs save their final model when save_models is on (save the
-# best always saves its best dev model).
+# Experiments whose training jobs save their final model when save_models is on (a recipe
+# that keeps its top dev epoch's model saves that one always).
 SAVED_EXPERIMENTS = [
     name for name, recipe in RECIPES.items() if not recipe.keeps_best_dev
 ]
@@ -146,7 +146,8 @@ def job_log(recipe, folder, extension="log", step=None):
 
 
 def saved_models(recipe):
-    """A training job's checkpoints: with save_models on, or always for save the best."""
+    """A training job's checkpoints: with save_models on, or always for a recipe that keeps
+    its top dev epoch's model."""
     if targets.keeps_models(recipe, config):
         return job_files(recipe, "models", "pt")
     return []
@@ -284,7 +285,7 @@ def saved_model(wildcards):
         )
     return remade_if_missing(
         [f"results/{wildcards.experiment}/models/{wildcards.point}.pt"]
-    )
+    )[0]
 
 
 def saved_settings(wildcards):
@@ -358,7 +359,7 @@ def experiment_outputs(experiment):
 def remade_if_missing(paths):
     """``paths``, and their jobs made to run where one is missing: Snakemake (9.27, DAG
     update_needrun) looks for missing files only among the run's targets and upstream of jobs
-    that must run anyway, so an explicit target (`snakemake results/best/summary.csv`, a
+    that must run anyway, so an explicit target (`snakemake results/<name>/summary.csv`, a
     figure, a reloaded model) would keep a stale result over a deleted or refused per-job file
     that the default target, which lists every such file, remakes. Every rule that reads
     per-job files or aggregates takes them through this, so any target remakes them alike.

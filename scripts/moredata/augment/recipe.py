@@ -60,11 +60,11 @@ class AugmentRecipe(Recipe[AugmentSettings]):
     size_keys = "augment.n_per_cloud or augment.hidden_layers"
 
     products = Products(
+        lecture=4,
         title="Feature augmentation",
         about=(
-            "(x, y) against (x, y, distance to the origin) over "
-            '{{ snakemake.config["augment"]["seeds"]|length }} seeds, with the course\'s '
-            "t-test and a paired one"
+            "(x, y) against (x, y, distance to the origin), with the course's t-test and a "
+            "paired one over the seeds"
         ),
         data=DataStep(
             rule="make_augment_data",

@@ -61,10 +61,11 @@ class BestRecipe(Recipe[BestSettings]):
     size_keys = "best.n_per_cloud or best.hidden_layers"
 
     products = Products(
+        lecture=5,
         title="Save the best model",
         about=(
             "the state dict of the best dev epoch, reloaded into a fresh network and judged "
-            'on the test set, over {{ snakemake.config["best"]["seeds"]|length }} seeds'
+            "on the test set"
         ),
         data=DataStep(
             rule="make_best_data",

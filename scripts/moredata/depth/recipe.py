@@ -48,6 +48,7 @@ class DepthRecipe(Recipe[DepthSettings]):
     size_keys = "depth.n_per_cloud or depth.total_units"
 
     products = Products(
+        lecture=2,
         title="Data size vs depth",
         about=(
             'three Gaussian clouds ("qwerties"), classified by networks of '

@@ -36,6 +36,7 @@ class NoiseRecipe(MnistLecture):
     split_keys = "noise.sizes (a larger N) or noise.dev_fraction"
     size_keys = "noise.sizes or noise.hidden_layers"
     products = Products(
+        lecture=7,
         title="Noise augmentation (MNIST)",
         about=(
             "MNIST digits as they are, with noisy or colour-flipped copies, or trained for as "

@@ -25,6 +25,7 @@ class OversamplingRecipe(MnistLecture):
     split_keys = "oversampling.sizes (a larger N) or oversampling.dev_fraction"
     size_keys = "oversampling.sizes or oversampling.hidden_layers"
     products = Products(
+        lecture=6,
         title="Data oversampling (MNIST)",
         about=(
             "MNIST digits as they are, doubled by exact copies, or trained for as many steps, "

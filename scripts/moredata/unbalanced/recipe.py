@@ -125,6 +125,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     size_keys = "unbalanced.hidden_layers"
     data_source = WINE_DATA
     products = Products(
+        lecture=3,
         title="Unbalanced data",
         about=(
             "red wine quality, binarised at the thresholds "
