@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from conftest import REPO, Workflow, served_config
+from harness import make_checkout
 from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
@@ -224,7 +225,7 @@ def test_an_explicit_target_remakes_missing_per_job_files(finished, tmp_path):
     workflow = copy_of(finished, tmp_path / "explicit")
     workflow.path("results/best/evaluation/seed~0.parquet").unlink()
     workflow.path("results/depth/result/layers~1_n~30_seed~0.parquet").unlink()
-    workflow.path("results/augment/results.parquet").unlink()
+    workflow.path("results/augment/summary.csv").unlink()
     assert workflow.planned_jobs("results/best/summary.csv") == {
         "evaluate_best": 1,
         "aggregate_best": 1,
@@ -364,9 +365,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_pat
     script's closure (test above), so what an edit reruns depends only on which rules import
     the module: modules are edited until every rule has been among the importing ones, plus
     one module no rule imports (a dry run each is the cost of this test)."""
-    copy = tmp_path / "repo"
-    for part in ("workflow", "scripts"):
-        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = make_checkout(tmp_path / "repo", copy=True)
     workflow = copy_of(finished, tmp_path / "code")
     workflow.snakefile = copy / "workflow" / "Snakefile"
     only_params = ("--rerun-triggers", "params")
