@@ -126,7 +126,8 @@ def test_config_text() -> str:
     return _TEST_HEADER + yaml.safe_dump(tiny_config(), sort_keys=False, default_flow_style=None)
 
 
-def _recipe_ref(recipe: Recipe[Any]) -> str:
+def recipe_ref(recipe: Recipe[Any]) -> str:
+    """The recipe as "module:RECIPE", which the generic scripts import by name."""
     return f"{type(recipe).__module__}:RECIPE"
 
 
@@ -140,13 +141,13 @@ def rule_code() -> dict[str, tuple[str, tuple[str, ...]]]:
         if isinstance(item, Recipe):
             if products.data is not None:
                 code[products.data.rule] = ("make_data", (products.data.function,))
-            code[f"train_{item.name}"] = ("train", (_recipe_ref(item),))
+            code[f"train_{item.name}"] = ("train", (recipe_ref(item),))
             if products.evaluation is not None:
                 code[products.evaluation.rule] = ("evaluate", (products.evaluation.function,))
             if products.aggregate is not None:
                 code[f"aggregate_{item.name}"] = (
                     "aggregate",
-                    (_recipe_ref(item), products.aggregate.function),
+                    (recipe_ref(item), products.aggregate.function),
                 )
         for plot in products.plots:
             code[plot.rule] = ("plot", tuple(call.function for call in plot.calls))

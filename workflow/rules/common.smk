@@ -11,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
+from moredata import targets
 from moredata.codedigest import code_digest
 from moredata.config import (
     check_config_files,
@@ -22,11 +23,10 @@ from moredata.entry import check_writable
 from moredata.errors import MoredataError
 from moredata.mnist.lecture import MNIST_DATA, mnist_data_settings
 from moredata.products import module_of, output_name
-from moredata import targets
 from moredata.recipe import Recipe
-from moredata.targets import selected
+from moredata.registry import EXPERIMENTS, RECIPES as TRAINING
+from moredata.registry import category, recipe_ref, rule_code
 from moredata.wine import WINE_CSV, WINE_DATA, wine_data_settings
-from moredata.registry import EXPERIMENTS, RECIPES as TRAINING, category, rule_code
 
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 
@@ -76,11 +76,6 @@ def rule_digest(rule_name):
     """The code digest of a generated rule (see script_code)."""
     script, references = RULE_CODE[rule_name]
     return script_code(script, *references)
-
-
-def recipe_ref(recipe):
-    """The recipe as "module:RECIPE", which the generic scripts import."""
-    return f"{type(recipe).__module__}:RECIPE"
 
 
 def grid_constraints(recipe):
