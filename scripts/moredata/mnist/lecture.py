@@ -25,6 +25,7 @@ from moredata.errors import ConfigError, DataError
 from moredata.mnist import DIGITS, PIXELS
 from moredata.mnist.conditions import condition_data, condition_epochs
 from moredata.mnist.schema import MNIST_EPOCHS, MNIST_RESULT
+from moredata.products import ConfigValues, Resources
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 from moredata.splits import n_train
@@ -64,6 +65,21 @@ class MnistSettings(ClassifierSettings):
         return 0.0
 
 
+def mnist_data_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the MNIST table is made with (the MNIST source), as every lecture that
+    reads it records them."""
+    return {key: config["mnist"][key] for key in MnistSettings.data_keys}
+
+
+def plot_title(title: str) -> ConfigValues:
+    """A plot rule's values: the figure's title."""
+
+    def values(config: Mapping[str, Any]) -> dict[str, Any]:
+        return {"title": title}
+
+    return values
+
+
 @dataclass(frozen=True)
 class _Extra:
     """What a grid point's tables need after training: the table and its test rows."""
@@ -80,6 +96,8 @@ class MnistLecture(Recipe[MnistSettings]):
     separate = ("n",)
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
     # The lecture's number in the course: the lectures' random streams are independent.
+    data_source = MNIST_DATA
+    resources = Resources(mem_mb=2000, runtime=60)
     stream_key: ClassVar[int]
     split_fields = ("sizes", "dev_fraction")
     size_fields = ("sizes", "hidden_layers")
@@ -116,9 +134,6 @@ class MnistLecture(Recipe[MnistSettings]):
                     f"images after the devset, fewer than one batch ({key('batch_size')}="
                     f"{section['batch_size']}); use a larger N or a smaller batch"
                 )
-
-    def data_path(self, point: Point) -> str:
-        return MNIST_DATA
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: MnistSettings) -> Prepared:
         # Imported in the job only: the Snakefile imports the recipes, and pandas and torch
