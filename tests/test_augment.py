@@ -54,7 +54,7 @@ def test_data_has_the_distance_and_variants_share_data_split_and_batches():
     plain = prepare(table, "xy", 0).replicate
     augmented = prepare(table, "xy_distance", 0).replicate
     assert torch.equal(augmented.x_train[:, :2], plain.x_train)
-    assert torch.equal(augmented.y_test, plain.y_test)
+    assert torch.equal(augmented.held_out["test"].y, plain.held_out["test"].y)
     assert plain.x_train.shape[1] == 2 and augmented.x_train.shape[1] == 3
     assert torch.equal(
         plain.generator.get_state(), augmented.generator.get_state()

@@ -85,6 +85,7 @@ class ClassifierSettings(Settings):
     batch_size: int
     on_divergence: Literal["fail", "record"]
     log_every: int
+    device: Literal["auto", "cpu", "cuda"]
 
     def training(self, **changes: Any) -> TrainSettings:
         """The trainer's settings: cross-entropy with these values, and ``changes`` (the
@@ -100,6 +101,7 @@ class ClassifierSettings(Settings):
                 "loss": "cross_entropy",
                 "on_divergence": self.on_divergence,
                 "log_every": self.log_every,
+                "device": self.device,
                 **changes,
             }
         )
@@ -117,7 +119,11 @@ class Prepared:
     train: TrainSettings
     classes: Sequence[str]  # class names, indexed by label
     activation: str  # of the hidden layers, recorded with a checkpoint
-    extra: Any = None  # whatever else the recipe's tables need (e.g. the data frame)
+    # The point's data table, for tables that report on rows beyond the replicate's splits
+    # (e.g. a prediction for every row), and the rows of it that form a test set judged once
+    # on the final model instead of after every epoch (MNIST's true test set).
+    table: pd.DataFrame | None = None
+    test_rows: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -127,12 +133,15 @@ class Trained:
     state to report as if real."""
 
     prepared: Prepared
-    epochs: dict[str, np.ndarray]  # epoch, train_loss, train_acc, test_acc[, dev_acc], diverged
+    # epoch, train_loss, train_acc, <name>_acc of each held-out set (e.g. dev_acc), diverged
+    epochs: dict[str, np.ndarray]
     diverged_epoch: int | None  # 1-based
-    model: nn.Sequential | None  # the trained network; None when it diverged
-    test_pred: np.ndarray | None  # final predictions of the test split; None when diverged
-    test_score: np.ndarray | None
-    best_epoch: int | None = None  # with a dev set: the epoch of the best dev accuracy
+    model: nn.Module | None  # the trained network; None when it diverged
+    # Final predictions (class, score) of the held-out set named by the replicate's
+    # ``predict``; None when it diverged or predicts nothing.
+    pred: np.ndarray | None
+    score: np.ndarray | None
+    best_epoch: int | None = None  # with keep_best: the epoch of the best accuracy on that set
     best_state: dict[str, Tensor] | None = None  # and its parameters
 
     @property

@@ -37,15 +37,16 @@ def evaluate_saved(
         )
     rep, train = reloaded.prepared.replicate, reloaded.prepared.train
     fresh = recipe.prepare(data, point, settings).replicate.model
-    pred = predict_classes(reloaded.model, rep.x_test, train)
+    test = rep.held_out["test"]
+    pred = predict_classes(reloaded.model, test.x, train)
     scores = {
-        "reloaded": evaluate_accuracy(reloaded.model, rep.x_test, rep.y_test, train),
-        "fresh": evaluate_accuracy(fresh, rep.x_test, rep.y_test, train),
+        "reloaded": evaluate_accuracy(reloaded.model, test.x, test.y, train),
+        "fresh": evaluate_accuracy(fresh, test.x, test.y, train),
     }
     meta = tables.provenance({**settings.at(point), **point}, int(point["seed"]), 1, 0.0)
     grid = {key: str(value) for key, value in point.items()}
     meta.update(experiment=recipe.name, grid=grid, checkpoint=reloaded.provenance, test_acc=scores)
-    y_true = rep.y_test.long().numpy()
+    y_true = test.y.long().numpy()
     columns = {"sample": np.arange(len(y_true)), "y_true": y_true, "pred": pred.numpy()}
     tables.write_parquet(tables.table(columns, tables.RELOADED_PREDICTIONS, meta), out_path)
     log.info(
