@@ -132,17 +132,18 @@ def test_fast_path_equals_generic_path_equals_the_course_loop(
         torch.testing.assert_close(ours, theirs, atol=TOLERANCE, rtol=1e-5)
 
 
+L, ReLU = nn.Linear, nn.ReLU
 # Modules the fast path must refuse, each with the reason it gives.
 REFUSED = {
-    "leaky-0.2": (lambda: nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 3)), "slope"),
-    "no-bias": (lambda: nn.Sequential(nn.Linear(4, 8, bias=False), nn.ReLU(), nn.Linear(8, 3)), "bias"),
-    "dropout": (lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3)), "Dropout"),
-    "tanh": (lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)), "Tanh"),
-    "activation-out": (lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3), nn.ReLU()), "logits"),
-    "linear-subclass": (lambda: nn.Sequential(type("Mine", (nn.Linear,), {})(4, 3)), "Mine"),
+    "leaky-0.2": (lambda: nn.Sequential(L(4, 8), nn.LeakyReLU(0.2), L(8, 3)), "slope"),
+    "no-bias": (lambda: nn.Sequential(L(4, 8, bias=False), ReLU(), L(8, 3)), "bias"),
+    "dropout": (lambda: nn.Sequential(L(4, 8), ReLU(), nn.Dropout(0.5), L(8, 3)), "Dropout"),
+    "tanh": (lambda: nn.Sequential(L(4, 8), nn.Tanh(), L(8, 3)), "Tanh"),
+    "activation-out": (lambda: nn.Sequential(L(4, 8), ReLU(), L(8, 3), ReLU()), "logits"),
+    "linear-subclass": (lambda: nn.Sequential(type("Mine", (L,), {})(4, 3)), "Mine"),
     "module": (lambda: _Custom(), "not an nn.Sequential"),
-    "float64": (lambda: nn.Sequential(nn.Linear(4, 3)).double(), "float32"),
-}  # fmt: skip
+    "float64": (lambda: nn.Sequential(L(4, 3)).double(), "float32"),
+}
 
 
 class _Custom(nn.Module):
@@ -163,12 +164,13 @@ def toy_replicate(model: nn.Module, seed: int = 0, n: int = 100) -> Replicate:
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 4, generator=g)
     y = (x[:, 0] > 0).long() + (x[:, 1] > 0.5).long()
+    cut = n * 4 // 5
     return Replicate(
         model,
-        x[:80],
-        y[:80],
+        x[:cut],
+        y[:cut],
         torch.Generator().manual_seed(seed + 1),
-        held_out={"test": Split(x[80:], y[80:])},
+        held_out={"test": Split(x[cut:], y[cut:])},
         predict="test",
     )
 
@@ -186,7 +188,8 @@ def test_the_fast_path_admits_the_course_networks() -> None:
     for activation in ("relu", "leaky_relu"):
         model = build_mlp([4, 8, 8, 3], activation, 0)
         assert fast_path_refusal([model], SETTINGS) is None
-    assert fast_path_refusal([nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(LEAKY_SLOPE), nn.Linear(8, 3))], SETTINGS) is None  # fmt: skip
+    default_slope = nn.Sequential(L(4, 8), nn.LeakyReLU(LEAKY_SLOPE), L(8, 3))
+    assert fast_path_refusal([default_slope], SETTINGS) is None
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -249,9 +252,8 @@ def test_dropout_trains_in_training_mode_and_is_judged_in_eval_mode() -> None:
 def test_generic_replicates_with_unequal_sizes_keep_their_own_adam_steps() -> None:
     settings = dataclasses.replace(SETTINGS, optimizer="adam", learning_rate=0.01)
     torch.manual_seed(2)
-    models = [REFUSED["tanh"][0]() for _ in range(3)]
-    reps = [toy_replicate(copy.deepcopy(m), seed=s, n=n) for s, (m, n) in enumerate(zip(models, (100, 60, 100), strict=True))]  # fmt: skip
-    reps = [dataclasses.replace(r, x_train=r.x_train[: n - 20], y_train=r.y_train[: n - 20]) for r, n in zip(reps, (100, 60, 100), strict=True)]  # fmt: skip
+    sizes = (100, 60, 100)  # the second replicate has fewer batches and sits out steps
+    reps = [toy_replicate(REFUSED["tanh"][0](), seed=seed, n=n) for seed, n in enumerate(sizes)]
     batched = train([fresh(r) for r in reps], settings)
     for r, rep in enumerate(reps):
         single = train([fresh(rep)], settings)
@@ -268,8 +270,9 @@ def test_device_auto_is_cuda_when_available() -> None:
 def test_device_cuda_without_a_gpu_names_the_key() -> None:
     with pytest.raises(ConfigError, match=r"^training\.device: cuda, but .* use auto or cpu$"):
         resolve_device("cuda")
-    with pytest.raises(ConfigError, match="training.device"):
-        train([toy_replicate(build_mlp([4, 8, 3], "relu", 0))], dataclasses.replace(SETTINGS, device="cuda"))  # fmt: skip
+    rep = toy_replicate(build_mlp([4, 8, 3], "relu", 0))
+    with pytest.raises(ConfigError, match=r"^training\.device: cuda"):
+        train([rep], dataclasses.replace(SETTINGS, device="cuda"))
 
 
 def _on(device: str, rep: Replicate, settings: TrainSettings, path: str) -> TrainResult:
