@@ -1,9 +1,11 @@
 """The MNIST lectures (oversampling and noise) through the pipeline against a notebook-style
 loop, 10 seeds against 1, and the peak memory of each job.
 
-  steps: in one process, training steps per second of one grid point (N, condition): the
+  steps: in one process, CPU time per model-step of one grid point (N, condition): the
          course-style loop (moredata.reference: DataLoader, autograd, torch.optim, .item()
-         per batch) against the pipeline's trainer with 1 seed and with 10 seeds batched.
+         per batch) against the trainer's fast and generic paths with 1 and 10 seeds,
+         alternately; each figure's ratio to the loop and to the floor (the step's FLOPs at
+         the GEMM rate measured here). Prints a Markdown table.
   grid:  both lectures from empty results to their figures and tables with
          `snakemake --cores 2`, for each number of seeds asked, against the course-style loop
          over the same grid points in one process (the reference trains each seed of each
@@ -11,7 +13,7 @@ loop, 10 seeds against 1, and the peak memory of each job.
          the wall times, the speed-up, the ratio of the seed counts and the peak RSS of each
          rule's jobs (from their benchmark files).
 
-Usage: python bench/mnist.py steps [--epochs 5] [--n 1000] [--condition doubled]
+Usage: python bench/mnist.py steps [--epochs 3] [--n 1000] [--condition doubled] [--repeats 5]
        python bench/mnist.py grid [--seeds 1,3,10] [--sizes 500,1000] [--reference-seeds 3]
                              [--skip-reference] [--keep DIR]
 (the grid mode's sizes and reference seeds default to the course config's)
@@ -23,11 +25,13 @@ import argparse
 import copy
 import dataclasses
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -39,13 +43,13 @@ sys.path.insert(0, str(REPO / "tests"))  # the workflow runs as the tests run it
 
 from harness import snakemake_command, write_config  # noqa: E402
 from moredata.config import validate_config  # noqa: E402
-from moredata.jobs import train_prepared  # noqa: E402
+from moredata.mnist import DIGITS, PIXELS  # noqa: E402
 from moredata.mnist.data import mnist_arrays, prepare_mnist  # noqa: E402
 from moredata.mnist.lecture import MNIST_DATA, MnistLecture  # noqa: E402
 from moredata.noise.recipe import RECIPE as NOISE  # noqa: E402
 from moredata.oversampling.recipe import RECIPE as OVERSAMPLING  # noqa: E402
 from moredata.reference import train_reference  # noqa: E402
-from moredata.training import evaluate_accuracy  # noqa: E402
+from moredata.training import evaluate_accuracy, train  # noqa: E402
 
 LECTURES: tuple[MnistLecture, ...] = (OVERSAMPLING, NOISE)
 TARGETS = [
@@ -73,11 +77,47 @@ def mnist_data(workdir: Path, config: dict) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+def network_flops(sizes: Sequence[int], batch: int) -> int:
+    """Floating-point operations of one training step of an MLP with layer widths ``sizes``:
+    forward, weight gradients and (past the first layer) input gradients, 2 per multiply-add;
+    the element-wise work (activations, loss, update) is left out."""
+    macs = [fan_in * fan_out for fan_in, fan_out in pairwise(sizes)]
+    return 2 * batch * (2 * sum(macs) + sum(macs[1:]))
+
+
+def gemm_rate(sizes: Sequence[int], batch: int, repeats: int) -> float:
+    """FLOP per CPU-second of torch's batched products on this network's widest layer
+    (10 replicates, so dispatch overhead is negligible): the rate the floor assumes."""
+    fan_in, fan_out = max(pairwise(sizes), key=lambda s: s[0] * s[1])
+    x, w = torch.randn(10, batch, fan_in), torch.randn(10, fan_in, fan_out)
+    out = torch.empty(10, batch, fan_out)
+    calls = 200
+
+    def products() -> None:
+        for _ in range(calls):
+            torch.bmm(x, w, out=out)
+
+    products()
+    seconds = statistics.median(cpu_timed(products) for _ in range(repeats))
+    return 2 * 10 * batch * fan_in * fan_out * calls / seconds
+
+
+def cpu_timed(fn: Callable[[], object]) -> float:
+    """CPU seconds of this process (one thread) spent in ``fn``: less disturbed than wall
+    time by other processes on a shared machine."""
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
 def steps(args: argparse.Namespace) -> None:
+    """Per model-step cost of the course loop and the trainer's paths, alternately in one
+    process (CPU time, one thread, median of the repeats), with each one's ratio to the
+    course loop and to the floor (the step's FLOPs at the measured GEMM rate)."""
     torch.set_num_threads(1)
     config = course_config()
     settings = OVERSAMPLING.settings_class.from_config(config)
-    settings = dataclasses.replace(settings, epochs=args.epochs)
+    settings = dataclasses.replace(settings, epochs=args.epochs, device="cpu")
     with tempfile.TemporaryDirectory() as workdir:
         data = mnist_data(Path(workdir), config)
 
@@ -89,20 +129,62 @@ def steps(args: argparse.Namespace) -> None:
             for s in range(seeds)
         ]
 
-    one = prepared(1)[0]
-    per_model = one.train.epochs * (len(one.replicate.y_train) // one.train.batch_size)
-    # Warm-ups: the first torch.optim optimiser imports torch._dynamo (seconds).
-    train_prepared(OVERSAMPLING, prepared(1), settings)
-    train_reference(copy.deepcopy(one.replicate), dataclasses.replace(one.train, epochs=1))
-    reference = per_model / timed(lambda: train_reference(copy.deepcopy(one.replicate), one.train))
-    single = per_model / timed(lambda: train_prepared(OVERSAMPLING, prepared(1), settings))
-    ten = prepared(10)
-    batched = 10 * per_model / timed(lambda: train_prepared(OVERSAMPLING, ten, settings))
-    print(f"N = {args.n} {args.condition}, {args.epochs} epochs, {per_model} steps per model")
-    print(f"{'reference':>10} {'pipeline':>10} {'ratio':>6} {'10 seeds':>10} {'ratio':>6}")
+    one, ten = prepared(1), prepared(10)
+    train_settings = one[0].train
+    per_model = train_settings.epochs * (len(one[0].replicate.y_train) // settings.batch_size)
+
+    def fresh(group: list) -> list:
+        return [copy.deepcopy(p.replicate) for p in group]
+
+    # Each variant: (models per run, its run on fresh copies made before the clock starts).
+    def course(reps: list) -> object:
+        return train_reference(reps[0], train_settings, "dev")
+
+    variants: dict[str, tuple[list, Callable[[list], object]]] = {
+        "course loop (DataLoader, autograd, torch.optim, .item())": (one, course),
+        "fast path, 1 replicate": (one, lambda reps: train(reps, train_settings, path="fast")),
+        "fast path, 10 replicates": (ten, lambda reps: train(reps, train_settings, path="fast")),
+        "generic path, 1 replicate": (
+            one,
+            lambda reps: train(reps, train_settings, path="generic"),
+        ),
+        "generic path, 10 replicates": (
+            ten,
+            lambda reps: train(reps, train_settings, path="generic"),
+        ),
+    }
+    for group, run in variants.values():  # warm-ups: torch.optim's first use imports dynamo
+        run(fresh(group))
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(args.repeats):
+        for name, (group, run) in variants.items():
+            reps = fresh(group)
+            times[name].append(cpu_timed(lambda run=run, reps=reps: run(reps)))
+    sizes = [PIXELS, *settings.hidden_layers, DIGITS]
+    flops = network_flops(sizes, settings.batch_size)
+    rate = gemm_rate(sizes, settings.batch_size, args.repeats)
+    floor = flops / rate * 1e6
+    micro = {
+        name: statistics.median(times[name]) / (len(group) * per_model) * 1e6
+        for name, (group, _) in variants.items()
+    }
+    course = micro[next(iter(variants))]
     print(
-        f"{reference:>10.0f} {single:>10.0f} {single / reference:>6.1f} {batched:>10.0f} "
-        f"{batched / reference:>6.1f}   (model-steps/s)"
+        f"N = {args.n} {args.condition}, {args.epochs} epochs, {per_model} steps per model, "
+        f"network {'-'.join(map(str, sizes))}, batch {settings.batch_size}; CPU time, 1 thread, "
+        f"median of {args.repeats}, variants alternating"
+    )
+    print(
+        f"floor: {flops / 1e6:.2f} MFLOP per step at {rate / 1e9:.1f} GFLOP/s "
+        f"(torch.bmm, widest layer) = {floor:.0f} µs\n"
+    )
+    print("| per model-step | µs | x course loop | x floor |")
+    print("|---|---:|---:|---:|")
+    for name, value in micro.items():
+        print(f"| {name} | {value:.0f} | {course / value:.1f} | {value / floor:.1f} |")
+    print(
+        f"| floor ({flops / 1e6:.2f} MFLOP at {rate / 1e9:.0f} GFLOP/s) | {floor:.0f} | "
+        f"{course / floor:.1f} | 1.0 |"
     )
 
 
@@ -127,7 +209,7 @@ def reference_grid(config: dict, seeds: Sequence[int]) -> float:
                     point = {"n": n, "condition": condition, "seed": seed}
                     one = lecture.prepare(data, point, settings)
                     train_reference(one.replicate, one.train)
-                    x_test, y_test = mnist_arrays(data.iloc[one.extra.test_rows])
+                    x_test, y_test = mnist_arrays(data.iloc[one.test_rows])
                     evaluate_accuracy(
                         one.replicate.model, torch.tensor(x_test), torch.tensor(y_test), one.train
                     )
@@ -186,9 +268,10 @@ def main() -> None:
     )
     modes = parser.add_subparsers(dest="mode", required=True)
     step_mode = modes.add_parser("steps")
-    step_mode.add_argument("--epochs", type=int, default=5)
+    step_mode.add_argument("--epochs", type=int, default=3)
     step_mode.add_argument("--n", type=int, default=1000)
     step_mode.add_argument("--condition", default="doubled")
+    step_mode.add_argument("--repeats", type=int, default=5)
     grid_mode = modes.add_parser("grid")
     grid_mode.add_argument("--seeds", default="1,3,10", help="seed counts of the pipeline runs")
     grid_mode.add_argument("--sizes", help="N values of both lectures (default: the config's)")

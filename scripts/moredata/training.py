@@ -25,6 +25,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from typing import Literal, Protocol
 
@@ -217,7 +218,6 @@ class _Network:
         self.grad_tensors = _split(self.grads, shapes)
         self._views: dict[int, tuple[list[Tensor], list[Tensor], list[Tensor], list[Tensor]]] = {}
         self._transposed: dict[int, list[Tensor]] = {}
-        self._ones: Tensor | None = None
         weights, biases, _, _ = self.views(self.replicas)
         linears = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
         with torch.no_grad():
@@ -280,23 +280,60 @@ class _Network:
             if layer:
                 g = self._activation_backward(torch.bmm(g, transposed[layer]), layer, inputs)
 
-    def sgd_backward(self, grad_out: Tensor, inputs: list[Tensor], m: int, lr: float) -> None:
-        """Backward and a plain SGD step of replicates :m in one pass: each layer's update is
-        folded into its weight-gradient product (W -= lr * hᵀg; biases against a ones
-        vector), after the gradient for the layer below has been taken with the old W."""
+    def sgd_step(
+        self, m: int, batch: int, lr: float, loss: Loss
+    ) -> Callable[[Tensor, Tensor, Tensor, Tensor], None]:
+        """One training step of replicates :m with plain SGD, as a function of (inputs,
+        target terms a and c, logits out) with every view bound in advance: a step of these
+        networks is short enough that look-ups and calls show in its time. Backward and
+        update run in one pass: each layer's update is folded into its weight-gradient
+        product (W -= lr * hᵀg; biases against a ones vector), after the gradient for the
+        layer below has been taken with the old W."""
         weights, biases, _, _ = self.views(m)
         transposed = self.transposed_weights(m)
-        batch = grad_out.shape[1]
-        if self._ones is None or self._ones.shape[2] != batch:
-            self._ones = grad_out.new_ones(self.replicas, 1, batch)
-        ones = self._ones[:m]
-        g = grad_out
-        for layer in range(len(transposed) - 1, -1, -1):
-            below = torch.bmm(g, transposed[layer]) if layer else None
-            weights[layer].baddbmm_(inputs[layer].transpose(1, 2), g, alpha=-lr)
-            biases[layer].baddbmm_(ones, g, alpha=-lr)
-            if below is not None:
-                g = self._activation_backward(below, layer, inputs)
+        hidden = list(zip(weights[:-1], biases[:-1], self.activations[:-1], strict=True))
+        w_out, b_out = weights[-1], biases[-1]
+        ones = weights[0].new_ones(m, 1, batch)
+        # Per layer, last first: its index, weight, bias, the transposed weight for the
+        # gradient of the layer below (None for the first layer) and that layer's activation.
+        backward = [
+            (
+                layer,
+                weights[layer],
+                biases[layer],
+                transposed[layer] if layer else None,
+                self.activations[layer - 1] if layer else None,
+            )
+            for layer in range(len(weights) - 1, -1, -1)
+        ]
+        bmm, threshold_backward = torch.bmm, torch.ops.aten.threshold_backward
+        leaky_backward, addcmul = torch.ops.aten.leaky_relu_backward, torch.addcmul
+        probability = torch.sigmoid if loss == "bce" else partial(torch.softmax, dim=-1)
+
+        def step(x: Tensor, a: Tensor, c: Tensor, out: Tensor) -> None:
+            inputs = [x]
+            h = x
+            for weight, bias, activation in hidden:
+                h = bmm(h, weight).add_(bias)
+                if activation == "relu":
+                    h.relu_()
+                elif activation == "leaky_relu":
+                    F.leaky_relu_(h, LEAKY_SLOPE)
+                inputs.append(h)
+            g = addcmul(a, probability(bmm(h, w_out, out=out).add_(b_out)), c)
+            for layer, weight, bias, weight_t, activation in backward:
+                below = bmm(g, weight_t) if weight_t is not None else None
+                weight.baddbmm_(inputs[layer].mT, g, alpha=-lr)
+                bias.baddbmm_(ones, g, alpha=-lr)
+                if below is not None:
+                    if activation == "relu":
+                        g = threshold_backward(below, inputs[layer], 0)
+                    elif activation == "leaky_relu":
+                        g = leaky_backward(below, inputs[layer], LEAKY_SLOPE, True)
+                    else:
+                        g = below
+
+        return step
 
     def to_models(self, models: Sequence[nn.Module]) -> None:
         """Copy the trained parameters back into the ``nn.Sequential`` models."""
@@ -441,10 +478,11 @@ class _FastEngine:
         self.net = _Network(models, device)
         self.settings = settings
         self.outputs = self.net.outputs
-        self.fold_sgd = settings.optimizer == "sgd" and not settings.weight_decay
-        self.optimiser = None if self.fold_sgd else _Optimiser(settings, self.net)
+        fold_sgd = settings.optimizer == "sgd" and not settings.weight_decay
+        self.optimiser = None if fold_sgd else _Optimiser(settings, self.net)
         self.best: list[Tensor] | None = None
         self._terms: tuple[list[Tensor], list[Tensor]] = ([], [])
+        self._sgd_steps: dict[int, Callable[[Tensor, Tensor, Tensor, Tensor], None]] = {}
 
     def begin_epoch(self, ys: Tensor) -> None:
         a, c = _target_terms(ys, self.outputs, self.settings)
@@ -454,13 +492,17 @@ class _FastEngine:
         a, c = self._terms[0][index], self._terms[1][index]
         if m < self.net.replicas:
             a, c = a[:m], c[:m]
-        logits, inputs = self.net.forward(x, m, out)
-        grad = _output_grad(logits, a, c, self.settings)
         if self.optimiser is None:
-            self.net.sgd_backward(grad, inputs, m, self.settings.learning_rate)
-        else:
-            self.net.backward(grad, inputs, m)
-            self.optimiser.step(m)
+            sgd_step = self._sgd_steps.get(m)
+            if sgd_step is None:
+                s = self.settings
+                sgd_step = self.net.sgd_step(m, x.shape[1], s.learning_rate, s.loss)
+                self._sgd_steps[m] = sgd_step
+            sgd_step(x, a, c, out)
+            return
+        logits, inputs = self.net.forward(x, m, out)
+        self.net.backward(_output_grad(logits, a, c, self.settings), inputs, m)
+        self.optimiser.step(m)
 
     def logits(self, x: Tensor) -> Tensor:
         return self.net.forward(x, self.net.replicas)[0]
@@ -758,12 +800,12 @@ def train(
     offsets = (torch.arange(replicas) * x_train.shape[1]).view(1, replicas, 1)
     batches = torch.zeros(steps, replicas, batch, dtype=torch.long)
     x_step = x_train.new_empty(replicas * batch, *features)
-    x_views = {
-        m: (x_step[: m * batch], x_step[: m * batch].view(m, batch, *features)) for m in set(active)
-    }
+    x_views = {m: x_step[: m * batch].view(m, batch, *features) for m in set(active)}
+    x_inputs = [x_views[m] for m in active]
     # Each step writes its logits here; the epoch's losses and accuracies are computed from
     # them in a few batched ops after the epoch instead of a dozen small ops per step.
     logits = torch.zeros(steps, replicas, batch, engine.outputs, device=device)
+    step_logits = [logits[step, :m] for step, m in enumerate(active)]
     epoch_loss = torch.zeros(settings.epochs, replicas)
     epoch_correct = torch.zeros(settings.epochs, replicas)
     held_acc = {name: torch.zeros(settings.epochs, replicas) for name in held}
@@ -785,10 +827,14 @@ def train(
             ys = y_flat[rows]
             engine.begin_epoch(ys)
             flat_rows = rows.view(steps, replicas * batch)
-            for step, m in enumerate(active):
-                out, x = x_views[m]
-                torch.index_select(x_flat, 0, flat_rows[step, : m * batch], out=out)
-                engine.step(step, x, m, logits[step, :m])
+            for step, (rows_in, x, m, out) in enumerate(
+                zip(flat_rows.unbind(0), x_inputs, active, step_logits, strict=True)
+            ):
+                gathered = x_step if m == replicas else x_step[: m * batch]
+                if m < replicas:
+                    rows_in = rows_in[: m * batch]
+                torch.index_select(x_flat, 0, rows_in, out=gathered)
+                engine.step(step, x, m, out)
             losses, correct = _batch_metrics(logits, ys, settings)
             loss_sum = epoch_loss[epoch]
             loss_sum.copy_(torch.where(step_taken, losses, 0).sum(dim=0, dtype=torch.float64))
