@@ -6,17 +6,17 @@ loop, 10 seeds against 1, and the peak memory of each job.
          per batch) against the trainer's fast and generic paths with 1 and 10 seeds,
          alternately; each figure's ratio to the loop and to the floor (the step's FLOPs at
          the GEMM rate measured here). Prints a Markdown table.
-  grid:  both lectures from empty results to their figures and tables with
-         `snakemake --cores 2`, for each number of seeds asked, against the course-style loop
-         over the same grid points in one process (the reference trains each seed of each
-         point, and judges the final model on the test set once, as the lectures do). Prints
-         the wall times, the speed-up, the ratio of the seed counts and the peak RSS of each
-         rule's jobs (from their benchmark files).
+  grid:  both lectures' grid (the config's sizes, conditions and seeds) from empty results to
+         their figures and tables with `snakemake --cores 2`, in each batching mode asked,
+         with the number of training processes each starts, against the course-style loop
+         over the same points in one process (each point trained, its final model judged on
+         the test set once, as the lectures do; --reference-sample k trains every k-th point
+         and scales by model-steps) and the floor. Prints a Markdown table and the peak RSS
+         of each rule's jobs.
 
 Usage: python bench/mnist.py steps [--epochs 3] [--n 1000] [--condition doubled] [--repeats 5]
-       python bench/mnist.py grid [--seeds 1,3,10] [--sizes 500,1000] [--reference-seeds 3]
-                             [--skip-reference] [--keep DIR]
-(the grid mode's sizes and reference seeds default to the course config's)
+       python bench/mnist.py grid [--batching seeds,grid] [--sizes 500,1000]
+                             [--reference-sample K] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the workflow runs as the tests run it
 
-from harness import snakemake_command, write_config  # noqa: E402
+from harness import job_counts, snakemake_command, write_config  # noqa: E402
 from moredata.config import validate_config  # noqa: E402
 from moredata.mnist import DIGITS, PIXELS  # noqa: E402
 from moredata.mnist.data import mnist_arrays, prepare_mnist  # noqa: E402
@@ -52,6 +52,7 @@ from moredata.reference import train_reference  # noqa: E402
 from moredata.training import evaluate_accuracy, train  # noqa: E402
 
 LECTURES: tuple[MnistLecture, ...] = (OVERSAMPLING, NOISE)
+BASE_BATCHING = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["batching"]
 TARGETS = [
     f"results/{lecture}/{name}"
     for lecture in ("oversampling", "noise")
@@ -194,72 +195,120 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def reference_grid(config: dict, seeds: Sequence[int]) -> float:
-    """Wall seconds of both lectures' grids trained the course's way, one model at a time."""
+def grid_points(config: dict, seeds: Sequence[int]) -> list[tuple[MnistLecture, dict]]:
+    return [
+        (lecture, {"n": n, "condition": condition, "seed": seed})
+        for lecture in LECTURES
+        for n in config[lecture.name]["sizes"]
+        for condition in config[lecture.name]["conditions"]
+        for seed in seeds
+    ]
+
+
+def course_point(lecture: MnistLecture, data: pd.DataFrame, point: dict, config: dict) -> int:
+    """Train one grid point the course's way and judge the final model on its test set, as
+    the lectures do; return its model-steps."""
+    one = lecture.prepare(data, point, lecture.settings_class.from_config(config))
+    train_reference(one.replicate, one.train, "dev")
+    assert one.table is not None and one.test_rows is not None
+    x_test, y_test = mnist_arrays(one.table.iloc[one.test_rows])
+    evaluate_accuracy(one.replicate.model, torch.tensor(x_test), torch.tensor(y_test), one.train)
+    return one.train.epochs * (len(one.replicate.y_train) // one.train.batch_size)
+
+
+def reference_grid(
+    config: dict, data: pd.DataFrame, seeds: Sequence[int], sample: int | None
+) -> tuple[float, str]:
+    """CPU seconds of both lectures' grids trained the course's way in one process, one model
+    at a time: measured on every point, or (``sample``) on every ``sample``-th point and
+    scaled by the model-steps of the whole grid (then the figure says so)."""
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as workdir:
-        data = mnist_data(Path(workdir), config)
-    start = time.perf_counter()
-    for lecture in LECTURES:
-        section = config[lecture.name]
-        settings = lecture.settings_class.from_config(config)
-        for n in section["sizes"]:
-            for condition in section["conditions"]:
-                for seed in seeds:
-                    point = {"n": n, "condition": condition, "seed": seed}
-                    one = lecture.prepare(data, point, settings)
-                    train_reference(one.replicate, one.train)
-                    x_test, y_test = mnist_arrays(data.iloc[one.test_rows])
-                    evaluate_accuracy(
-                        one.replicate.model, torch.tensor(x_test), torch.tensor(y_test), one.train
-                    )
-    return time.perf_counter() - start
+    points = grid_points(config, seeds)
+    chosen = points if not sample else points[::sample]
+    seconds, measured_steps = 0.0, 0
+    for lecture, point in chosen:
+        start = time.process_time()
+        measured_steps += course_point(lecture, data, point, config)
+        seconds += time.process_time() - start
+    if chosen is points:
+        return seconds, f"measured, {len(points)} points"
+    total_steps = sum(grid_steps(lecture, data, point, config) for lecture, point in points)
+    return (
+        seconds * total_steps / measured_steps,
+        f"{len(chosen)} of {len(points)} points measured, scaled by model-steps",
+    )
 
 
-def pipeline_grid(config: dict, seeds: Sequence[int], keep: Path | None) -> tuple[float, dict]:
+def grid_steps(lecture: MnistLecture, data: pd.DataFrame, point: dict, config: dict) -> int:
+    """Model-steps of one grid point, from the replicate its recipe prepares."""
+    one = lecture.prepare(data, point, lecture.settings_class.from_config(config))
+    return one.train.epochs * (len(one.replicate.y_train) // one.train.batch_size)
+
+
+def pipeline_grid(config: dict, batching: str, keep: Path | None) -> tuple[float, int, dict]:
     """Wall seconds of `snakemake --cores 2` from empty results to both lectures' outputs,
-    and the peak RSS (MB) of each rule's jobs."""
+    the number of training processes it starts, and the peak RSS (MB) of each rule's jobs."""
     with tempfile.TemporaryDirectory() as scratch:
-        workdir = Path(scratch) if keep is None else keep / f"{len(seeds)}seeds"
+        workdir = Path(scratch) if keep is None else keep / batching
         shutil.rmtree(workdir / "results", ignore_errors=True)
         shutil.rmtree(workdir / "benchmarks", ignore_errors=True)
-        run_config = copy.deepcopy(config)
-        for lecture in LECTURES:
-            run_config[lecture.name]["seeds"] = list(seeds)
-        write_config(workdir, run_config)
+        write_config(workdir, {**config, "batching": batching})
+        dry = subprocess.run(
+            snakemake_command(workdir, *TARGETS, "-n", "--quiet", "rules"),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        counts = job_counts(dry.stdout.splitlines())
+        processes = sum(counts.get(f"train_{lecture.name}", 0) for lecture in LECTURES)
         command = snakemake_command(workdir, *TARGETS, "--quiet")
         wall = timed(lambda: subprocess.run(command, check=True, capture_output=True))
         rss: dict[str, float] = {}
         for path in Path(workdir, "benchmarks").rglob("*.tsv"):
             rule = path.relative_to(workdir / "benchmarks").parts[0]
             rss[rule] = max(rss.get(rule, 0.0), float(pd.read_csv(path, sep="\t")["max_rss"].max()))
-    return wall, rss
+    return wall, processes, rss
 
 
 def grid(args: argparse.Namespace) -> None:
+    """The default MNIST grid from empty results in each batching mode against the course
+    loop over the same points (one process, one model at a time) and the floor (the grid's
+    FLOPs at the measured GEMM rate on 2 cores)."""
     sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else None
     config = course_config(sizes)
-    reference_seeds = list(range(args.reference_seeds or len(config["oversampling"]["seeds"])))
-    reference = None
-    if not args.skip_reference:
-        reference = reference_grid(config, reference_seeds)
+    seeds = config["oversampling"]["seeds"]
+    points = grid_points(config, seeds)
+    with tempfile.TemporaryDirectory() as workdir:
+        data = mnist_data(Path(workdir), config)
+    model_steps = sum(grid_steps(lecture, data, point, config) for lecture, point in points)
+    settings = OVERSAMPLING.settings_class.from_config(config)
+    net = [PIXELS, *settings.hidden_layers, DIGITS]
+    flops = model_steps * network_flops(net, settings.batch_size)
+    floor = flops / gemm_rate(net, settings.batch_size, 5) / 2  # 2 cores
+    reference, how = reference_grid(config, data, seeds, args.reference_sample)
+    print(
+        f"{len(points)} grid points, {model_steps:,} model-steps, {flops / 1e12:.2f} TFLOP; "
+        f"course loop {reference:.0f} CPU-s in one process ({how}); floor {floor:.0f} s on "
+        "2 cores\n",
+        flush=True,
+    )
+    print("| MNIST lectures' grid, from empty results | processes | s | x course loop | x floor |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| course loop, one process | 1 | {reference:.0f} | 1.0 | {reference / floor:.1f} |")
+    for batching in args.batching.split(","):
+        wall, processes, rss = pipeline_grid(config, batching, args.keep)
+        default = " (default)" if batching == BASE_BATCHING else ""
         print(
-            f"reference (course loop, 1 process, {len(reference_seeds)} seed(s)): "
-            f"{reference:.1f} s",
+            f"| pipeline, `batching: {batching}`{default}, `--cores 2` | {processes} | "
+            f"{wall:.0f} | {reference / wall:.1f} | {wall / floor:.1f} |",
             flush=True,
         )
-    print(f"{'seeds':>5} {'pipeline':>9} {'speed-up':>9} {'to 1 seed':>9}  peak RSS per job (MB)")
-    first = None
-    for count in (int(k) for k in args.seeds.split(",")):
-        wall, rss = pipeline_grid(config, list(range(count)), args.keep)
-        first = first or wall
-        speedup = (
-            f"{reference / wall:8.1f}x"
-            if reference and count == len(reference_seeds)
-            else "        -"
-        )
         memory = ", ".join(f"{rule} {mb:.0f}" for rule, mb in sorted(rss.items()))
-        print(f"{count:>5} {wall:8.1f}s {speedup} {wall / first:9.2f}  {memory}", flush=True)
+        print(f"<!-- peak RSS per job (MB): {memory} -->", flush=True)
+    print(
+        f"| floor: {flops / 1e12:.2f} TFLOP at the measured GEMM rate on 2 cores | - | "
+        f"{floor:.0f} | {reference / floor:.1f} | 1.0 |"
+    )
 
 
 def main() -> None:
@@ -273,10 +322,13 @@ def main() -> None:
     step_mode.add_argument("--condition", default="doubled")
     step_mode.add_argument("--repeats", type=int, default=5)
     grid_mode = modes.add_parser("grid")
-    grid_mode.add_argument("--seeds", default="1,3,10", help="seed counts of the pipeline runs")
+    grid_mode.add_argument("--batching", default="seeds,grid", help="modes to run, in order")
     grid_mode.add_argument("--sizes", help="N values of both lectures (default: the config's)")
-    grid_mode.add_argument("--reference-seeds", type=int, help="default: the config's count")
-    grid_mode.add_argument("--skip-reference", action="store_true")
+    grid_mode.add_argument(
+        "--reference-sample",
+        type=int,
+        help="train every k-th point the course's way and scale by model-steps (default: all)",
+    )
     grid_mode.add_argument("--keep", type=Path, help="keep each run's folder in this directory")
     args = parser.parse_args()
     {"steps": steps, "grid": grid}[args.mode](args)

@@ -181,14 +181,14 @@ def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
 def train_prepared(
     recipe: Recipe[Any], prepared: Sequence[Prepared], settings: Settings
 ) -> list[Trained]:
-    """Train replicates with equal training settings together. A divergence names the key
-    that set that replicate's learning rate: as the job's error, or as a WARNING when
-    ``on_divergence: record``."""
-    groups: dict[TrainSettings, list[int]] = defaultdict(list)
+    """Train replicates with equal training settings (and equal values of the recipe's
+    ``train_apart`` axes) together. A divergence names the key that set that replicate's
+    learning rate: as the job's error, or as a WARNING when ``on_divergence: record``."""
+    groups: dict[tuple[TrainSettings, tuple[Any, ...]], list[int]] = defaultdict(list)
     for i, one in enumerate(prepared):
-        groups[one.train].append(i)
+        groups[one.train, tuple(one.point[axis] for axis in recipe.train_apart)].append(i)
     results: dict[int, Trained] = {}
-    for train_settings, members in groups.items():
+    for (train_settings, _), members in groups.items():
         smallest = min(members, key=lambda i: prepared[i].replicate.x_train.shape[0])
         n_smallest = prepared[smallest].replicate.x_train.shape[0]
         if n_smallest < train_settings.batch_size:

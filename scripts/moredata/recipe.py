@@ -163,6 +163,10 @@ class Recipe(ABC, Generic[S]):
     grid: ClassVar[Mapping[str, str]]
     # Axes whose points always train in separate jobs (never bundled into one training).
     separate: ClassVar[tuple[str, ...]] = ()
+    # Axes whose points a job that bundles them trains one after another, each value its own
+    # batched training (e.g. data sizes: one training would pad every replicate to the
+    # largest), in one process instead of one job each.
+    train_apart: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[Mapping[str, pa.Schema]]  # the per-point tables of a training job
     # The axes that the data file of a point depends on (none: one file for all points).
     data_axes: ClassVar[tuple[str, ...]] = ()

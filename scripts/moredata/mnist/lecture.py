@@ -100,8 +100,9 @@ class MnistLecture(Recipe[MnistSettings]):
     """A lecture on MNIST: one grid point is (N, condition, seed)."""
 
     grid: Mapping[str, str] = {"n": "sizes", "condition": "conditions", "seed": "seeds"}
-    # Bundling sizes would pad every replicate to the largest N's rows.
-    separate = ("n",)
+    # One batched training of all sizes would pad every replicate to the largest N's rows:
+    # a job that bundles sizes (batching: grid, one job per lecture) trains each apart.
+    train_apart = ("n",)
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
     # The section's number in REFERENCE.md: the lectures' random streams are independent.
     stream_key: ClassVar[int]
