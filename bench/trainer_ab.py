@@ -36,6 +36,21 @@ def load_old(path: str):
     return module
 
 
+def as_replicate(module, rep: new.Replicate):
+    """``rep`` as ``module``'s Replicate: the current one, or one from before held-out sets
+    were named (x_test/y_test the set judged each epoch, x_dev/y_dev the one kept on)."""
+    names = {f.name for f in dataclasses.fields(module.Replicate)}
+    if "held_out" in names:
+        return rep
+    sets = {
+        f"{axis}_{name}": getattr(part, axis)
+        for name, part in rep.held_out.items()
+        for axis in "xy"
+    }
+    fields = {f.name: getattr(rep, f.name) for f in dataclasses.fields(rep) if f.name in names}
+    return module.Replicate(**fields, **{k: v for k, v in sets.items() if k in names})
+
+
 def main() -> None:
     old = load_old(sys.argv[1])
     torch.set_num_threads(1)
@@ -51,12 +66,7 @@ def main() -> None:
         for _ in range(3):
             for label, module in (("old", old), ("new", new)):
                 fields = dataclasses.asdict(dataclasses.replace(settings, epochs=epochs))
-                reps = [
-                    module.Replicate(
-                        **{f.name: copy.deepcopy(getattr(r, f.name)) for f in dataclasses.fields(r)}
-                    )
-                    for r in replicates
-                ]
+                reps = [as_replicate(module, copy.deepcopy(r)) for r in replicates]
                 start = time.perf_counter()
                 module.train(reps, module.TrainSettings(**fields))
                 times[label].append((time.perf_counter() - start) * settings.epochs / epochs)

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from recipes import RECIPES, example
+from recipes import RECIPES, example, mnist
 from torch import nn
 
 from course_loop import course_training
+from harness import tiny_config
 from moredata import jobs
 from moredata.errors import ConfigError
 from moredata.models import build_mlp
@@ -309,3 +310,26 @@ def test_gpu_trains_a_refused_module_as_the_cpu_does() -> None:
     cpu = _on("cpu", rep, SETTINGS, "auto")
     gpu = _on("cuda", rep, SETTINGS, "auto")
     np.testing.assert_allclose(gpu.train_loss.numpy(), cpu.train_loss.numpy(), atol=GPU_TOLERANCE)
+
+
+def test_a_job_bundling_mnist_sizes_trains_each_size_apart(monkeypatch) -> None:
+    """batching: grid gives one job per MNIST lecture; its sizes train as separate batched
+    trainings (no replicate padded to the largest N), conditions and seeds of a size together."""
+    recipe = next(r for r in RECIPES if r.name == "oversampling")
+    config = tiny_config({"oversampling": {"sizes": [500, 1000], "seeds": [0, 1]}})
+    settings = recipe.settings_class.from_config(config)
+    points = [
+        {"n": n, "condition": "original", "seed": seed} for n in (500, 1000) for seed in (0, 1)
+    ]
+    frames = {recipe.data_path(points[0]): mnist()}
+    trained_sizes: list[list[int]] = []
+    real_train = jobs.train
+
+    def recording(replicates, train_settings, label=""):
+        trained_sizes.append(sorted(len(r.y_train) for r in replicates))
+        return real_train(replicates, train_settings, label)
+
+    monkeypatch.setattr(jobs, "train", recording)
+    results = jobs.train_job(recipe, frames, points, settings)
+    assert [r.trained.prepared.point for r in results] == points
+    assert len(trained_sizes) == 2 and all(len(set(s)) == 1 for s in trained_sizes)
