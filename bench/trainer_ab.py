@@ -38,17 +38,17 @@ def load_old(path: str):
 
 def as_replicate(module, rep: new.Replicate):
     """``rep`` as ``module``'s Replicate: the current one, or one from before held-out sets
-    were named (x_test/y_test the set judged each epoch, x_dev/y_dev the one kept on)."""
+    were named (x_test/y_test: the set judged each epoch and predicted; x_dev/y_dev: the set
+    whose best epoch is kept)."""
     names = {f.name for f in dataclasses.fields(module.Replicate)}
     if "held_out" in names:
         return rep
-    sets = {
-        f"{axis}_{name}": getattr(part, axis)
-        for name, part in rep.held_out.items()
-        for axis in "xy"
-    }
+    judged = rep.held_out[rep.predict or next(iter(rep.held_out))]
+    sets = {"x_test": judged.x, "y_test": judged.y}
+    if rep.keep_best is not None:
+        sets |= {"x_dev": rep.held_out[rep.keep_best].x, "y_dev": rep.held_out[rep.keep_best].y}
     fields = {f.name: getattr(rep, f.name) for f in dataclasses.fields(rep) if f.name in names}
-    return module.Replicate(**fields, **{k: v for k, v in sets.items() if k in names})
+    return module.Replicate(**fields, **sets)
 
 
 def main() -> None:
