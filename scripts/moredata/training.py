@@ -527,13 +527,19 @@ class _FastEngine:
 
 
 class _Group:
-    """Replicates that take the same steps, stacked along dim 0 for ``torch.func``."""
+    """Replicates that take the same steps, stacked along dim 0 for ``torch.func``. A group
+    of one trains by plain autograd through its view (vmap and grad transforms cost more than
+    they save for one model)."""
 
     def __init__(
         self, models: Sequence[nn.Module], settings: TrainSettings, device: torch.device
     ) -> None:
         params, buffers = torch.func.stack_module_state(list(models))  # type: ignore[arg-type]
-        self.params = {k: v.detach().to(device) for k, v in params.items()}
+        self.single = len(models) == 1
+        self.params = {
+            k: v.detach().to(device).requires_grad_(self.single and v.requires_grad)
+            for k, v in params.items()
+        }
         self.buffers = {k: v.detach().to(device) for k, v in buffers.items()}
         trainable = [self.params[k] for k, v in params.items() if v.requires_grad]
         options = {"lr": settings.learning_rate, "weight_decay": settings.weight_decay}
@@ -583,6 +589,8 @@ class _GenericEngine:
                 return F.binary_cross_entropy_with_logits(logits[..., 0], y, pos_weight=pos_weight)
             return F.cross_entropy(logits, y)
 
+        self._loss = loss
+
         def loss_and_logits(
             params: dict[str, Tensor], buffers: dict[str, Tensor], x: Tensor, y: Tensor
         ) -> tuple[Tensor, Tensor]:
@@ -608,11 +616,25 @@ class _GenericEngine:
         for (a, b), group in zip(self.ranges, self.groups, strict=True):
             if b > m:
                 break
+            if group.single:
+                self._autograd_step(group, x[a], ys[a], out[a])
+                continue
             grads, logits = self._grads(group.params, group.buffers, x[a:b], ys[a:b])
             out[a:b].copy_(logits)
             for key, param in group.params.items():
                 param.grad = grads[key]
             group.optimizer.step()
+
+    def _autograd_step(self, group: _Group, x: Tensor, y: Tensor, out: Tensor) -> None:
+        with torch.enable_grad():
+            params = {k: v[0] for k, v in group.params.items()}
+            buffers = {k: v[0] for k, v in group.buffers.items()}
+            logits = torch.func.functional_call(self.train_module, (params, buffers), (x,))
+            loss = self._loss(logits, y)
+        group.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        group.optimizer.step()
+        out.copy_(logits)
 
     def logits(self, x: Tensor) -> Tensor:
         parts = [
