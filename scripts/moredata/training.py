@@ -528,20 +528,24 @@ class _FastEngine:
 
 class _Group:
     """Replicates that take the same steps, stacked along dim 0 for ``torch.func``. A group
-    of one trains by plain autograd through its view (vmap and grad transforms cost more than
-    they save for one model)."""
+    of one trains a copy of its module by plain autograd (vmap and grad transforms cost more
+    than they save for one model); its stacked tensors are views of the copy's."""
 
     def __init__(
         self, models: Sequence[nn.Module], settings: TrainSettings, device: torch.device
     ) -> None:
-        params, buffers = torch.func.stack_module_state(list(models))  # type: ignore[arg-type]
-        self.single = len(models) == 1
-        self.params = {
-            k: v.detach().to(device).requires_grad_(self.single and v.requires_grad)
-            for k, v in params.items()
-        }
-        self.buffers = {k: v.detach().to(device) for k, v in buffers.items()}
-        trainable = [self.params[k] for k, v in params.items() if v.requires_grad]
+        self.module: nn.Module | None = None
+        if len(models) == 1:
+            self.module = copy.deepcopy(models[0]).to(device).train()
+            params = dict(self.module.named_parameters())
+            self.params = {k: v.detach().unsqueeze(0) for k, v in params.items()}
+            self.buffers = {k: v.unsqueeze(0) for k, v in self.module.named_buffers()}
+            trainable = [v for v in params.values() if v.requires_grad]
+        else:
+            params, buffers = torch.func.stack_module_state(list(models))  # type: ignore[arg-type]
+            self.params = {k: v.detach().to(device) for k, v in params.items()}
+            self.buffers = {k: v.detach().to(device) for k, v in buffers.items()}
+            trainable = [self.params[k] for k, v in params.items() if v.requires_grad]
         options = {"lr": settings.learning_rate, "weight_decay": settings.weight_decay}
         self.optimizer: torch.optim.Optimizer = (
             torch.optim.Adam(trainable, betas=ADAM_BETAS, eps=ADAM_EPS, **options)
@@ -616,8 +620,8 @@ class _GenericEngine:
         for (a, b), group in zip(self.ranges, self.groups, strict=True):
             if b > m:
                 break
-            if group.single:
-                self._autograd_step(group, x[a], ys[a], out[a])
+            if group.module is not None:
+                self._autograd_step(group.module, group.optimizer, x[a], ys[a], out[a])
                 continue
             grads, logits = self._grads(group.params, group.buffers, x[a:b], ys[a:b])
             out[a:b].copy_(logits)
@@ -625,15 +629,20 @@ class _GenericEngine:
                 param.grad = grads[key]
             group.optimizer.step()
 
-    def _autograd_step(self, group: _Group, x: Tensor, y: Tensor, out: Tensor) -> None:
+    def _autograd_step(
+        self,
+        module: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        x: Tensor,
+        y: Tensor,
+        out: Tensor,
+    ) -> None:
         with torch.enable_grad():
-            params = {k: v[0] for k, v in group.params.items()}
-            buffers = {k: v[0] for k, v in group.buffers.items()}
-            logits = torch.func.functional_call(self.train_module, (params, buffers), (x,))
+            logits = module(x)
             loss = self._loss(logits, y)
-        group.optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        group.optimizer.step()
+        optimizer.step()
         out.copy_(logits)
 
     def logits(self, x: Tensor) -> Tensor:
