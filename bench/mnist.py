@@ -274,6 +274,7 @@ def grid(args: argparse.Namespace) -> None:
     """The default MNIST grid from empty results in each batching mode against the course
     loop over the same points (one process, one model at a time) and the floor (the grid's
     FLOPs at the measured GEMM rate on 2 cores)."""
+    torch.set_num_threads(1)  # the floor's GEMM rate and the course loop: one core each
     sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else None
     config = course_config(sizes)
     seeds = config["oversampling"]["seeds"]
