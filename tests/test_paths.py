@@ -38,8 +38,9 @@ from moredata.training import (
 # Where the order of operations differs (the fast path's batched products and its SGD step
 # folded into them; vmap; autograd) float32 results agree to rounding, over 3 epochs.
 TOLERANCE = 1e-6
-# A GPU sums in other orders than the CPU (and may use TF32 unless told not to): its results
-# agree with the CPU's to float32 rounding grown over a few epochs, not bit for bit.
+# A GPU sums in other orders than the CPU (float32 products: torch leaves TF32 off for them
+# by default): its results agree with the CPU's to float32 rounding grown over a few epochs,
+# not bit for bit.
 GPU_TOLERANCE = 1e-4
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -284,7 +285,6 @@ def _on(device: str, rep: Replicate, settings: TrainSettings, path: str) -> Trai
 @pytest.mark.parametrize("path", ["fast", "generic"])
 @pytest.mark.parametrize("recipe", RECIPES, ids=[r.name for r in RECIPES])
 def test_gpu_results_agree_with_the_cpu(recipe: Recipe[Any], red_wine: Path, path: str) -> None:
-    torch.backends.cuda.matmul.allow_tf32 = False  # float32 products, as on the CPU
     job = example(recipe, red_wine)
     prepared = jobs.prepare(job.recipe, job.frames, job.points, job.settings)
     settings = dataclasses.replace(prepared[0].train, epochs=3)
@@ -295,16 +295,16 @@ def test_gpu_results_agree_with_the_cpu(recipe: Recipe[Any], red_wine: Path, pat
     assert gpu.train_loss.device.type == "cpu"  # results come back to the CPU
     np.testing.assert_allclose(gpu.train_loss.numpy(), cpu.train_loss.numpy(), atol=GPU_TOLERANCE)
     for name, acc in cpu.held_out_acc.items():
-        # Accuracies in %: a sample whose logits are within rounding of a tie may flip.
-        n = len(reps[0].held_out[name].y)
-        np.testing.assert_allclose(gpu.held_out_acc[name].numpy(), acc.numpy(), atol=100 / n + 1e-3)
+        # Accuracies in %: a sample whose logits are within rounding of a tie may flip (two
+        # such samples allowed).
+        n = min(len(rep.held_out[name].y) for rep in reps)
+        np.testing.assert_allclose(gpu.held_out_acc[name].numpy(), acc.numpy(), atol=200 / n)
     for rep in gpu_models:
         assert all(p.device.type == "cpu" for p in rep.model.parameters())
 
 
 @CUDA
 def test_gpu_trains_a_refused_module_as_the_cpu_does() -> None:
-    torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(4)
     rep = toy_replicate(REFUSED["leaky-0.2"][0](), n=400)
     cpu = _on("cpu", rep, SETTINGS, "auto")
