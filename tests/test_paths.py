@@ -333,3 +333,37 @@ def test_a_job_bundling_mnist_sizes_trains_each_size_apart(monkeypatch) -> None:
     results = jobs.train_job(recipe, frames, points, settings)
     assert [r.trained.prepared.point for r in results] == points
     assert len(trained_sizes) == 2 and all(len(set(s)) == 1 for s in trained_sizes)
+
+
+def test_a_job_of_refused_modules_trains_saves_and_reloads(
+    red_wine: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Through the core, on the generic path: a recipe whose networks the fast path refuses
+    (Dropout after each hidden activation) trains a bundled job, and each saved model,
+    reloaded into a fresh network, reproduces the accuracy recorded in training."""
+    recipe = next(r for r in RECIPES if r.name == "augment")
+    job = example(recipe, red_wine)
+    prepare = type(recipe).prepare
+
+    def with_dropout(self: Recipe[Any], *args: Any):
+        prepared = prepare(self, *args)
+        layers: list[nn.Module] = []
+        for module in prepared.replicate.model:
+            layers.append(module)
+            if isinstance(module, nn.ReLU):
+                layers.append(nn.Dropout(0.2))
+        replicate = dataclasses.replace(prepared.replicate, model=nn.Sequential(*layers))
+        return dataclasses.replace(prepared, replicate=replicate)
+
+    monkeypatch.setattr(type(recipe), "prepare", with_dropout)
+    results = jobs.train_job(recipe, job.frames, job.points, job.settings)
+    assert len(results) == len(job.points) > 1
+    for result in results:
+        rep = result.trained.prepared.replicate
+        assert fast_path_refusal([rep.model], result.trained.prepared.train) is not None
+        path = tmp_path / f"{result.trained.prepared.point['seed']}.pt"
+        jobs.save(recipe, result.trained, job.settings, path)
+        point = result.trained.prepared.point
+        frame = job.frames[recipe.data_path(point)]
+        reloaded = jobs.reload(recipe, path, frame, point, job.settings)  # checks the accuracy
+        assert reloaded.model is not None
