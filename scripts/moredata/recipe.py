@@ -167,6 +167,9 @@ class Recipe(ABC, Generic[S]):
     # batched training (e.g. data sizes: one training would pad every replicate to the
     # largest), in one process instead of one job each.
     train_apart: ClassVar[tuple[str, ...]] = ()
+    # Axes bundled with the seeds (batching: seeds): points that share their initial
+    # weights and batch order, compared pairwise, and too short to pay a process each.
+    with_seeds: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[Mapping[str, pa.Schema]]  # the per-point tables of a training job
     # The axes that the data file of a point depends on (none: one file for all points).
     data_axes: ClassVar[tuple[str, ...]] = ()

@@ -103,6 +103,9 @@ class MnistLecture(Recipe[MnistSettings]):
     # One batched training of all sizes would pad every replicate to the largest N's rows:
     # a job that bundles sizes (batching: grid, one job per lecture) trains each apart.
     train_apart = ("n",)
+    # The conditions of one (N, seed) share initial weights and batch order; a job each would
+    # cost more in start-up (about 2.5 CPU-s) than most of them train.
+    with_seeds = ("condition",)
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
     # The section's number in REFERENCE.md: the lectures' random streams are independent.
     stream_key: ClassVar[int]
