@@ -78,6 +78,8 @@ LAYER_COLOURS = (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, REDDISH_PURPLE, SKY_BLU
 # Chance and other reference lines, each seed's own value, the balanced-accuracy bars.
 NEUTRAL = "#7f7f7f"
 BALANCED_COLOUR = "#bbbbbb"
+# The overall (all classes) accuracy bars, beside the per-class ones.
+OVERALL_COLOUR = "#555555"
 # Several lines on one axes differ in marker and line style too, so lines that coincide
 # both stay visible (hollow markers of different shapes show through each other).
 LINE_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
@@ -161,18 +163,37 @@ def plot_curve(
 
 
 def plot_bar(
-    ax: Axes, x: float, values: pd.Series, width: float, colour: str, label: str | None = None
+    ax: Axes,
+    x: float,
+    values: pd.Series,
+    width: float,
+    colour: str,
+    label: str | None = None,
+    hatch: str | None = None,
+    show_value: bool = False,
 ) -> int:
     """A bar at the mean of ``values`` (one per seed, in %): with ``FEW_SEEDS`` or more
-    finite values a 95 % CI error bar clipped to 0..100 %, with fewer each value as a dot.
-    Returns how many seeds contributed a value."""
+    finite values a 95 % CI error bar clipped to 0..100 %, with fewer each value as a dot;
+    ``show_value`` writes the mean on the bar. Returns how many seeds contributed a
+    value."""
     s = seed_statistics(values.astype(float))
     k = s["n_seeds"]
-    ax.bar(x, s["mean"] if k else 0.0, width, color=colour, label=label)
+    ax.bar(
+        x,
+        s["mean"] if k else 0.0,
+        width,
+        color=colour,
+        label=label,
+        hatch=hatch,
+        edgecolor="black" if hatch else None,
+        linewidth=0.6 if hatch else 0,
+    )
     ci_error_bar(ax, x, s, ACCURACY_RANGE)
     if 1 < k < FEW_SEEDS:
         finite = values[np.isfinite(values)]
         ax.plot([x] * len(finite), finite, "o", color="black", markersize=3)
+    if show_value:
+        value_label(ax, x, s["mean"] if k else np.nan)
     return k
 
 
@@ -193,6 +214,31 @@ def ci_error_bar(
     yerr = [[mean - low], [high - mean]] if statistics["n_seeds"] >= FEW_SEEDS else None
     style = {"color": "black", "capsize": 4, "linestyle": "none"} | style
     ax.errorbar(x, mean, yerr=yerr, **style)
+
+
+# The mean over seeds in a dot plot: a wide bar across the seeds' dots in the colour of what
+# it is the mean of, with its CI, at the dots' own x (not beside them, like another group).
+MEAN_MARK = {"marker": "_", "markersize": 34, "markeredgewidth": 3, "capsize": 4, "zorder": 3}
+
+
+def mean_mark(
+    ax: Axes, x: float, statistics: Mapping[str, float], colour: str, limits: tuple[float, float]
+) -> None:
+    """``ci_error_bar`` drawn as ``MEAN_MARK`` in ``colour``."""
+    ci_error_bar(ax, x, statistics, limits, color=colour, **MEAN_MARK)
+
+
+def mean_key(colour: str) -> Line2D:
+    """The legend key of ``mean_mark``: the same bar in the same colour."""
+    return Line2D(
+        [],
+        [],
+        color=colour,
+        linestyle="none",
+        marker=MEAN_MARK["marker"],
+        markersize=16,
+        markeredgewidth=MEAN_MARK["markeredgewidth"],
+    )
 
 
 def mean_label(n_seeds: int) -> str:
@@ -303,23 +349,23 @@ def nothing_to_show(ax: Axes, message: str) -> None:
     ax.set_yticks([])
 
 
-def value_labels(ax: Axes, bars, values: Sequence[float], fmt: str = "{:.1f}%") -> None:
-    """Each bar's value written on it (at its top, inside when the bar is tall), so the
-    reader reads values instead of estimating them; NaN bars get "n/a"."""
-    for bar, value in zip(bars, values, strict=True):
-        text = "n/a" if not np.isfinite(value) else fmt.format(value)
-        ax.annotate(
-            text,
-            (bar.get_x() + bar.get_width() / 2, bar.get_height() if np.isfinite(value) else 0),
-            xytext=(0, -3 if np.isfinite(value) and value > 15 else 3),
-            textcoords="offset points",
-            ha="center",
-            va="top" if np.isfinite(value) and value > 15 else "bottom",
-            fontsize=9,
-            fontweight="bold",
-            color="black",
-            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.8, "lw": 0},
-        )
+def value_label(ax: Axes, x: float, value: float, fmt: str = "{:.1f}%") -> None:
+    """A bar's value written on it, half way up (clear of its error bar), or above a short
+    bar, so the reader reads the value instead of estimating it; a bar with no value (NaN)
+    says "n/a"."""
+    finite = bool(np.isfinite(value))
+    tall = finite and value > 12
+    ax.annotate(
+        fmt.format(value) if finite else "n/a",
+        (x, value / 2 if tall else (value if finite else 0)),
+        xytext=(0, 0 if tall else 3),
+        textcoords="offset points",
+        ha="center",
+        va="center" if tall else "bottom",
+        fontsize=9,
+        fontweight="bold",
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.85, "lw": 0},
+    )
 
 
 def save_figure(fig: Figure, paths: Sequence[str | Path]) -> None:

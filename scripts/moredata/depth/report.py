@@ -28,6 +28,7 @@ from moredata.figures import (
     join_words,
     layer_styles,
     legend_below,
+    nothing_to_show,
     overlapping,
     plot_curve,
     save_figure,
@@ -78,6 +79,52 @@ def overlap_notes(
     return notes
 
 
+def chance_label(n_classes: int) -> str:
+    """The chance line's legend entry, and why models that learned nothing sit below it."""
+    return (
+        f"chance: {100 / n_classes:.0f}% (a uniform guess over {n_classes} classes); a net\n"
+        "that learned nothing predicts one class and scores\nthat class' share of the test "
+        "split, often less"
+    )
+
+
+def chance_points(kept: pd.DataFrame, chance_loss: float) -> tuple[set[int], dict[int, list]]:
+    """The layer counts whose mean training loss stays at chance (within
+    ``CHANCE_LOSS_TOLERANCE`` of ln(classes)) at every data size, and for the others the
+    data sizes where it does: the architecture failed to learn there."""
+    mean_loss = kept.groupby(["layers", "n"])["final_train_loss"].mean()
+    near = (mean_loss - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
+    at_chance = {
+        int(layers) for layers, all_near in near.groupby("layers").all().items() if all_near
+    }
+    failures: dict[int, list] = {}
+    for (layers, n), failed in near.items():
+        if failed and int(layers) not in at_chance:
+            failures.setdefault(int(layers), []).append(int(n))
+    return at_chance, failures
+
+
+def annotate_failures(ax, kept: pd.DataFrame, failures: dict[int, list]) -> list[str]:
+    """An arrow and a note at the first data size where an otherwise learning architecture
+    stayed at chance (the course's 5 layers at small n); the notes, for the title."""
+    notes = []
+    for layers, sizes in sorted(failures.items()):
+        words = join_words([str(n) for n in sizes])
+        note = f"{layers} layers at chance (learned nothing) at n = {words}"
+        notes.append(note)
+        first = kept[(kept["layers"] == layers) & (kept["n"] == sizes[0])]
+        ax.annotate(
+            f"{layers} layers, n = {sizes[0]}:\nlearned nothing",
+            (sizes[0], first["final_test_acc"].mean()),
+            xytext=(25, 35),
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "->", "color": "black"},
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.9},
+        )
+    return notes
+
+
 def depth_figure(results: pd.DataFrame) -> Figure:
     """Loss and accuracy vs data size, a line per architecture (legend: layers, units,
     params; colour, marker and line style by layer count); a panel's title names the lines
@@ -98,22 +145,22 @@ def depth_figure(results: pd.DataFrame) -> Figure:
         for n, k in diverged.items():
             acc_ax.plot([n], [0], clip_on=False, **DIVERGED_MARKER)
             acc_ax.annotate(f"{k}", (n, 0), xytext=(4, 4), textcoords="offset points")
-    loss_ax.axhline(chance_loss, color=NEUTRAL, linestyle=":")
-    acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle=":", label="chance")
+    loss_ax.axhline(chance_loss, color=NEUTRAL, linestyle="--")
+    acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle="--", label=chance_label(n_classes))
     loss_ax.set_ylim(bottom=0)
     accuracy_axis(acc_ax)
-    mean_loss = kept.groupby(["layers", "n"])["final_train_loss"].mean()
-    near = (mean_loss - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
-    at_chance = {
-        int(layers) for layers, all_near in near.groupby("layers").all().items() if all_near
-    }
+    at_chance, failures = chance_points(kept, chance_loss)
+    failure_notes = annotate_failures(acc_ax, kept, failures)
+    if kept.empty:
+        for ax in (loss_ax, acc_ax):
+            nothing_to_show(ax, f"every run diverged ({len(results)} of {len(results)})")
     for ax, column, title in (
         (loss_ax, "final_train_loss", "Final training loss"),
         (acc_ax, "final_test_acc", "Final test accuracy"),
     ):
         low, high = ax.get_ylim()
         notes = overlap_notes(kept, column, OVERLAP_FRACTION * (high - low), at_chance)
-        ax.set_title("\n".join([title, *notes]))
+        ax.set_title("\n".join([title, *notes, *failure_notes]))
         ax.set_xlabel("Data points per cloud (n)")
     loss_ax.set_ylabel("Loss")
     acc_ax.set_ylabel("Accuracy (%)")
@@ -122,14 +169,14 @@ def depth_figure(results: pd.DataFrame) -> Figure:
     if n_diverged:
         handles.append(Line2D([], [], **DIVERGED_MARKER))
         labels.append("diverged seeds (count; left out)")
-    legend_below(fig, handles, labels)
+    legend_below(fig, handles, labels, columns=3)
     note = "; ".join(
         filter(
             None,
             [
                 seeds_note(n_seeds),
                 "mean of the last epochs",
-                "chance dotted",
+                "chance dashed",
                 diverged_note(n_diverged, len(results), "runs"),
             ],
         )
