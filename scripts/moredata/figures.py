@@ -326,9 +326,9 @@ def zoom_accuracy(ax: Axes, pad_fraction: float = 0.08, least_span: float = 4.0)
 
 
 def epoch_axis(ax: Axes) -> None:
-    """Integer epoch ticks at round steps, few enough to read (about six)."""
+    """Integer epoch ticks at round steps (1, 2, 5 times a power of ten), at most about eight."""
     ax.set_xlabel("Epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]))
 
 
 def nothing_to_show(ax: Axes, message: str) -> None:
