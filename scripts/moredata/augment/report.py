@@ -61,8 +61,8 @@ def compare_variants(results: pd.DataFrame) -> pd.DataFrame:
     row = {
         "comparison": f"{AUGMENTED} - {BASELINE}",
         "n_seeds": len(wide),
-        f"mean_{BASELINE}": base.mean(),
-        f"mean_{AUGMENTED}": aug.mean(),
+        f"mean_{BASELINE}": base.mean() if len(base) else np.nan,
+        f"mean_{AUGMENTED}": aug.mean() if len(aug) else np.nan,
         "mean_difference": difference["mean"],
         "ci95_low": difference["ci95_low"],
         "ci95_high": difference["ci95_high"],
@@ -223,8 +223,12 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
     n_seeds = results["seed"].nunique()
     broken = set(results.loc[results["diverged"], "seed"])
     kept = results[~results["seed"].isin(broken)]
-    wide = kept.pivot(index="seed", columns="features", values="final_test_acc").sort_index()
-    variants = [f for f in (BASELINE, AUGMENTED) if f in wide.columns]
+    variants = [f for f in (BASELINE, AUGMENTED) if f in set(results["features"])]
+    wide = (
+        kept.pivot(index="seed", columns="features", values="final_test_acc")
+        .reindex(columns=variants)
+        .sort_index()
+    )
     offsets = jitter(len(wide))
     fig, (pair_ax, diff_ax) = plt.subplots(1, 2, figsize=(12, 5))
     for offset, (_, row) in zip(offsets, wide.iterrows(), strict=True):
