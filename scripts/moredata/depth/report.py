@@ -31,6 +31,7 @@ from moredata.figures import (
     nothing_to_show,
     overlapping,
     plot_curve,
+    plural,
     save_figure,
     seeds_note,
 )
@@ -88,33 +89,37 @@ def chance_label(n_classes: int) -> str:
     )
 
 
-def chance_points(kept: pd.DataFrame, chance_loss: float) -> tuple[set[int], dict[int, list]]:
+def chance_points(
+    kept: pd.DataFrame, chance_loss: float, chance_acc: float
+) -> tuple[set[int], dict[int, list]]:
     """The layer counts whose mean training loss stays at chance (within
-    ``CHANCE_LOSS_TOLERANCE`` of ln(classes)) at every data size, and for the others the
-    data sizes where it does: the architecture failed to learn there."""
-    mean_loss = kept.groupby(["layers", "n"])["final_train_loss"].mean()
-    near = (mean_loss - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
+    ``CHANCE_LOSS_TOLERANCE`` of ln(classes)) at every data size; and for the others the
+    data sizes where they did no better than chance (that loss, or a mean test accuracy at
+    or below 1/classes): the architecture failed there."""
+    means = kept.groupby(["layers", "n"])[["final_train_loss", "final_test_acc"]].mean()
+    near = (means["final_train_loss"] - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
     at_chance = {
         int(layers) for layers, all_near in near.groupby("layers").all().items() if all_near
     }
+    failed = near | (means["final_test_acc"] <= chance_acc)
     failures: dict[int, list] = {}
-    for (layers, n), failed in near.items():
-        if failed and int(layers) not in at_chance:
+    for (layers, n), failing in failed.items():
+        if failing and int(layers) not in at_chance:
             failures.setdefault(int(layers), []).append(int(n))
     return at_chance, failures
 
 
 def annotate_failures(ax, kept: pd.DataFrame, failures: dict[int, list]) -> list[str]:
     """An arrow and a note at the first data size where an otherwise learning architecture
-    stayed at chance (the course's 5 layers at small n); the notes, for the title."""
+    did no better than chance (the course's 5 layers at small n); the notes, for the
+    titles."""
     notes = []
     for layers, sizes in sorted(failures.items()):
         words = join_words([str(n) for n in sizes])
-        note = f"{layers} layers at chance (learned nothing) at n = {words}"
-        notes.append(note)
+        notes.append(f"{plural(layers, 'layer')} no better than chance at n = {words}")
         first = kept[(kept["layers"] == layers) & (kept["n"] == sizes[0])]
         ax.annotate(
-            f"{layers} layers, n = {sizes[0]}:\nlearned nothing",
+            f"{plural(layers, 'layer')}, n = {sizes[0]}:\nno better than chance",
             (sizes[0], first["final_test_acc"].mean()),
             xytext=(25, 35),
             textcoords="offset points",
@@ -149,7 +154,7 @@ def depth_figure(results: pd.DataFrame) -> Figure:
     acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle="--", label=chance_label(n_classes))
     loss_ax.set_ylim(bottom=0)
     accuracy_axis(acc_ax)
-    at_chance, failures = chance_points(kept, chance_loss)
+    at_chance, failures = chance_points(kept, chance_loss, chance_acc)
     failure_notes = annotate_failures(acc_ax, kept, failures)
     if kept.empty:
         for ax in (loss_ax, acc_ax):
