@@ -80,6 +80,12 @@ def test_conditions_that_coincide_stay_visible():
     assert one.get_marker() != other.get_marker()
     assert one.get_linestyle() != other.get_linestyle()
     assert one.get_markerfacecolor() == "none"  # hollow: both markers show
+    # And the panel's title says they overlap; apart, it says nothing.
+    assert fig.axes[1].get_title() == (
+        "Devset\ndoubled_train_only and original_matched_steps overlap"
+    )
+    apart = lecture_figure(mnist_results(OVERSAMPLING, 1), "Lecture")
+    assert [ax.get_title() for ax in apart.axes] == ["Train", "Devset", "Losses"]
 
 
 @pytest.mark.parametrize("seeds", [1, 2, 3])

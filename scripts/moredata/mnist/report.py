@@ -31,9 +31,12 @@ from moredata.figures import (
     FEW_SEEDS,
     LOSS_RANGE,
     NEUTRAL,
+    OVERLAP_FRACTION,
     diverged_note,
+    join_words,
     legend_below,
     nothing_to_show,
+    overlapping,
     plot_curve,
     plural,
     save_figure,
@@ -184,6 +187,19 @@ def diverged_message(results: pd.DataFrame) -> str:
     return f"every run diverged ({len(results)} of {len(results)}): nothing to show"
 
 
+def overlap_notes(kept: pd.DataFrame, column: str, ax) -> list[str]:
+    """``doubled_train_only and original_matched_steps overlap``: the conditions whose mean
+    lines of ``column`` lie within a marker's size of each other at every N of ``ax``."""
+    curves = {
+        condition: part.groupby("n")[column].mean()
+        for condition, part in kept.groupby("condition", sort=False)
+    }
+    curves = {c: curves[c] for c in ordered(list(curves))}
+    low, high = ax.get_ylim()
+    groups = overlapping(curves, OVERLAP_FRACTION * (high - low))
+    return [f"{join_words(group)} overlap" for group in groups]
+
+
 def lecture_figure(results: pd.DataFrame, title: str) -> Figure:
     """The course's 1 x 3 figure: train accuracy, devset accuracy and loss (the grid
     points' results) against the unique sample size, a line per condition (colour, marker
@@ -210,6 +226,9 @@ def lecture_figure(results: pd.DataFrame, title: str) -> Figure:
         zoom_accuracy(axes[0])
         zoom_accuracy(axes[1])
         axes[2].set_ylim(bottom=0)
+        for ax, column in zip(axes, ("train_acc", "dev_acc", "train_loss"), strict=True):
+            notes = overlap_notes(kept, column, ax)
+            ax.set_title("\n".join([ax.get_title(), *notes]))
     handles, labels = axes[0].get_legend_handles_labels()
     legend_below(fig, handles, labels, columns=3)
     note = diverged_note(int(results["diverged"].sum()), len(results), "runs")
