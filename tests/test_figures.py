@@ -410,6 +410,11 @@ def test_overlap_note_is_computed_not_assumed():
     ]
     three = depth_figure(depth_results(2, layers=(1, 5, 10, 20), at_chance=(5, 10, 20)))
     assert titles(three)[0] == "Final training loss\n5, 10 and 20 layers overlap at chance"
+    alone = depth_figure(depth_results(2, layers=(1, 5), at_chance=(5,)))
+    assert titles(alone) == [
+        "Final training loss\n5 layers at chance at every n (learned nothing)",
+        "Final test accuracy\n5 layers at chance at every n (learned nothing)",
+    ]
 
 
 def test_overlapping_groups_curves_within_the_tolerance_transitively():

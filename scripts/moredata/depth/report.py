@@ -73,10 +73,14 @@ def overlap_notes(
         int(layers): run.groupby("n")[column].mean()
         for layers, run in kept.groupby("layers", sort=True)
     }
-    notes = []
+    notes, named = [], set()
     for group in overlapping(curves, tolerance):
         where = " at chance" if set(group) <= at_chance else ""
         notes.append(f"{join_words([str(g) for g in group])} layers overlap{where}")
+        named |= set(group)
+    # An architecture at chance on its own is named too.
+    for layers in sorted(at_chance - named):
+        notes.append(f"{plural(layers, 'layer')} at chance at every n (learned nothing)")
     return notes
 
 
@@ -179,7 +183,7 @@ def depth_figure(results: pd.DataFrame) -> Figure:
         filter(
             None,
             [
-                seeds_note(n_seeds),
+                seeds_note(n_seeds, "thin lines"),
                 "mean of the last epochs",
                 "chance dashed",
                 diverged_note(n_diverged, len(results), "runs"),
