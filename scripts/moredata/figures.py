@@ -325,6 +325,23 @@ def zoom_accuracy(ax: Axes, pad_fraction: float = 0.08, least_span: float = 4.0)
     ax.set_yticks([t for t in ax.get_yticks() if ACCURACY_RANGE[0] <= t <= ACCURACY_RANGE[1]])
 
 
+def loss_axis(ax: Axes, headroom: float = 0.06) -> None:
+    """A loss y axis from 0 to a little above the largest value drawn, so the highest point
+    is not on the frame (call it after drawing)."""
+    high = ax.dataLim.y1
+    top = high * (1 + headroom) if np.isfinite(high) and high > 0 else 1.0
+    ax.set_ylim(0, top)
+
+
+def least_span(ax: Axes, span: float) -> None:
+    """Widen the y axis about its middle to at least ``span`` data units: a difference
+    axis of values all 0 reads 0 points, not 1e-17 around an offset."""
+    low, high = ax.get_ylim()
+    if high - low < span:
+        middle = (low + high) / 2
+        ax.set_ylim(middle - span / 2, middle + span / 2)
+
+
 def epoch_axis(ax: Axes) -> None:
     """Integer epoch ticks at round steps (1, 2, 5 times a power of ten), at most about eight."""
     ax.set_xlabel("Epoch")

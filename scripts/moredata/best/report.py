@@ -26,6 +26,7 @@ from moredata.figures import (
     epoch_axis,
     jitter,
     legend_below,
+    loss_axis,
     mean_key,
     mean_label,
     mean_mark,
@@ -112,7 +113,7 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
     fig, (loss_ax, curve_ax, gap_ax) = plt.subplots(1, 3, figsize=(17, 5))
     loss_ax.plot(run["epoch"], run["train_loss"], color=SPLIT_COLOURS["train"], **points)
     loss_ax.set(title=f"Seed {seed}: training loss", ylabel="Loss")
-    loss_ax.set_ylim(bottom=0)
+    loss_axis(loss_ax)
     for split in ("train", "dev"):
         curve_ax.plot(
             run["epoch"],

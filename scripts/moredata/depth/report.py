@@ -28,6 +28,7 @@ from moredata.figures import (
     join_words,
     layer_styles,
     legend_below,
+    loss_axis,
     nothing_to_show,
     overlapping,
     plot_curve,
@@ -156,7 +157,7 @@ def depth_figure(results: pd.DataFrame) -> Figure:
             acc_ax.annotate(f"{k}", (n, 0), xytext=(4, 4), textcoords="offset points")
     loss_ax.axhline(chance_loss, color=NEUTRAL, linestyle="--")
     acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle="--", label=chance_label(n_classes))
-    loss_ax.set_ylim(bottom=0)
+    loss_axis(loss_ax)
     accuracy_axis(acc_ax)
     at_chance, failures = chance_points(kept, chance_loss, chance_acc)
     failure_notes = annotate_failures(acc_ax, kept, failures)

@@ -34,7 +34,9 @@ from moredata.figures import (
     OVERLAP_FRACTION,
     diverged_note,
     join_words,
+    least_span,
     legend_below,
+    loss_axis,
     nothing_to_show,
     overlapping,
     plot_curve,
@@ -216,6 +218,7 @@ def lecture_figure(results: pd.DataFrame, title: str) -> Figure:
         plot_curve(axes[2], part, "train_loss", "n", LOSS_RANGE, **style)
     for ax, name in zip(axes, ("Train", "Devset", "Losses"), strict=True):
         ax.set(title=name, xlabel="Unique sample size")
+        ax.set_xticks(sorted(results["n"].unique()))
     axes[0].set(ylabel="Accuracy (%)")
     axes[1].set(ylabel="Accuracy (%)")
     axes[2].set(ylabel="Loss")
@@ -225,14 +228,14 @@ def lecture_figure(results: pd.DataFrame, title: str) -> Figure:
     else:
         zoom_accuracy(axes[0])
         zoom_accuracy(axes[1])
-        axes[2].set_ylim(bottom=0)
+        loss_axis(axes[2])
         for ax, column in zip(axes, ("train_acc", "dev_acc", "train_loss"), strict=True):
             notes = overlap_notes(kept, column, ax)
             ax.set_title("\n".join([ax.get_title(), *notes]))
     handles, labels = axes[0].get_legend_handles_labels()
     legend_below(fig, handles, labels, columns=3)
     note = diverged_note(int(results["diverged"].sum()), len(results), "runs")
-    seeds = seeds_note(kept["seed"].nunique()) if len(kept) else "no run left"
+    seeds = seeds_note(kept["seed"].nunique(), "thin lines") if len(kept) else "no run left"
     fig.suptitle(f"{title} (means of the last epochs; {seeds})" + (f"\n{note}" if note else ""))
     fig.tight_layout()
     return fig
@@ -322,6 +325,7 @@ def gains_figure(results: pd.DataFrame, title: str) -> Figure:
         ax.axhline(0, color=NEUTRAL, linewidth=0.8)
         ax.margins(x=0.08, y=0.08)
         ax.autoscale_view()
+        least_span(ax, 2.0)
         ax.set_xticks(sorted(results["n"].unique()))
     handles, labels = [], []
     for ax in axes:  # the leak panel has every condition; a gain panel all but original

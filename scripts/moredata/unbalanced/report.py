@@ -32,6 +32,7 @@ from moredata.figures import (
     diverged_runs,
     epoch_axis,
     legend_below,
+    loss_axis,
     nothing_to_show,
     plot_bar,
     plot_curve,
@@ -209,7 +210,7 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
         plot_curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color=SPLIT_COLOURS["train"])
         note = diverged_note(n_diverged, n_seeds)
         row[0].set(title=f"{title}: training loss" + (f"\n{note}" if note else ""), ylabel="Loss")
-        row[0].set_ylim(bottom=0)
+        loss_axis(row[0])
         for split in ("train", "test"):
             plot_curve(
                 row[1],
