@@ -104,7 +104,7 @@ LABELS = {BASELINE: "(x, y)", AUGMENTED: "(x, y, distance)"}
 
 # A point misclassified by both variants shows both marks: a cross inside a ring.
 WRONG_MARKS = {
-    BASELINE: {"marker": "x", "color": VARIANT_COLOURS[BASELINE], "s": 36, "linewidths": 1.6},
+    BASELINE: {"marker": "x", "color": VARIANT_COLOURS[BASELINE], "s": 60, "linewidths": 1.6},
     AUGMENTED: {
         "marker": "o",
         "facecolors": "none",
@@ -171,10 +171,13 @@ def augment_lecture_figure(epochs: pd.DataFrame, predictions: pd.DataFrame, seed
         points = predictions[predictions["features"] == predicted[0]]
         for g in groups:
             cloud = points[points["label"] == g]
-            dots = data_ax.scatter(
-                cloud["x"], cloud["y"], s=10, color=group_colour(g), alpha=0.8, linewidths=0
+            # Above the misclassified marks (a ring around a dot, a cross through it), so
+            # every point's group stays visible.
+            data_ax.scatter(
+                cloud["x"], cloud["y"], s=14, color=group_colour(g), linewidths=0, zorder=3
             )
-            group_entries.append((dots, f"group {g}"))
+            key = Line2D([], [], marker="o", linestyle="none", color=group_colour(g))
+            group_entries.append((key, f"group {g}"))
     for features in predicted:
         part = predictions[predictions["features"] == features]
         wrong = part[part["pred"] != part["label"]]
