@@ -150,8 +150,8 @@ def test_nothing_to_show_is_a_figure_that_says_so(tmp_path, conditions, diverged
     results = mnist_results(conditions, 2, diverged=diverged or (lambda c, n, s: False))
     path = tmp_path / "results.parquet"
     results.to_parquet(path)
-    outputs = [tmp_path / name for name in ("l.png", "l.pdf", "g.png", "g.pdf")]
-    plot_mnist(path, "Lecture", outputs[:2], outputs[2:])
+    outputs = [tmp_path / "l.png", tmp_path / "g.png"]
+    plot_mnist(path, "Lecture", outputs[:1], outputs[1:])
     assert all(p.stat().st_size > 1000 for p in outputs)
     gains = gains_figure(results, "Lecture")
     assert expected in figure_texts(gains)
@@ -197,8 +197,8 @@ def test_each_lecture_has_its_own_plot_function_with_the_shared_figures(tmp_path
     path = tmp_path / "results.parquet"
     results.to_parquet(path)
     for name, plot in (("oversampling", plot_oversampling), ("noise", plot_noise)):
-        outputs = [tmp_path / f"{name}_{k}" for k in ("l.png", "l.pdf", "g.png", "g.pdf")]
-        plot(path, outputs[:2], outputs[2:])
+        outputs = [tmp_path / f"{name}_{k}" for k in ("l.png", "g.png")]
+        plot(path, outputs[:1], outputs[1:])
         assert all(p.stat().st_size > 1000 for p in outputs)
     assert lecture_figure(results, TITLES["noise"]).get_suptitle().startswith(TITLES["noise"])
 
