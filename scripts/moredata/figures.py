@@ -171,11 +171,12 @@ def plot_bar(
     label: str | None = None,
     hatch: str | None = None,
     show_value: bool = False,
+    value_rotation: float = 0,
 ) -> int:
     """A bar at the mean of ``values`` (one per seed, in %): with ``FEW_SEEDS`` or more
     finite values a 95 % CI error bar clipped to 0..100 %, with fewer each value as a dot;
-    ``show_value`` writes the mean on the bar. Returns how many seeds contributed a
-    value."""
+    ``show_value`` writes the mean on the bar (turned by ``value_rotation``). Returns how
+    many seeds contributed a value."""
     s = seed_statistics(values.astype(float))
     k = s["n_seeds"]
     ax.bar(
@@ -193,7 +194,7 @@ def plot_bar(
         finite = values[np.isfinite(values)]
         ax.plot([x] * len(finite), finite, "o", color="black", markersize=3)
     if show_value:
-        value_label(ax, x, s["mean"] if k else np.nan)
+        value_label(ax, x, s["mean"] if k else np.nan, rotation=value_rotation)
     return k
 
 
@@ -366,10 +367,12 @@ def nothing_to_show(ax: Axes, message: str) -> None:
     ax.set_yticks([])
 
 
-def value_label(ax: Axes, x: float, value: float, fmt: str = "{:.1f}%") -> None:
+def value_label(
+    ax: Axes, x: float, value: float, fmt: str = "{:.1f}%", rotation: float = 0
+) -> None:
     """A bar's value written on it, half way up (clear of its error bar), or above a short
     bar, so the reader reads the value instead of estimating it; a bar with no value (NaN)
-    says "n/a"."""
+    says "n/a". ``rotation=90`` fits a narrow bar."""
     finite = bool(np.isfinite(value))
     tall = finite and value > 12
     ax.annotate(
@@ -381,6 +384,7 @@ def value_label(ax: Axes, x: float, value: float, fmt: str = "{:.1f}%") -> None:
         va="center" if tall else "bottom",
         fontsize=9,
         fontweight="bold",
+        rotation=rotation,
         bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.85, "lw": 0},
     )
 

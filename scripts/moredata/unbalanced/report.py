@@ -314,6 +314,7 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
                     label=label if i == 0 else None,
                     hatch=hatch,
                     show_value=True,
+                    value_rotation=90,
                 )
                 if contributed < len(values):  # a class missing from some test splits
                     ax.text(
