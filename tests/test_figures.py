@@ -246,6 +246,9 @@ def test_class_bars_show_their_values_and_the_overall_accuracy():
     assert heights == pytest.approx(expected)
     assert [t.get_text() for t in bars_ax.texts] == [f"{v:.1f}%" for v in expected]
     assert bars_ax.get_xticklabels()[-1].get_text() == "overall\ntest N=155"
+    remedies = remedies_figure(classes).axes[0]
+    bars = [bar.get_height() for bar in remedies.patches]
+    assert [t.get_text() for t in remedies.texts] == [f"{v:.1f}%" for v in bars]
     assert_every_point_inside(fig)
     assert_seed_counts(fig, 1)
 
