@@ -142,6 +142,12 @@ def diverged_everywhere(condition, n, seed):
             "no gain to show: the conditions (flipped_train_only) omit original",
         ),
         (("original",), None, "no gain to show: original is the only condition"),
+        (
+            OVERSAMPLING,
+            lambda condition, n, seed: condition == "original",
+            "no gain to show: no seed has an original run and another\n"
+            "condition's that did not diverge",
+        ),
     ],
 )
 def test_nothing_to_show_is_a_figure_that_says_so(tmp_path, conditions, diverged, expected):
@@ -158,7 +164,7 @@ def test_nothing_to_show_is_a_figure_that_says_so(tmp_path, conditions, diverged
     assert_every_point_inside(gains)
     lecture = lecture_figure(results, "Lecture")
     assert_every_point_inside(lecture)
-    if diverged:
+    if diverged is diverged_everywhere:
         assert expected in figure_texts(lecture)
         assert "32 of 32 runs diverged (left out)" in lecture.get_suptitle()
 

@@ -288,6 +288,13 @@ def gains_figure(results: pd.DataFrame, title: str) -> Figure:
         if not drawn:
             nothing_to_show(ax, "no gain to show: original is the only condition")
             continue
+        if all(seed_values(results, statistic, c).empty for c in drawn):
+            nothing_to_show(
+                ax,
+                "no gain to show: no seed has an original run and another\n"
+                "condition's that did not diverge",
+            )
+            continue
         for k, condition in enumerate(drawn):
             shift = ScaledTranslation(
                 (k - (len(drawn) - 1) / 2) * DODGE_POINTS / 72, 0, fig.dpi_scale_trans
