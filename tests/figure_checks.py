@@ -132,7 +132,8 @@ def handle_key(handle) -> tuple:
     marker = handle.get_marker() if isinstance(handle, Line2D) else None
     hatch = handle.get_hatch() if hasattr(handle, "get_hatch") else None
     if isinstance(handle, PathCollection):
-        marker = id(handle.get_paths()[0]) if handle.get_paths() else None
+        paths = handle.get_paths()
+        marker = tuple(np.round(paths[0].vertices, 3).ravel()) if paths else None
         style = None
     return handle_colour(handle), str(style), str(marker), hatch
 
