@@ -31,7 +31,7 @@ def _data_like(transform, ax) -> bool:
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     corners = np.array([[x0, y0], [x1, y1], [(x0 + x1) / 2, y0]])
     delta = transform.transform(corners) - ax.transData.transform(corners)
-    return bool(np.allclose(delta, delta[0], atol=1e-6) and np.abs(delta[0]).max() < 50)
+    return bool(np.allclose(delta, delta[0], atol=1e-6))
 
 
 def _outside(ax, transform, xy) -> bool:

@@ -18,6 +18,7 @@ from figure_checks import (
     assert_legend_keys_distinct,
     assert_seed_counts,
     figure_texts,
+    points_outside,
 )
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb, to_rgba
@@ -551,3 +552,27 @@ def test_every_seed_diverged_is_a_figure_that_says_so(tmp_path):
     results.to_parquet(path)
     plot_depth(path, [tmp_path / "depth.png"])
     assert (tmp_path / "depth.png").stat().st_size > 1000
+
+
+def test_the_checks_catch_what_they_look_for():
+    """The figure checks fail on a point off the axes (also one drawn shifted on the page),
+    on two legend keys that look alike, and on a title with another seed count."""
+    from matplotlib.transforms import ScaledTranslation
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a", color="#000000")
+    ax.plot([0, 1], [0.5, 0.5], label="b", color="#000000")
+    ax.set_ylim(-0.5, 1.5)
+    ax.set_xlim(-0.5, 1.5)
+    fig.legend()
+    fig.suptitle("over 3 seeds")
+    assert points_outside(fig) == []
+    with pytest.raises(AssertionError, match="look the same"):
+        assert_legend_keys_distinct(fig)
+    with pytest.raises(AssertionError):
+        assert_seed_counts(fig, 2)
+    assert_seed_counts(fig, 3)
+    shifted = ax.transData + ScaledTranslation(-3, 0, fig.dpi_scale_trans)  # 3 inches left
+    ax.scatter([0.0], [0.0], transform=shifted)
+    ax.plot([2.0], [0.0])  # right of the x limits
+    assert points_outside(fig) == ["axes: line '_child3'", "axes: PathCollection"]
