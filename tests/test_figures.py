@@ -23,6 +23,7 @@ from figure_checks import (
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb, to_rgba
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import ScaledTranslation
 
 from moredata import figures, tables
 from moredata.depth.report import chance_label, depth_figure, plot_depth
@@ -557,8 +558,6 @@ def test_every_seed_diverged_is_a_figure_that_says_so(tmp_path):
 def test_the_checks_catch_what_they_look_for():
     """The figure checks fail on a point off the axes (also one drawn shifted on the page),
     on two legend keys that look alike, and on a title with another seed count."""
-    from matplotlib.transforms import ScaledTranslation
-
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1], label="a", color="#000000")
     ax.plot([0, 1], [0.5, 0.5], label="b", color="#000000")
