@@ -28,6 +28,7 @@ from moredata.figures import CONDITION_COLOURS
 from moredata.mnist.lecture import MNIST_EPOCHS, MNIST_RESULT
 from moredata.mnist.report import (
     LABELS,
+    SEED_DOTS,
     TITLES,
     aggregate_mnist,
     gains_figure,
@@ -98,7 +99,7 @@ def test_gains_figure_draws_the_leak_and_states_the_data_seed_count(seeds):
         "Test gain over the original data",
         "Leak: devset minus test accuracy",
     ]
-    assert legend_labels(fig) == [*(LABELS[c] for c in OVERSAMPLING), "each seed"]
+    assert legend_labels(fig) == [*(LABELS[c] for c in OVERSAMPLING), SEED_DOTS]
     assert_legend_keys_distinct(fig)
     assert_seed_counts(fig, seeds)
     assert ("95% CI" in fig.get_suptitle()) == (seeds >= 3)

@@ -251,6 +251,7 @@ GAIN_PANELS = (
 # Conditions drawn at one N sit this many points apart (a fixed distance on the page, not
 # in N: the x positions stay the sample sizes).
 DODGE_POINTS = 7.0
+SEED_DOTS = "each seed (a pale dot in its condition's colour)"
 
 
 def seed_values(results: pd.DataFrame, statistic: str, condition: str) -> pd.Series:
@@ -343,7 +344,8 @@ def gains_figure(results: pd.DataFrame, title: str) -> Figure:
     order = [LABELS[c] for c in present]
     entries = sorted(zip(handles, labels, strict=True), key=lambda e: order.index(e[1]))
     if entries:
-        entries.append((Line2D([], [], color=NEUTRAL, marker="o", linestyle="none"), "each seed"))
+        seed_key = Line2D([], [], color=NEUTRAL, marker="o", linestyle="none", alpha=0.45)
+        entries.append((seed_key, SEED_DOTS))
         legend_below(fig, *zip(*entries, strict=True), columns=3)
     n_kept = kept["seed"].nunique()
     if not n_kept:
