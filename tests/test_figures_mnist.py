@@ -29,13 +29,10 @@ from moredata.mnist.lecture import MNIST_EPOCHS, MNIST_RESULT
 from moredata.mnist.report import (
     LABELS,
     SEED_DOTS,
-    TITLES,
     aggregate_mnist,
     gains_figure,
     lecture_figure,
     plot_mnist,
-    plot_noise,
-    plot_oversampling,
 )
 
 OVERSAMPLING = ("original", "doubled", "doubled_train_only", "original_matched_steps")
@@ -197,35 +194,3 @@ def test_summaries_of_nothing_to_show_are_written(tmp_path):
         else:
             assert (statistics["n_seeds"] == 0).all()
             assert (statistics["n_diverged"] == 2).all()
-
-
-def test_each_lecture_has_its_own_plot_function_with_the_shared_figures(tmp_path):
-    results = mnist_results(("original", "noisy"), 1)
-    path = tmp_path / "results.parquet"
-    results.to_parquet(path)
-    for name, plot in (("oversampling", plot_oversampling), ("noise", plot_noise)):
-        outputs = [tmp_path / f"{name}_{k}" for k in ("l.png", "g.png")]
-        plot(path, outputs[:1], outputs[1:])
-        assert all(p.stat().st_size > 1000 for p in outputs)
-    assert lecture_figure(results, TITLES["noise"]).get_suptitle().startswith(TITLES["noise"])
-
-
-def test_one_size_and_equal_runs_still_read():
-    """The tiny run: one N, and copies of the training rows that change nothing on the
-    devset (every gain exactly 0): the gain axis spans a few points around 0 (no 1e-17
-    offset), the N is a tick, and the highest loss is below the frame."""
-    results = mnist_results(("original", "noisy_train_only"), 2, sizes=(1000,))
-    same = results["condition"] == "noisy_train_only"
-    results.loc[same, "final_dev_acc"] = results.loc[~same, "final_dev_acc"].to_numpy()
-    gains = gains_figure(results, "Lecture")
-    gains.canvas.draw()
-    low, high = gains.axes[0].get_ylim()
-    assert high - low >= 2 and low < 0 < high
-    assert gains.axes[0].yaxis.get_offset_text().get_text() == ""
-    assert list(gains.axes[0].get_xticks()) == [1000]
-    lecture = lecture_figure(results, "Lecture")
-    loss_ax = lecture.axes[2]
-    assert list(loss_ax.get_xticks()) == [1000]
-    assert loss_ax.get_ylim()[1] > results["train_loss"].max() * 1.03
-    assert_every_point_inside(gains)
-    assert_every_point_inside(lecture)

@@ -374,22 +374,3 @@ def plot_mnist(
     results = pd.read_parquet(results_path)
     save_figure(lecture_figure(results, title), lecture_paths)
     save_figure(gains_figure(results, title), gains_paths)
-
-
-TITLES = {"oversampling": "Data oversampling in MNIST", "noise": "Data noise augmentation in MNIST"}
-
-
-def plot_oversampling(
-    results_path: str | Path,
-    lecture_paths: Sequence[str | Path],
-    gains_paths: Sequence[str | Path],
-) -> None:
-    plot_mnist(results_path, TITLES["oversampling"], lecture_paths, gains_paths)
-
-
-def plot_noise(
-    results_path: str | Path,
-    lecture_paths: Sequence[str | Path],
-    gains_paths: Sequence[str | Path],
-) -> None:
-    plot_mnist(results_path, TITLES["noise"], lecture_paths, gains_paths)
