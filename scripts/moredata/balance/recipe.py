@@ -1,0 +1,366 @@
+"""The balance recipe: a small network trained for a fixed number of steps at each minority
+share, training size and seed, on two Gaussian clouds (per separation) or on red wine, and
+judged per class on a balanced test set (REFERENCE §8)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from moredata.balance import data as balance_data
+from moredata.balance.metrics import BAYES_METRICS, NETWORK_METRICS, bayes_metrics, network_metrics
+from moredata.errors import ConfigError
+from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, point_name
+from moredata.seeds import Purpose, derive_seed
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from moredata.training import TrainSettings
+
+SECTION = "balance"
+Activation = Literal["relu", "leaky_relu"]
+
+
+def _required(name: str, type_: pa.DataType) -> pa.Field:
+    return pa.field(name, type_, nullable=False)
+
+
+GRID_FIELDS = [
+    _required("source", pa.string()),
+    _required("n", pa.int64()),
+    _required("share", pa.float64()),
+    _required("seed", pa.int64()),
+]
+# One row per trained network. separation and the Bayes values are null for wine; every
+# metric is NaN for a diverged run (training.on_divergence: record).
+RESULT = pa.schema(
+    [
+        *GRID_FIELDS,
+        pa.field("separation", pa.float64()),
+        _required("n_minority", pa.int64()),
+        _required("n_majority", pa.int64()),
+        _required("minority", pa.string()),
+        *(pa.field(name, pa.float64()) for name in (*NETWORK_METRICS, *BAYES_METRICS)),
+        pa.field("final_train_loss", pa.float64()),
+        _required("diverged", pa.bool_()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class BalanceSettings(Settings):
+    """Everything of the ``balance`` section that shapes a network but its grid (sources,
+    sizes, shares, seeds), with the training keys and the wine data settings that the
+    wine table was made with."""
+
+    data_keys = ("gaussian_pool", "gaussian_test_per_class")
+
+    gaussian_hidden_layers: list[int]
+    gaussian_activation: Activation
+    gaussian_test_per_class: int
+    gaussian_pool: int  # points per class drawn per (separation, seed): the largest size
+    wine_hidden_layers: list[int]
+    wine_activation: Activation
+    wine_threshold: int
+    wine_minority: Literal["good", "bad"]
+    wine_test_per_class: int
+    steps: int
+    optimizer: Literal["sgd", "adam"]
+    learning_rate: float
+    batch_size: int
+    on_divergence: Literal["fail", "record"]
+    wine_sha256: str
+    max_total_sulfur_dioxide: float
+    zscore: Literal["whole_table", "train_only"]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BalanceSettings:
+        section, wine = config[SECTION], config["wine"]
+        names = {field.name for field in dataclasses.fields(cls)}
+        return cls(
+            **{key: value for key, value in section.items() if key in names},
+            gaussian_pool=max(section["gaussian_sizes"], default=0),
+            on_divergence=config["training"]["on_divergence"],
+            wine_sha256=wine["sha256"].lower(),
+            max_total_sulfur_dioxide=wine["max_total_sulfur_dioxide"],
+            zscore=wine["zscore"],
+        )
+
+    def wine_data(self) -> dict[str, Any]:
+        """The settings the wine table records (those of results/data/wine.parquet)."""
+        return {
+            "wine_sha256": self.wine_sha256,
+            "max_total_sulfur_dioxide": self.max_total_sulfur_dioxide,
+            "zscore": self.zscore,
+        }
+
+    def training(self) -> TrainSettings:
+        """BCE on the minority's logit; the fixed number of steps is one pass over a
+        sequence of ``steps`` batches (see :func:`moredata.balance.data.training_sequence`)."""
+        from moredata.training import TrainSettings
+
+        return TrainSettings(
+            epochs=1,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            optimizer=self.optimizer,
+            loss="bce",
+            on_divergence=self.on_divergence,
+            log_every=1,
+        )
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What the tables need besides the trained network: the training counts, the
+    balanced test set and the class names (majority, minority)."""
+
+    separation: float | None
+    n_minority: int
+    n_majority: int
+    classes: tuple[str, str]
+
+
+def points(section: Mapping[str, Any]) -> list[Point]:
+    """Every grid point of the section, in output order: the Gaussian sources (one per
+    separation) at each Gaussian size, then wine at each wine size; each at every share and
+    seed. Not a product: the two sources have their own sizes."""
+    sources = [
+        (balance_data.gaussian_source(d), section["gaussian_sizes"])
+        for d in section["gaussian_separations"]
+    ]
+    sources.append((balance_data.WINE, section["wine_sizes"]))
+    return [
+        {"source": source, "n": int(n), "share": float(share), "seed": int(seed)}
+        for source, sizes in sources
+        for n in sizes
+        for share in section["shares"]
+        for seed in section["seeds"]
+    ]
+
+
+class BalanceRecipe(Recipe[BalanceSettings]):
+    name = SECTION
+    settings_class = BalanceSettings
+    # The axes in output order with the keys of their values: source from
+    # gaussian_separations and wine (which has wine_sizes for n); see points().
+    grid: Mapping[str, str] = {
+        "source": "gaussian_separations",
+        "n": "gaussian_sizes",
+        "share": "shares",
+        "seed": "seeds",
+    }
+    # One job per (source, n): the two networks differ in shape, and a job of 45 replicates
+    # stays under 1 GB (each holds steps x batch_size training rows).
+    separate = ("source", "n")
+    data_axes = ("source", "seed")
+    outputs: Mapping[str, pa.Schema] = {"result": RESULT}
+    split_keys = "balance.shares or balance.gaussian_sizes / balance.wine_sizes"
+    size_keys = "balance.gaussian_sizes, balance.steps or balance.batch_size"
+
+    points = staticmethod(points)
+
+    def data_path(self, point: Point) -> str:
+        if point["source"] == balance_data.WINE:
+            return "results/data/wine.parquet"
+        return f"results/data/balance/source~{point['source']}_seed~{point['seed']}.parquet"
+
+    def data_record(self, point: Point, settings: BalanceSettings) -> dict[str, Any]:
+        from moredata.tables import data_record
+
+        if point["source"] == balance_data.WINE:
+            return data_record(settings.wine_data(), {})
+        return data_record(settings.data(), {"source": point["source"], "seed": point["seed"]})
+
+    def prepare(self, data: pd.DataFrame, point: Point, settings: BalanceSettings) -> Prepared:
+        """The training set of (n, share) from the point's data, expanded to the fixed
+        number of steps; initialisation and shuffling derive from (source, n, seed), so the
+        shares of one (source, n, seed) are paired: same data stream, same initial network."""
+        import torch
+
+        from moredata.models import build_mlp
+        from moredata.training import Replicate
+
+        source, n, share, seed = (
+            str(point["source"]),
+            int(point["n"]),
+            float(point["share"]),
+            int(point["seed"]),
+        )
+        key = balance_data.source_key(source)
+        separation = balance_data.separation_of(source)
+        if separation is None:
+            features, labels, rows, test, classes = self._wine(data, n, share, seed, settings)
+            sizes = [features.shape[1], *settings.wine_hidden_layers, 1]
+            activation = settings.wine_activation
+        else:
+            features = np.array(data[["x", "y"]], dtype=np.float32)
+            labels = data["label"].to_numpy()
+            rows = balance_data.training_rows(data, n, share)
+            test = np.flatnonzero((data["split"] == balance_data.TEST).to_numpy())
+            classes = ("majority", "minority")
+            sizes = [2, *settings.gaussian_hidden_layers, 1]
+            activation = settings.gaussian_activation
+        sequence = rows[
+            balance_data.training_sequence(
+                n, settings.steps, settings.batch_size, derive_seed(seed, Purpose.RESAMPLE, key, n)
+            )
+        ]
+        x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+        y = torch.from_numpy(labels.astype(np.float32))
+        n_minority = int((labels[rows] == balance_data.MINORITY).sum())
+        return Prepared(
+            point=point,
+            replicate=Replicate(
+                model=build_mlp(sizes, activation, derive_seed(seed, Purpose.INIT, key, n)),
+                x_train=x[sequence],
+                y_train=y[sequence],
+                x_test=x[test],
+                y_test=y[test],
+                generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, key, n)),
+                name=point_name(point),
+            ),
+            train=settings.training(),
+            classes=classes,
+            activation=activation,
+            extra=Drawn(separation, n_minority, n - n_minority, classes),
+        )
+
+    @staticmethod
+    def _wine(
+        data: pd.DataFrame, n: int, share: float, seed: int, settings: BalanceSettings
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, str]]:
+        """Features, labels (1 = the minority class), training and test rows of wine."""
+        from moredata.wine.data import WINE_FEATURES, WINE_TARGET, binarise, zscore
+
+        good = binarise(data[WINE_TARGET].to_numpy(), settings.wine_threshold)
+        labels = good if settings.wine_minority == "good" else 1 - good
+        majority = "bad" if settings.wine_minority == "good" else "good"
+        classes = (majority, settings.wine_minority)
+        counts = np.bincount(labels, minlength=2)
+        balance_data.check_wine_rows(
+            {majority: int(counts[0]), settings.wine_minority: int(counts[1])},
+            settings.wine_minority,
+            settings.wine_test_per_class,
+            [n],
+            [share],
+        )
+        split = balance_data.wine_table(labels, settings.wine_test_per_class, seed)
+        rows = split["row"].to_numpy()[balance_data.training_rows(split, n, share)]
+        test = split.loc[split["split"] == balance_data.TEST, "row"].to_numpy()
+        features = data[list(WINE_FEATURES)]
+        if settings.zscore == "train_only":  # the table is raw: scale with the training rows
+            features = zscore(features, WINE_FEATURES, reference=features.iloc[rows])
+        return np.array(features, dtype=np.float32), labels, rows, test, classes
+
+    def tables(self, trained: Trained, settings: BalanceSettings) -> dict[str, dict[str, Any]]:
+        import torch
+
+        drawn: Drawn = trained.prepared.extra
+        share = float(trained.prepared.point["share"])
+        rep = trained.prepared.replicate
+        if trained.model is None:
+            metrics = dict.fromkeys(NETWORK_METRICS, np.nan)
+        else:
+            with torch.inference_mode():
+                logits = trained.model(rep.x_test)[:, 0].double().numpy()
+            metrics = network_metrics(logits, rep.y_test.numpy().astype(np.int64), share)
+        if drawn.separation is None:
+            bayes = dict.fromkeys(BAYES_METRICS)
+        else:
+            bayes = bayes_metrics(drawn.separation, share)
+        return {
+            "result": {
+                "separation": drawn.separation,
+                "n_minority": drawn.n_minority,
+                "n_majority": drawn.n_majority,
+                "minority": drawn.classes[1],
+                **metrics,
+                **bayes,
+                "final_train_loss": trained.last("train_loss"),
+                "diverged": trained.diverged,
+            }
+        }
+
+    def summary(self, written: Mapping[str, pa.Table]) -> str:
+        row = written["result"].to_pylist()[0]
+        text = (
+            f"minority {row['minority_acc']:.1f}%, majority {row['majority_acc']:.1f}%, "
+            f"prior-corrected minority {row['corrected_minority_acc']:.1f}%"
+        )
+        if row["bayes_minority_acc"] is not None:
+            text += f" (Bayes {row['bayes_minority_acc']:.1f}%, {row['bayes_majority_acc']:.1f}%)"
+        return text
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Cross-key rules of the balance section the schema cannot express; one line naming
+    the key and what is allowed. (The wine rows are checked against the grid when the wine
+    table is at hand: :func:`check_wine_table`.)"""
+    section = config[SECTION]
+    shares = section["shares"]
+    if 0.5 not in shares:
+        raise ConfigError(
+            f"config key '{SECTION}.shares': {shares} lacks 0.5, the balanced reference every "
+            "share is compared with; add it"
+        )
+    sources = [balance_data.gaussian_source(d) for d in section["gaussian_separations"]]
+    for index, source in enumerate(sources):
+        if sources.index(source) != index:
+            raise ConfigError(
+                f"config key '{SECTION}.gaussian_separations[{index}]': "
+                f"{section['gaussian_separations'][index]} names the same source as an earlier "
+                f"separation ({source}); list each separation once"
+            )
+    if not sources and not section["wine_sizes"]:
+        raise ConfigError(
+            f"config keys '{SECTION}.gaussian_separations' and '{SECTION}.wine_sizes': both "
+            "empty leave the experiment nothing to train; give at least one"
+        )
+    smallest_share = min(shares)
+    for key in ("gaussian_sizes", "wine_sizes"):
+        for index, n in enumerate(section[key]):
+            if n * smallest_share < 1:
+                raise ConfigError(
+                    f"config key '{SECTION}.{key}[{index}]': n={n} holds "
+                    f"{n * smallest_share:g} minority examples at share {smallest_share:g} "
+                    f"(the smallest of {SECTION}.shares); use n >= "
+                    f"{int(np.ceil(1 / smallest_share - 1e-9))} or larger shares"
+                )
+
+
+def check_wine_table(wine: pd.DataFrame, config: Mapping[str, Any]) -> None:
+    """Refuse, naming the keys and the largest size possible, a wine (n, share) that the
+    z-scored wine table's rows cannot supply."""
+    from moredata.wine.data import WINE_TARGET, binarise
+
+    section = config[SECTION]
+    if not section["wine_sizes"]:
+        return
+    good = binarise(wine[WINE_TARGET].to_numpy(), section["wine_threshold"])
+    counts = {"good": int(good.sum()), "bad": int(len(good) - good.sum())}
+    balance_data.check_wine_rows(
+        counts,
+        section["wine_minority"],
+        section["wine_test_per_class"],
+        list(section["wine_sizes"]),
+        list(section["shares"]),
+    )
+
+
+def job_points(all_points: Sequence[Point]) -> list[list[Point]]:
+    """The training jobs of ``batching: grid``: one per (source, n), its shares and seeds
+    the replicates of one batched training."""
+    jobs: dict[tuple[str, int], list[Point]] = {}
+    for point in all_points:
+        jobs.setdefault((str(point["source"]), int(point["n"])), []).append(point)
+    return list(jobs.values())
+
+
+RECIPE = BalanceRecipe()
