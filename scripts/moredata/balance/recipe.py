@@ -207,7 +207,7 @@ class BalanceRecipe(Recipe[BalanceSettings]):
             classes = ("majority", "minority")
             sizes = [2, *settings.gaussian_hidden_layers, 1]
             activation = settings.gaussian_activation
-        sequence = rows[
+        sequence = torch.tensor(rows)[
             balance_data.training_sequence(
                 n, settings.steps, settings.batch_size, derive_seed(seed, Purpose.RESAMPLE, key, n)
             )
@@ -221,8 +221,8 @@ class BalanceRecipe(Recipe[BalanceSettings]):
                 model=build_mlp(sizes, activation, derive_seed(seed, Purpose.INIT, key, n)),
                 x_train=x[sequence],
                 y_train=y[sequence],
-                x_test=x[test],
-                y_test=y[test],
+                x_test=x[torch.tensor(test)],
+                y_test=y[torch.tensor(test)],
                 generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, key, n)),
                 name=point_name(point),
             ),

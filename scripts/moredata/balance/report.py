@@ -61,14 +61,13 @@ def differences_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (source, n, share): each metric minus its value at share 0.5, paired by seed
     (the same data stream and initial network), with statistics over the seeds. The row of
     share 0.45 is the lecture's 55/45 against 50/50."""
-    reference = runs.loc[runs["share"] == REFERENCE_SHARE].set_index(["source", "n", "seed"])
-    joined = runs.join(
-        reference[[*NETWORK_METRICS, "diverged"]], on=["source", "n", "seed"], rsuffix="_ref"
-    )
+    pair = ["source", "n", "seed"]
+    reference = runs.loc[runs["share"] == REFERENCE_SHARE, [*pair, *NETWORK_METRICS, "diverged"]]
+    joined = runs.merge(reference, on=pair, how="left", suffixes=("", "_ref"), validate="m:1")
     paired = joined[[*KEYS, "seed"]].copy()
     for metric in NETWORK_METRICS:
         paired[metric] = joined[metric] - joined[f"{metric}_ref"]
-    diverged = joined["diverged"] | joined["diverged_ref"].fillna(True).astype(bool)
+    diverged = joined["diverged"] | joined["diverged_ref"].isna() | joined["diverged_ref"].eq(True)
     return with_separation(summarise(paired, KEYS, NETWORK_METRICS, diverged))
 
 
