@@ -68,6 +68,77 @@ def best(results: Path) -> None:
     print(f"  {show('best epoch', runs['best_epoch'], '', 0)}")
 
 
+def balance(results: Path) -> None:
+    """The lecture's three claims about imbalance, answered from the balance experiment's
+    aggregates: 55/45 against 50/50, how the loss at a small share changes with n, and what
+    the overall accuracy hides of the minority's."""
+    folder = results / "balance"
+    summary = pd.read_parquet(folder / "summary.parquet")
+    differences = pd.read_parquet(folder / "differences.parquet")
+    enough = pd.read_parquet(folder / "enough.parquet")
+
+    def stat(frame: pd.DataFrame, unit: str = " %") -> str:
+        row = frame.iloc[0]
+        text = f"{row['mean']:+.1f}{unit}" if unit == " points" else f"{row['mean']:.1f}{unit}"
+        if row["n_seeds"] > 1:
+            text += f" [{row['ci95_low']:.1f}, {row['ci95_high']:.1f}]"
+        return text
+
+    def pick(frame: pd.DataFrame, **values: object) -> pd.DataFrame:
+        for key, value in values.items():
+            frame = frame.loc[frame[key] == value]
+        return frame
+
+    tolerance = float(enough["tolerance"].iloc[0])
+    print(
+        f"  1. 55/45 'generally isn't a problem' (paired difference to 50/50; tolerance "
+        f"{tolerance:g} points):"
+    )
+    for (source, n), part in differences.groupby(["source", "n"], sort=False):
+        step = part.loc[part["share"] == 0.45]
+        if step.empty:
+            print(f"    {source} n={n}: share 0.45 not in the grid")
+            continue
+        balanced = pick(step, metric="balanced_acc")
+        minority = pick(step, metric="minority_acc")
+        within = balanced["ci95_low"].iloc[0] >= -tolerance
+        print(
+            f"    {source} n={n}: balanced {stat(balanced, ' points')}, minority "
+            f"{stat(minority, ' points')}: {'within' if within else 'not shown within'} "
+            "the tolerance"
+        )
+    print(
+        "  2. 'less important with lots of data' (smallest share within the tolerance of "
+        "50/50, as trained -> prior-corrected; minority at the smallest share, network - "
+        "Bayes):"
+    )
+    smallest = summary["share"].min()
+    for source, part in enough.groupby("source", sort=False):
+        for n, rows in part.groupby("n"):
+            trained = pick(rows, metric="balanced_acc")["enough_share"].iloc[0]
+            corrected = pick(rows, metric="corrected_balanced_acc")["enough_share"].iloc[0]
+            at = pick(summary, source=source, n=n, share=smallest)
+            text = (
+                f"    {source} n={n}: enough {trained:g} -> {corrected:g}; at share "
+                f"{smallest:g} minority {stat(pick(at, metric='minority_acc'))}, "
+                f"prior-corrected {stat(pick(at, metric='corrected_minority_acc'))}"
+            )
+            gap = pick(at, metric="gap_minority_acc")
+            if gap["n_seeds"].iloc[0]:
+                text += f", gap to Bayes {stat(gap, ' points')}"
+            print(text)
+    print(
+        f"  3. per-category accuracy (share {smallest:g}: overall on a test set with the "
+        "training prior against the minority's):"
+    )
+    for (source, n), at in pick(summary, share=smallest).groupby(["source", "n"], sort=False):
+        print(
+            f"    {source} n={n}: overall {stat(pick(at, metric='prior_acc'))}, minority "
+            f"{stat(pick(at, metric='minority_acc'))}, balanced "
+            f"{stat(pick(at, metric='balanced_acc'))}"
+        )
+
+
 def main() -> None:
     for directory in map(Path, sys.argv[1:]):
         results = directory / "results"
@@ -77,6 +148,7 @@ def main() -> None:
             ("depth", depth),
             ("augment", augment),
             ("best", best),
+            ("balance", balance),
         ]:
             if (results / name).is_dir():
                 print(f" {name}")

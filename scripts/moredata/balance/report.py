@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,10 @@ from moredata import tables
 from moredata.balance.data import WINE, separation_of
 from moredata.balance.metrics import NETWORK_METRICS
 from moredata.stats import summarise, write_table
+
+if TYPE_CHECKING:  # matplotlib loads in the plot job only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 KEYS = ["source", "n", "share"]
 REFERENCE_SHARE = 0.5
@@ -156,6 +161,24 @@ ROWS = (
 )
 
 
+def share_axis(ax: Axes, shares: Sequence[float], which: str) -> None:
+    """A log axis of minority shares: a tick at each share, labelled where it is at least
+    1.3 times the last labelled one (0.4, 0.45 and 0.5 would overprint)."""
+    from matplotlib.ticker import NullLocator
+
+    labels, last = [], 0.0
+    for share in sorted(shares):
+        keep = share >= 1.3 * last
+        labels.append(f"{share:g}" if keep else "")
+        last = share if keep else last
+    if labels and not labels[-1]:  # always label the balanced reference
+        labels[-1], labels[-2] = f"{sorted(shares)[-1]:g}", ""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    getattr(ax, f"set_{which}scale")("log")
+    axis.set_ticks(sorted(shares), labels)
+    axis.set_minor_locator(NullLocator())
+
+
 def source_title(source: str) -> str:
     separation = separation_of(source)
     return "Red wine" if separation is None else f"Gaussian, d = {separation:g}"
@@ -178,7 +201,7 @@ def size_colours(sizes: Sequence[int]) -> dict[int, str]:
     return {n: to_hex(cmap(spot)) for n, spot in zip(ordered, spots, strict=True)}
 
 
-def accuracy_figure(summary: pd.DataFrame):
+def accuracy_figure(summary: pd.DataFrame) -> Figure:
     """Minority, majority and prior-corrected minority accuracy against the share (log
     axis), a panel per source, a line per size (mean and 95 % CI band), Bayes dashed."""
     import matplotlib.pyplot as plt
@@ -216,10 +239,7 @@ def accuracy_figure(summary: pd.DataFrame):
             if bayes["mean"].notna().any():
                 bayes = bayes.sort_values("share")
                 ax.plot(bayes["share"], bayes["mean"], **BAYES_STYLE)
-            ax.set_xscale("log")
-            ax.set_xticks(shares)
-            ax.set_xticklabels([f"{s:g}" for s in shares], rotation=90, fontsize=7)
-            ax.minorticks_off()
+            share_axis(ax, shares, "x")
             accuracy_axis(ax)
             ax.grid(alpha=0.3)
             if row == 0:
@@ -239,7 +259,7 @@ def accuracy_figure(summary: pd.DataFrame):
     return fig
 
 
-def enough_figure(enough: pd.DataFrame):
+def enough_figure(enough: pd.DataFrame) -> Figure:
     """The "enough" share against the training size, a line per source; solid: balanced
     accuracy as trained, dashed: with the prior corrected."""
     import matplotlib.pyplot as plt
@@ -252,19 +272,33 @@ def enough_figure(enough: pd.DataFrame):
     gaussian = [s for s in sources if s != WINE]
     colours = {s: SOURCE_COLOURS[i % len(SOURCE_COLOURS)] for i, s in enumerate(gaussian)}
     colours[WINE] = WINE_COLOUR
+    from moredata.figures import LINE_MARKERS
+
+    markers = {s: LINE_MARKERS[i % len(LINE_MARKERS)] for i, s in enumerate(sources)}
     styles = {"balanced_acc": "-", "corrected_balanced_acc": "--"}
     for source in sources:
         for metric, style in styles.items():
             line = enough.loc[(enough["source"] == source) & (enough["metric"] == metric)]
             line = line.sort_values("n")
-            ax.plot(line["n"], line["enough_share"], style, marker="o", color=colours[source])
+            ax.plot(
+                line["n"],
+                line["enough_share"],
+                style,
+                marker=markers[source],
+                fillstyle="none",
+                markersize=8 if metric == "balanced_acc" else 5,
+                color=colours[source],
+            )
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    share_axis(ax, sorted(set(enough["enough_share"]) | {REFERENCE_SHARE}), "y")
     ax.set_xlabel("Training size n")
     tolerance = float(enough["tolerance"].iloc[0]) if len(enough) else float("nan")
-    ax.set_ylabel(f"Smallest minority share within\n{tolerance:g} point(s) of 50/50")
+    points = "point" if tolerance == 1 else "points"
+    ax.set_ylabel(f"Smallest minority share within\n{tolerance:g} {points} of 50/50")
     ax.grid(alpha=0.3, which="both")
-    handles = [Line2D([], [], color=colours[s], marker="o") for s in sources]
+    handles = [
+        Line2D([], [], color=colours[s], marker=markers[s], fillstyle="none") for s in sources
+    ]
     labels = [source_title(s) for s in sources]
     handles += [Line2D([], [], color="black", linestyle=s) for s in styles.values()]
     labels += ["balanced accuracy", "balanced accuracy, prior-corrected"]
