@@ -298,11 +298,12 @@ def test_minority_bad_swaps_the_classes(wine: pd.DataFrame) -> None:
 
 def test_network_reaches_the_bayes_values_at_the_largest_size() -> None:
     """§8's check: at n = 10,000 and 3,000 steps the network is within a few points of the
-    exact Bayes classifier, as trained and with the prior corrected."""
+    exact Bayes classifier (means over 3 seeds), as trained and with the prior corrected;
+    at p = 0.1 the minority's loss is the prior's (Bayes 46.1 %), not estimation."""
     values = tiny_config(
         {
             "balance": {
-                "seeds": [0],
+                "seeds": [0, 1, 2],
                 "shares": [0.5, 0.1],
                 "gaussian_separations": [2],
                 "gaussian_sizes": [10000],
@@ -314,10 +315,17 @@ def test_network_reaches_the_bayes_values_at_the_largest_size() -> None:
     )
     settings = BalanceSettings.from_config(values)
     job = points(values["balance"])
-    for result in train_job(RECIPE, frames_of(job, settings, pd.DataFrame()), job, settings):
-        row = result.tables["result"].to_pylist()[0]
-        for metric in ("minority_acc", "majority_acc", "corrected_minority_acc", "balanced_acc"):
-            assert abs(row[metric] - row[f"bayes_{metric}"]) < 3, (row["share"], metric)
+    results = train_job(RECIPE, frames_of(job, settings, pd.DataFrame()), job, settings)
+    rows = pd.DataFrame([result.tables["result"].to_pylist()[0] for result in results])
+    means = rows.groupby("share").mean(numeric_only=True)
+    # A class's accuracy moves several points with a small shift of the boundary (3 seeds
+    # measured 0.1-3.5 points); the balanced and prior accuracies average that out (< 0.6).
+    limits = {"minority_acc": 5, "majority_acc": 5, "corrected_minority_acc": 5}
+    limits |= {"corrected_majority_acc": 5, "balanced_acc": 1, "corrected_balanced_acc": 1}
+    limits |= {"prior_acc": 1}
+    for metric, limit in limits.items():
+        gaps = (means[metric] - means[f"bayes_{metric}"]).abs()
+        assert (gaps < limit).all(), (metric, gaps.to_dict())
 
 
 # Aggregation and figures -------------------------------------------------------------------
@@ -406,3 +414,32 @@ def test_aggregate_writes_tables_and_figures_render(tmp_path: Path) -> None:
     assert len(colours) == 2  # one colour per size, the same in every panel
     assert len(enough_figure(enough).axes) == 1
     assert isinstance(pa.parquet.read_table(outputs["runs"]), pa.Table)
+
+
+def test_a_job_depends_only_on_its_sources_settings() -> None:
+    """A change to wine's settings leaves the Gaussian jobs' settings alone, and back."""
+    before = BalanceSettings.from_config(tiny_config())
+    after_wine = BalanceSettings.from_config(config(wine_hidden_layers=[8], wine_minority="bad"))
+    after_gaussian = BalanceSettings.from_config(config(gaussian_test_per_class=300))
+    jobs = job_points(points(tiny_config()["balance"]))
+    gaussian, wine = jobs[0], jobs[-1]
+    assert before.for_points(gaussian) == after_wine.for_points(gaussian)
+    assert before.for_points(wine) != after_wine.for_points(wine)
+    assert before.for_points(wine) == after_gaussian.for_points(wine)
+    assert (
+        before.for_points(gaussian).as_params() != after_gaussian.for_points(gaussian).as_params()
+    )
+    assert before.at(wine[0]) == before.for_points(wine).at(wine[0])
+    assert before.at(wine[0])["gaussian_hidden_layers"] is None
+
+
+def test_a_larger_pool_keeps_the_smaller_pools_points() -> None:
+    small = bd.gaussian_table(2.0, 100, 50, seed=0)
+    large = bd.gaussian_table(2.0, 300, 50, seed=0)
+    rows = bd.training_rows(small, 100, 0.1)
+    assert np.array_equal(
+        small.iloc[rows][["x", "y"]].to_numpy(),
+        large.iloc[bd.training_rows(large, 100, 0.1)][["x", "y"]].to_numpy(),
+    )
+    test = small["split"] == bd.TEST
+    assert np.array_equal(small.loc[test, "x"], large.loc[large["split"] == bd.TEST, "x"])

@@ -57,12 +57,12 @@ def gaussian_table(
     the shares and sizes of one seed are nested: paired comparisons), and a balanced test
     set of ``test_per_class`` points per class. Columns x, y, label, split, rank (the
     point's position in its class and split)."""
-    rng = np.random.default_rng(
-        derive_seed(seed, Purpose.DATA, source_key(gaussian_source(separation)))
-    )
+    key = source_key(gaussian_source(separation))
     parts = []
-    for split, per_class in ((POOL, pool_per_class), (TEST, test_per_class)):
+    for stream, (split, per_class) in enumerate(((POOL, pool_per_class), (TEST, test_per_class))):
         for label, centre in ((MAJORITY, -separation / 2), (MINORITY, separation / 2)):
+            # A stream per split and class: a larger pool keeps the points of a smaller one.
+            rng = np.random.default_rng(derive_seed(seed, Purpose.DATA, key, stream, label))
             points = rng.standard_normal((per_class, 2))
             points[:, 0] += centre
             parts.append(

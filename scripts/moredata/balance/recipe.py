@@ -53,6 +53,24 @@ RESULT = pa.schema(
 )
 
 
+GAUSSIAN_FIELDS = (
+    "gaussian_hidden_layers",
+    "gaussian_activation",
+    "gaussian_test_per_class",
+    "gaussian_pool",
+)
+WINE_FIELDS = (
+    "wine_hidden_layers",
+    "wine_activation",
+    "wine_threshold",
+    "wine_minority",
+    "wine_test_per_class",
+    "wine_sha256",
+    "max_total_sulfur_dioxide",
+    "zscore",
+)
+
+
 @dataclass(frozen=True)
 class BalanceSettings(Settings):
     """Everything of the ``balance`` section that shapes a network but its grid (sources,
@@ -61,23 +79,25 @@ class BalanceSettings(Settings):
 
     data_keys = ("gaussian_pool", "gaussian_test_per_class")
 
-    gaussian_hidden_layers: list[int]
-    gaussian_activation: Activation
-    gaussian_test_per_class: int
-    gaussian_pool: int  # points per class drawn per (separation, seed): the largest size
-    wine_hidden_layers: list[int]
-    wine_activation: Activation
-    wine_threshold: int
-    wine_minority: Literal["good", "bad"]
-    wine_test_per_class: int
+    # A source's fields are None in the settings of a job without that source's points
+    # (for_points), so a change to the other source leaves the job alone.
+    gaussian_hidden_layers: list[int] | None
+    gaussian_activation: Activation | None
+    gaussian_test_per_class: int | None
+    gaussian_pool: int | None  # points per class drawn per (separation, seed): largest size
+    wine_hidden_layers: list[int] | None
+    wine_activation: Activation | None
+    wine_threshold: int | None
+    wine_minority: Literal["good", "bad"] | None
+    wine_test_per_class: int | None
     steps: int
     optimizer: Literal["sgd", "adam"]
     learning_rate: float
     batch_size: int
     on_divergence: Literal["fail", "record"]
-    wine_sha256: str
-    max_total_sulfur_dioxide: float
-    zscore: Literal["whole_table", "train_only"]
+    wine_sha256: str | None
+    max_total_sulfur_dioxide: float | None
+    zscore: Literal["whole_table", "train_only"] | None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BalanceSettings:
@@ -91,6 +111,18 @@ class BalanceSettings(Settings):
             max_total_sulfur_dioxide=wine["max_total_sulfur_dioxide"],
             zscore=wine["zscore"],
         )
+
+    def for_points(self, points: Sequence[Point]) -> BalanceSettings:
+        """Without the fields of a source that none of ``points`` is from."""
+        sources = {str(point["source"]) for point in points}
+        unused = [
+            *(WINE_FIELDS if balance_data.WINE not in sources else ()),
+            *(GAUSSIAN_FIELDS if not sources - {balance_data.WINE} else ()),
+        ]
+        return dataclasses.replace(self, **dict.fromkeys(unused))
+
+    def at(self, point: Point) -> dict[str, Any]:
+        return dataclasses.asdict(self.for_points([point]))
 
     def wine_data(self) -> dict[str, Any]:
         """The settings the wine table records (those of results/data/wine.parquet)."""
