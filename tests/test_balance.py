@@ -123,6 +123,11 @@ def test_network_metrics_by_hand() -> None:
     assert m["roc_auc"] == pytest.approx(11 / 16)  # minority above majority in 11 of 16 pairs
     assert prior_shift(0.5) == 0
     assert network_metrics(logits, labels, 0.5)["corrected_balanced_acc"] == 62.5
+    # A class missing from the test set: its accuracy and what builds on it are undefined.
+    only_majority = network_metrics(logits[4:], labels[4:], share)
+    assert only_majority["majority_acc"] == 75 and only_majority["minority_acc"] is None
+    assert only_majority["balanced_acc"] is None and only_majority["roc_auc"] is None
+    assert only_majority["prior_acc"] is None
 
 
 def test_bayes_values_of_the_reference() -> None:
@@ -346,7 +351,6 @@ def synthetic_runs(tmp_path: Path) -> list[Path]:
                     bayes = bayes_metrics(2.0, share) if source != "wine" else None
                     row = {
                         "source": source, "n": n, "share": share, "seed": seed,
-                        "separation": bd.separation_of(source),
                         "n_minority": bd.minority_count(n, share),
                         "n_majority": n - bd.minority_count(n, share), "minority": "minority",
                         "minority_acc": minority, "majority_acc": majority,

@@ -29,28 +29,34 @@ def prior_shift(share: float) -> float:
     return math.log((1 - share) / share)
 
 
-def network_metrics(logits: np.ndarray, labels: np.ndarray, share: float) -> dict[str, float]:
+def network_metrics(
+    logits: np.ndarray, labels: np.ndarray, share: float
+) -> dict[str, float | None]:
     """The metrics of minority logits on a test set (labels 1 = minority) for a network
     trained at minority ``share``. The accuracy on a test set with the training prior is
     computed exactly from the per-class accuracies, share * minority + (1 - share) *
-    majority (the expected accuracy of such a test set; no resampling)."""
+    majority (the expected accuracy of such a test set; no resampling). A class missing
+    from the test set leaves its accuracy and everything built on it undefined (None)."""
     from sklearn.metrics import roc_auc_score
 
     logits = np.asarray(logits, dtype=np.float64)
     labels = np.asarray(labels)
     minority, majority = labels == MINORITY, labels == MAJORITY
-    if not minority.any() or not majority.any():
-        raise ValueError("the test set needs both classes")
-    values: dict[str, float] = {}
+    values: dict[str, float | None] = {}
     for prefix, shift in (("", 0.0), ("corrected_", prior_shift(share))):
         predicted = logits + shift > 0
-        values[f"{prefix}minority_acc"] = float(predicted[minority].mean() * 100)
-        values[f"{prefix}majority_acc"] = float((~predicted[majority]).mean() * 100)
-        values[f"{prefix}balanced_acc"] = (
-            values[f"{prefix}minority_acc"] + values[f"{prefix}majority_acc"]
-        ) / 2
-    values["prior_acc"] = share * values["minority_acc"] + (1 - share) * values["majority_acc"]
-    values["roc_auc"] = float(roc_auc_score(minority, logits))
+        hits = {
+            "minority": predicted[minority].mean() * 100 if minority.any() else None,
+            "majority": (~predicted[majority]).mean() * 100 if majority.any() else None,
+        }
+        for name, value in hits.items():
+            values[f"{prefix}{name}_acc"] = None if value is None else float(value)
+        both = [v for v in hits.values() if v is not None]
+        values[f"{prefix}balanced_acc"] = float(np.mean(both)) if len(both) == 2 else None
+    low, high = values["minority_acc"], values["majority_acc"]
+    values["prior_acc"] = None if low is None or high is None else share * low + (1 - share) * high
+    both_classes = minority.any() and majority.any()
+    values["roc_auc"] = float(roc_auc_score(minority, logits)) if both_classes else None
     return {metric: values[metric] for metric in NETWORK_METRICS}
 
 

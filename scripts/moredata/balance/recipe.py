@@ -37,12 +37,12 @@ GRID_FIELDS = [
     _required("share", pa.float64()),
     _required("seed", pa.int64()),
 ]
-# One row per trained network. separation and the Bayes values are null for wine; every
-# metric is NaN for a diverged run (training.on_divergence: record).
+# One row per trained network (the separation is the source's: the aggregate adds it). The
+# Bayes values are null for wine; every metric, the Bayes values included, is NaN for a
+# diverged run (training.on_divergence: record), so nothing of it enters a statistic.
 RESULT = pa.schema(
     [
         *GRID_FIELDS,
-        pa.field("separation", pa.float64()),
         _required("n_minority", pa.int64()),
         _required("n_majority", pa.int64()),
         _required("minority", pa.string()),
@@ -305,11 +305,12 @@ class BalanceRecipe(Recipe[BalanceSettings]):
             metrics = network_metrics(logits, rep.y_test.numpy().astype(np.int64), share)
         if drawn.separation is None:
             bayes = dict.fromkeys(BAYES_METRICS)
+        elif trained.model is None:
+            bayes = dict.fromkeys(BAYES_METRICS, np.nan)
         else:
             bayes = bayes_metrics(drawn.separation, share)
         return {
             "result": {
-                "separation": drawn.separation,
                 "n_minority": drawn.n_minority,
                 "n_majority": drawn.n_majority,
                 "minority": drawn.classes[1],
@@ -323,12 +324,20 @@ class BalanceRecipe(Recipe[BalanceSettings]):
     def summary(self, written: Mapping[str, pa.Table]) -> str:
         row = written["result"].to_pylist()[0]
         text = (
-            f"minority {row['minority_acc']:.1f}%, majority {row['majority_acc']:.1f}%, "
-            f"prior-corrected minority {row['corrected_minority_acc']:.1f}%"
+            f"minority {_percent(row['minority_acc'])}, majority {_percent(row['majority_acc'])}"
+            f", prior-corrected minority {_percent(row['corrected_minority_acc'])}"
         )
         if row["bayes_minority_acc"] is not None:
-            text += f" (Bayes {row['bayes_minority_acc']:.1f}%, {row['bayes_majority_acc']:.1f}%)"
+            text += (
+                f" (Bayes {_percent(row['bayes_minority_acc'])}, "
+                f"{_percent(row['bayes_majority_acc'])})"
+            )
         return text
+
+
+def _percent(value: float | None) -> str:
+    """An accuracy for the log; None (no test sample of the class) reads as missing."""
+    return "missing" if value is None else f"{value:.1f}%"
 
 
 def check_config(config: Mapping[str, Any]) -> None:

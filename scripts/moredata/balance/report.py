@@ -48,6 +48,7 @@ def read_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
     runs = tables.read_tables(paths, RESULT).to_pandas()
     for metric in NETWORK_METRICS:
         runs[f"gap_{metric}"] = runs[metric] - runs[f"bayes_{metric}"]
+    runs.insert(4, "separation", [separation_of(s) for s in runs["source"]])
     return runs.sort_values([*KEYS, "seed"], kind="stable", ignore_index=True)
 
 
