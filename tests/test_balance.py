@@ -21,6 +21,7 @@ from moredata.balance.recipe import (
     RESULT,
     BalanceSettings,
     check_config,
+    check_wine_at_hand,
     check_wine_table,
     job_points,
     points,
@@ -231,6 +232,25 @@ def test_a_wine_combination_the_rows_cannot_supply_is_refused(wine: pd.DataFrame
     check_wine_table(wine, config(wine_sizes=[200, 600], shares=[0.5, 0.01]))
     with pytest.raises(ConfigError, match=r"balance\.wine_test_per_class"):
         check_wine_table(wine, config(wine_test_per_class=800))
+
+
+def test_the_wine_rows_at_hand_are_checked_before_any_job(
+    red_wine: Path, tmp_path: Path, wine: pd.DataFrame
+) -> None:
+    bad = config(wine_sizes=[1000], shares=[0.5, 0.01], wine_test_per_class=100)
+    check_wine_at_hand(bad, tmp_path)  # nothing at hand: the jobs check
+    with pytest.raises(ConfigError, match=r"largest size possible at share 0\.01 is 651"):
+        check_wine_at_hand({**bad, "wine": {**bad["wine"], "path": str(red_wine)}}, tmp_path)
+    settings = BalanceSettings.from_config(bad)
+    table = tmp_path / "results" / "data" / "wine.parquet"
+    table.parent.mkdir(parents=True)
+    tables.write_frame(wine, table, tables.data_record(settings.wine_data(), {}))
+    with pytest.raises(ConfigError, match=r"largest size possible at share 0\.01 is 651"):
+        check_wine_at_hand(bad, tmp_path)
+    check_wine_at_hand(config(), tmp_path)
+    # A table made for other wine settings is not used (the pipeline remakes it).
+    tables.write_frame(wine, table, tables.data_record({"zscore": "other"}, {}))
+    check_wine_at_hand(bad, tmp_path)
 
 
 def test_points_and_jobs_of_the_default_grid() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -14,7 +15,7 @@ import pyarrow as pa
 
 from moredata.balance import data as balance_data
 from moredata.balance.metrics import BAYES_METRICS, NETWORK_METRICS, bayes_metrics, network_metrics
-from moredata.errors import ConfigError
+from moredata.errors import ConfigError, MoredataError
 from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -378,7 +379,7 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 def check_wine_table(wine: pd.DataFrame, config: Mapping[str, Any]) -> None:
     """Refuse, naming the keys and the largest size possible, a wine (n, share) that the
-    z-scored wine table's rows cannot supply."""
+    wine table's rows (cleaned; columns quality, ...) cannot supply."""
     from moredata.wine.data import WINE_TARGET, binarise
 
     section = config[SECTION]
@@ -393,6 +394,38 @@ def check_wine_table(wine: pd.DataFrame, config: Mapping[str, Any]) -> None:
         list(section["wine_sizes"]),
         list(section["shares"]),
     )
+
+
+def check_wine_at_hand(config: Mapping[str, Any], workdir: str | Path = ".") -> None:
+    """Before any job: :func:`check_wine_table` on the wine rows when they are at hand
+    (the cleaned table of an earlier run made with these wine settings, else the local copy
+    ``wine.path``, else an earlier download). From empty results with a download there are
+    none yet: each wine training job then checks its own points before it trains."""
+    if not config[SECTION]["wine_sizes"]:
+        return
+    from moredata import tables
+    from moredata.wine.data import clean_wine, read_wine_csv
+
+    settings = BalanceSettings.from_config(config)
+    table = Path(workdir) / "results" / "data" / "wine.parquet"
+    try:
+        if table.is_file() and tables.read_provenance(table) == tables.data_record(
+            settings.wine_data(), {}
+        ):
+            import pyarrow.parquet as pq
+
+            check_wine_table(pq.read_table(table, columns=["quality"]).to_pandas(), config)
+            return
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        pass  # not a usable table: the pipeline remakes it, and the jobs check
+    given = config["wine"]["path"]
+    csv = Path(given).expanduser() if given else Path(workdir) / "results" / "data" / "wine.csv"
+    if csv.is_file():
+        try:
+            rows = clean_wine(read_wine_csv(csv), config["wine"]["max_total_sulfur_dioxide"])
+        except MoredataError:
+            return  # a bad file is the download or prepare job's to name
+        check_wine_table(rows, config)
 
 
 def job_points(all_points: Sequence[Point]) -> list[list[Point]]:
