@@ -467,3 +467,19 @@ def test_a_larger_pool_keeps_the_smaller_pools_points() -> None:
     )
     test = small["split"] == bd.TEST
     assert np.array_equal(small.loc[test, "x"], large.loc[large["split"] == bd.TEST, "x"])
+
+
+def test_a_diverged_run_reports_nothing(wine: pd.DataFrame) -> None:
+    import dataclasses
+
+    values = tiny_config({"training": {"on_divergence": "record"}})
+    settings = dataclasses.replace(BalanceSettings.from_config(values), learning_rate=1e30)
+    job = job_points(points(values["balance"]))[0]
+    for result in train_job(RECIPE, frames_of(job, settings, wine), job, settings):
+        row = result.tables["result"].to_pylist()[0]
+        assert row["diverged"]
+        metrics = RESULT.names[RESULT.names.index("minority_acc") : -1]
+        assert "bayes_minority_acc" in metrics and "final_train_loss" in metrics
+        for name in metrics:
+            assert row[name] is None or math.isnan(row[name]), name
+        assert RECIPE.summary(result.tables) == "diverged: no metrics"

@@ -324,6 +324,8 @@ class BalanceRecipe(Recipe[BalanceSettings]):
 
     def summary(self, written: Mapping[str, pa.Table]) -> str:
         row = written["result"].to_pylist()[0]
+        if row["diverged"]:
+            return "diverged: no metrics"
         text = (
             f"minority {_percent(row['minority_acc'])}, majority {_percent(row['majority_acc'])}"
             f", prior-corrected minority {_percent(row['corrected_minority_acc'])}"
