@@ -92,7 +92,7 @@ def balance(results: Path) -> None:
     tolerance = float(enough["tolerance"].iloc[0])
     print(
         f"  1. 55/45 'generally isn't a problem' (paired difference to 50/50; tolerance "
-        f"{tolerance:g} points):"
+        f"{tolerance:g} point{'' if tolerance == 1 else 's'}):"
     )
     for (source, n), part in differences.groupby(["source", "n"], sort=False):
         step = part.loc[part["share"] == 0.45]
