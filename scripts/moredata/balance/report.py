@@ -163,20 +163,19 @@ ROWS = (
 
 
 def share_axis(ax: Axes, shares: Sequence[float], which: str) -> None:
-    """A log axis of minority shares: a tick at each share, labelled where it is at least
-    1.3 times the last labelled one (0.4, 0.45 and 0.5 would overprint)."""
+    """A log axis of minority shares: a tick at each share, labelled from the largest down
+    where it is at most 1/1.6 of the last labelled one (0.4, 0.45 and 0.5 would overprint)."""
     from matplotlib.ticker import NullLocator
 
-    labels, last = [], 0.0
-    for share in sorted(shares):
-        keep = share >= 1.3 * last
+    ordered = sorted(shares, reverse=True)
+    labels, last = [], float("inf")
+    for share in ordered:
+        keep = share * 1.6 <= last
         labels.append(f"{share:g}" if keep else "")
         last = share if keep else last
-    if labels and not labels[-1]:  # always label the balanced reference
-        labels[-1], labels[-2] = f"{sorted(shares)[-1]:g}", ""
     axis = ax.xaxis if which == "x" else ax.yaxis
     getattr(ax, f"set_{which}scale")("log")
-    axis.set_ticks(sorted(shares), labels)
+    axis.set_ticks(ordered, labels)
     axis.set_minor_locator(NullLocator())
 
 
