@@ -257,13 +257,18 @@ def test_points_and_jobs_of_the_default_grid() -> None:
     section = _defaults()
     all_points = points(section)
     assert len(all_points) == 9 * 5 * (3 * 3 + 2)
-    assert {p["source"] for p in all_points} == {
+    assert {bd.dataset_parts(p["dataset"])[0] for p in all_points} == {
         "gaussian-d1",
         "gaussian-d2",
         "gaussian-d4",
         "wine",
     }
-    assert {p["n"] for p in all_points if p["source"] == "wine"} == {200, 600}
+    assert {p["dataset"] for p in all_points if p["dataset"].startswith("wine")} == {
+        "wine-n200",
+        "wine-n600",
+    }
+    assert all_points[0] == {"dataset": "gaussian-d1-n100", "share": 0.5, "seed": 0}
+    assert bd.dataset_parts("gaussian-d1e-05-n100") == ("gaussian-d1e-05", 100)
     jobs = job_points(all_points)
     assert len(jobs) == 11 and {len(job) for job in jobs} == {45}
 
@@ -272,15 +277,15 @@ def test_points_and_jobs_of_the_default_grid() -> None:
 
 
 def frames_of(job: list[dict], settings: BalanceSettings, wine: pd.DataFrame) -> dict:
+    """Each point's dataset file as the data step writes it (read back)."""
     frames = {}
     for point in job:
-        separation = bd.separation_of(point["source"])
+        source, n = bd.dataset_parts(point["dataset"])
+        separation = bd.separation_of(source)
         frames[RECIPE.data_path(point)] = (
-            wine
+            bd.wine_rows(wine, settings.data(), point["seed"])
             if separation is None
-            else bd.gaussian_table(
-                separation, settings.gaussian_pool, settings.gaussian_test_per_class, point["seed"]
-            )
+            else bd.gaussian_table(separation, n, settings.gaussian_test_per_class, point["seed"])
         )
     return frames
 
@@ -370,7 +375,8 @@ def synthetic_runs(tmp_path: Path) -> list[Path]:
                     minority, majority = 80 - 2 * drop + noise, 80 + noise
                     bayes = bayes_metrics(2.0, share) if source != "wine" else None
                     row = {
-                        "source": source, "n": n, "share": share, "seed": seed,
+                        "dataset": bd.dataset_name(source, n), "source": source, "n": n,
+                        "share": share, "seed": seed,
                         "n_minority": bd.minority_count(n, share),
                         "n_majority": n - bd.minority_count(n, share), "minority": "minority",
                         "minority_acc": minority, "majority_acc": majority,
@@ -483,3 +489,31 @@ def test_a_diverged_run_reports_nothing(wine: pd.DataFrame) -> None:
         for name in metrics:
             assert row[name] is None or math.isnan(row[name]), name
         assert RECIPE.summary(result.tables) == "diverged: no metrics"
+
+
+def test_the_data_step_writes_each_dataset(wine: pd.DataFrame, tmp_path: Path) -> None:
+    from moredata.balance.recipe import make_data
+    from moredata.errors import DataError
+
+    settings = BalanceSettings.from_config(tiny_config())
+    table = tmp_path / "wine.parquet"
+    tables.write_frame(wine, table, tables.data_record(settings.wine_data(), {}))
+    for point in ({"dataset": "wine-n200", "seed": 1}, {"dataset": "gaussian-d2-n100", "seed": 1}):
+        out = tmp_path / f"{point['dataset']}.parquet"
+        make_data(point, settings.data(), [str(table)], str(out))
+        written = pd.read_parquet(out)
+        assert tables.read_provenance(out) == RECIPE.data_record(point, settings)
+        test = written.loc[written["split"] == bd.TEST]
+        per_class = settings.wine_test_per_class if "wine" in point["dataset"] else 200
+        assert test.groupby("label").size().tolist() == [per_class, per_class]
+    tables.write_frame(wine, table, tables.data_record({**settings.wine_data(), "zscore": "x"}, {}))
+    with pytest.raises(DataError, match="not the wine table of these wine settings"):
+        make_data({"dataset": "wine-n200", "seed": 1}, settings.data(), [str(table)], str(out))
+
+
+def test_a_wine_size_the_rows_cannot_supply_stops_its_job(wine: pd.DataFrame) -> None:
+    values = tiny_config({"balance": {"wine_sizes": [1400], "shares": [0.5, 0.01]}})
+    settings = BalanceSettings.from_config(values)
+    job = [p for p in points(values["balance"]) if p["dataset"] == "wine-n1400"][:1]
+    with pytest.raises(ConfigError, match=r"n=1400 at share 0\.5 needs 700 'good' and 700 'bad'"):
+        train_job(RECIPE, frames_of(job, settings, wine), job, settings)

@@ -42,6 +42,17 @@ def source_key(source: str) -> int:
     return 0 if separation is None else round(separation * 1_000_000)
 
 
+def dataset_name(source: str, n: int) -> str:
+    """The dataset axis value of a source at training size n: ``gaussian-d2-n1000``."""
+    return f"{source}-n{int(n)}"
+
+
+def dataset_parts(dataset: str) -> tuple[str, int]:
+    """(source, n) of a dataset axis value."""
+    source, _, n = dataset.rpartition("-n")
+    return source, int(n)
+
+
 def minority_count(n: int, share: float) -> int:
     """Minority examples in a training set of ``n`` at ``share`` (rounded half up)."""
     return math.floor(n * share + 0.5)
@@ -79,24 +90,58 @@ def gaussian_table(
     return pd.concat(parts, ignore_index=True)
 
 
-def make_gaussian_job(
-    point: Mapping[str, Any], settings: Mapping[str, Any], path: str | Path
+def make_dataset(
+    point: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    wine: pd.DataFrame | None,
+    path: str | Path,
 ) -> None:
-    """Write the clouds of one (source, seed): its pool and balanced test set."""
-    separation = separation_of(str(point["source"]))
-    if separation is None:
-        raise ValueError(f"not a Gaussian source: {point['source']!r}")
-    data = gaussian_table(
-        separation,
-        int(settings["gaussian_pool"]),
-        int(settings["gaussian_test_per_class"]),
-        int(point["seed"]),
-    )
-    tables.write_frame(data, path, tables.data_record(settings, point))
+    """Write the data of one (dataset, seed): for a Gaussian source its pool of n points per
+    class and its balanced test set; for wine every wine of the table (``wine``), each with
+    its split and rank for this seed. Columns: the features, label (1 = minority), split,
+    rank."""
+    source, n = dataset_parts(str(point["dataset"]))
+    seed = int(point["seed"])
+    separation = separation_of(source)
+    if separation is not None:
+        data = gaussian_table(separation, n, int(settings["gaussian_test_per_class"]), seed)
+    else:
+        if wine is None:
+            raise ValueError("the wine dataset needs the wine table")
+        data = wine_rows(wine, settings, seed)
+    tables.write_frame(data, path, tables.data_record(settings, dict(point)))
     log.info(
-        "%d pool points and %d test points",
+        "%s: %d pool rows and %d test rows",
+        point["dataset"],
         (data["split"] == POOL).sum(),
         (data["split"] == TEST).sum(),
+    )
+
+
+def wine_rows(wine: pd.DataFrame, settings: Mapping[str, Any], seed: int) -> pd.DataFrame:
+    """The wine table's features with label (1 = ``wine_minority``), split and rank for one
+    seed (see :func:`wine_table`)."""
+    from moredata.wine.data import WINE_FEATURES, WINE_TARGET, binarise
+
+    good = binarise(wine[WINE_TARGET].to_numpy(), int(settings["wine_threshold"]))
+    labels = good if settings["wine_minority"] == "good" else 1 - good
+    minority = str(settings["wine_minority"])
+    majority = "bad" if minority == "good" else "good"
+    counts = np.bincount(labels, minlength=2)
+    check_wine_rows(
+        {majority: int(counts[0]), minority: int(counts[1])},
+        minority,
+        int(settings["wine_test_per_class"]),
+        [],
+        [],
+    )
+    split = wine_table(labels, int(settings["wine_test_per_class"]), seed)
+    rows = split["row"].to_numpy()
+    data = wine[list(WINE_FEATURES)].iloc[rows].reset_index(drop=True)
+    return data.assign(
+        label=split["label"].to_numpy(),
+        split=split["split"].to_numpy(),
+        rank=split["rank"].to_numpy(),
     )
 
 

@@ -33,17 +33,19 @@ def _required(name: str, type_: pa.DataType) -> pa.Field:
 
 
 GRID_FIELDS = [
-    _required("source", pa.string()),
-    _required("n", pa.int64()),
+    _required("dataset", pa.string()),
     _required("share", pa.float64()),
     _required("seed", pa.int64()),
 ]
-# One row per trained network (the separation is the source's: the aggregate adds it). The
+# One row per trained network: its dataset's source and size (the separation is the
+# source's: the aggregate adds it). The
 # Bayes values are null for wine; every metric, the Bayes values included, is NaN for a
 # diverged run (training.on_divergence: record), so nothing of it enters a statistic.
 RESULT = pa.schema(
     [
         *GRID_FIELDS,
+        _required("source", pa.string()),
+        _required("n", pa.int64()),
         _required("n_minority", pa.int64()),
         _required("n_majority", pa.int64()),
         _required("minority", pa.string()),
@@ -58,7 +60,6 @@ GAUSSIAN_FIELDS = (
     "gaussian_hidden_layers",
     "gaussian_activation",
     "gaussian_test_per_class",
-    "gaussian_pool",
 )
 WINE_FIELDS = (
     "wine_hidden_layers",
@@ -78,14 +79,22 @@ class BalanceSettings(Settings):
     sizes, shares, seeds), with the training keys and the wine data settings that the
     wine table was made with."""
 
-    data_keys = ("gaussian_pool", "gaussian_test_per_class")
+    # What a dataset's file depends on (the wine table's own settings included).
+    data_keys = (
+        "gaussian_test_per_class",
+        "wine_threshold",
+        "wine_minority",
+        "wine_test_per_class",
+        "wine_sha256",
+        "max_total_sulfur_dioxide",
+        "zscore",
+    )
 
     # A source's fields are None in the settings of a job without that source's points
     # (for_points), so a change to the other source leaves the job alone.
     gaussian_hidden_layers: list[int] | None
     gaussian_activation: Activation | None
     gaussian_test_per_class: int | None
-    gaussian_pool: int | None  # points per class drawn per (separation, seed): largest size
     wine_hidden_layers: list[int] | None
     wine_activation: Activation | None
     wine_threshold: int | None
@@ -106,7 +115,6 @@ class BalanceSettings(Settings):
         names = {field.name for field in dataclasses.fields(cls)}
         return cls(
             **{key: value for key, value in section.items() if key in names},
-            gaussian_pool=max(section["gaussian_sizes"], default=0),
             on_divergence=config["training"]["on_divergence"],
             wine_sha256=wine["sha256"].lower(),
             max_total_sulfur_dioxide=wine["max_total_sulfur_dioxide"],
@@ -115,7 +123,7 @@ class BalanceSettings(Settings):
 
     def for_points(self, points: Sequence[Point]) -> BalanceSettings:
         """Without the fields of a source that none of ``points`` is from."""
-        sources = {str(point["source"]) for point in points}
+        sources = {balance_data.dataset_parts(str(point["dataset"]))[0] for point in points}
         unused = [
             *(WINE_FIELDS if balance_data.WINE not in sources else ()),
             *(GAUSSIAN_FIELDS if not sources - {balance_data.WINE} else ()),
@@ -154,143 +162,143 @@ class Drawn:
     """What the tables need besides the trained network: the training counts, the
     balanced test set and the class names (majority, minority)."""
 
+    source: str
+    n: int
     separation: float | None
     n_minority: int
     n_majority: int
     classes: tuple[str, str]
 
 
-def points(section: Mapping[str, Any]) -> list[Point]:
-    """Every grid point of the section, in output order: the Gaussian sources (one per
-    separation) at each Gaussian size, then wine at each wine size; each at every share and
-    seed. Not a product: the two sources have their own sizes."""
-    sources = [
-        (balance_data.gaussian_source(d), section["gaussian_sizes"])
+def datasets(section: Mapping[str, Any]) -> list[str]:
+    """The dataset axis: each Gaussian source (one per separation) at each Gaussian size,
+    then wine at each wine size (the two sources have their own sizes, so the grid's
+    product runs over (source, n) pairs)."""
+    pairs = [
+        (balance_data.gaussian_source(d), n)
         for d in section["gaussian_separations"]
+        for n in section["gaussian_sizes"]
     ]
-    sources.append((balance_data.WINE, section["wine_sizes"]))
+    pairs += [(balance_data.WINE, n) for n in section["wine_sizes"]]
+    return [balance_data.dataset_name(source, n) for source, n in pairs]
+
+
+def grid_values(section: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The grid's axes with their values: datasets (derived), shares and seeds."""
+    return {"dataset": datasets(section), "share": section["shares"], "seed": section["seeds"]}
+
+
+def points(section: Mapping[str, Any]) -> list[Point]:
+    """Every grid point of the section, in output order (the product of the axes)."""
+    values = grid_values(section)
     return [
-        {"source": source, "n": int(n), "share": float(share), "seed": int(seed)}
-        for source, sizes in sources
-        for n in sizes
-        for share in section["shares"]
-        for seed in section["seeds"]
+        {"dataset": dataset, "share": float(share), "seed": int(seed)}
+        for dataset in values["dataset"]
+        for share in values["share"]
+        for seed in values["seed"]
     ]
 
 
 class BalanceRecipe(Recipe[BalanceSettings]):
     name = SECTION
     settings_class = BalanceSettings
-    # The axes in output order with the keys of their values: source from
-    # gaussian_separations and wine (which has wine_sizes for n); see points().
+    # The axes in output order with the keys their values come from: the datasets are the
+    # Gaussian sources (gaussian_separations) at gaussian_sizes and wine at wine_sizes
+    # (grid_values derives them).
     grid: Mapping[str, str] = {
-        "source": "gaussian_separations",
-        "n": "gaussian_sizes",
+        "dataset": "gaussian_separations, gaussian_sizes and wine_sizes",
         "share": "shares",
         "seed": "seeds",
     }
-    # One job per (source, n): the two networks differ in shape, and a job of 45 replicates
-    # stays under 1 GB (each holds steps x batch_size training rows).
-    separate = ("source", "n")
-    data_axes = ("source", "seed")
+    # One job per dataset, its shares and seeds the replicates of one batched training: the
+    # two networks differ in shape, and a job of 45 replicates stays under 1 GB (each holds
+    # steps x batch_size training rows).
+    separate = ("dataset",)
+    data_axes = ("dataset", "seed")
     outputs: Mapping[str, pa.Schema] = {"result": RESULT}
     split_keys = "balance.shares or balance.gaussian_sizes / balance.wine_sizes"
-    size_keys = "balance.gaussian_sizes, balance.steps or balance.batch_size"
+    size_keys = "balance.steps, balance.batch_size or the hidden layers"
 
     points = staticmethod(points)
+    grid_values = staticmethod(grid_values)
 
     def data_path(self, point: Point) -> str:
-        if point["source"] == balance_data.WINE:
-            return "results/data/wine.parquet"
-        return f"results/data/balance/source~{point['source']}_seed~{point['seed']}.parquet"
+        return f"results/data/balance/dataset~{point['dataset']}_seed~{point['seed']}.parquet"
 
     def data_record(self, point: Point, settings: BalanceSettings) -> dict[str, Any]:
         from moredata.tables import data_record
 
-        if point["source"] == balance_data.WINE:
-            return data_record(settings.wine_data(), {})
-        return data_record(settings.data(), {"source": point["source"], "seed": point["seed"]})
+        return data_record(settings.data(), {axis: point[axis] for axis in self.data_axes})
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: BalanceSettings) -> Prepared:
-        """The training set of (n, share) from the point's data, expanded to the fixed
-        number of steps; initialisation and shuffling derive from (source, n, seed), so the
-        shares of one (source, n, seed) are paired: same data stream, same initial network."""
+        """The training set of (n, share) from the dataset's file, expanded to the fixed
+        number of steps; initialisation and shuffling derive from (dataset, seed), so the
+        shares of one dataset and seed are paired: the same data streams, initial network
+        and test set."""
         import torch
 
         from moredata.models import build_mlp
         from moredata.training import Replicate
+        from moredata.wine.data import WINE_FEATURES, zscore
 
-        source, n, share, seed = (
-            str(point["source"]),
-            int(point["n"]),
-            float(point["share"]),
-            int(point["seed"]),
-        )
+        dataset, share, seed = str(point["dataset"]), float(point["share"]), int(point["seed"])
+        source, n = balance_data.dataset_parts(dataset)
         key = balance_data.source_key(source)
         separation = balance_data.separation_of(source)
+        if separation is None:  # refuse, by name, a size the wine rows cannot supply
+            minority = str(settings.wine_minority)
+            majority = "bad" if minority == "good" else "good"
+            counts = np.bincount(data["label"].to_numpy(), minlength=2)
+            balance_data.check_wine_rows(
+                {majority: int(counts[0]), minority: int(counts[1])},
+                minority,
+                int(settings.wine_test_per_class or 0),
+                [n],
+                [share],
+            )
+        rows = balance_data.training_rows(data, n, share)
+        test = np.flatnonzero((data["split"] == balance_data.TEST).to_numpy())
         if separation is None:
-            features, labels, rows, test, classes = self._wine(data, n, share, seed, settings)
-            sizes = [features.shape[1], *settings.wine_hidden_layers, 1]
-            activation = settings.wine_activation
+            columns = list(WINE_FEATURES)
+            features = data[columns]
+            if settings.zscore == "train_only":  # the table is raw: scale with the training rows
+                features = zscore(features, columns, reference=features.iloc[rows])
+            hidden, activation = settings.wine_hidden_layers, settings.wine_activation
+            minority = str(settings.wine_minority)
+            classes = ("bad" if minority == "good" else "good", minority)
         else:
-            features = np.array(data[["x", "y"]], dtype=np.float32)
-            labels = data["label"].to_numpy()
-            rows = balance_data.training_rows(data, n, share)
-            test = np.flatnonzero((data["split"] == balance_data.TEST).to_numpy())
+            columns = ["x", "y"]
+            features = data[columns]
+            hidden, activation = settings.gaussian_hidden_layers, settings.gaussian_activation
             classes = ("majority", "minority")
-            sizes = [2, *settings.gaussian_hidden_layers, 1]
-            activation = settings.gaussian_activation
+        assert hidden is not None and activation is not None  # the point's source is set
+        x = torch.from_numpy(np.array(features, dtype=np.float32))
+        y = torch.from_numpy(data["label"].to_numpy(dtype=np.float32))
         sequence = torch.tensor(rows)[
             balance_data.training_sequence(
                 n, settings.steps, settings.batch_size, derive_seed(seed, Purpose.RESAMPLE, key, n)
             )
         ]
-        x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
-        y = torch.from_numpy(labels.astype(np.float32))
-        n_minority = int((labels[rows] == balance_data.MINORITY).sum())
+        test_rows = torch.tensor(test)
+        n_minority = balance_data.minority_count(n, share)
         return Prepared(
             point=point,
             replicate=Replicate(
-                model=build_mlp(sizes, activation, derive_seed(seed, Purpose.INIT, key, n)),
+                model=build_mlp(
+                    [len(columns), *hidden, 1], activation, derive_seed(seed, Purpose.INIT, key, n)
+                ),
                 x_train=x[sequence],
                 y_train=y[sequence],
-                x_test=x[torch.tensor(test)],
-                y_test=y[torch.tensor(test)],
+                x_test=x[test_rows],
+                y_test=y[test_rows],
                 generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, key, n)),
                 name=point_name(point),
             ),
             train=settings.training(),
             classes=classes,
             activation=activation,
-            extra=Drawn(separation, n_minority, n - n_minority, classes),
+            extra=Drawn(source, n, separation, n_minority, n - n_minority, classes),
         )
-
-    @staticmethod
-    def _wine(
-        data: pd.DataFrame, n: int, share: float, seed: int, settings: BalanceSettings
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, str]]:
-        """Features, labels (1 = the minority class), training and test rows of wine."""
-        from moredata.wine.data import WINE_FEATURES, WINE_TARGET, binarise, zscore
-
-        good = binarise(data[WINE_TARGET].to_numpy(), settings.wine_threshold)
-        labels = good if settings.wine_minority == "good" else 1 - good
-        majority = "bad" if settings.wine_minority == "good" else "good"
-        classes = (majority, settings.wine_minority)
-        counts = np.bincount(labels, minlength=2)
-        balance_data.check_wine_rows(
-            {majority: int(counts[0]), settings.wine_minority: int(counts[1])},
-            settings.wine_minority,
-            settings.wine_test_per_class,
-            [n],
-            [share],
-        )
-        split = balance_data.wine_table(labels, settings.wine_test_per_class, seed)
-        rows = split["row"].to_numpy()[balance_data.training_rows(split, n, share)]
-        test = split.loc[split["split"] == balance_data.TEST, "row"].to_numpy()
-        features = data[list(WINE_FEATURES)]
-        if settings.zscore == "train_only":  # the table is raw: scale with the training rows
-            features = zscore(features, WINE_FEATURES, reference=features.iloc[rows])
-        return np.array(features, dtype=np.float32), labels, rows, test, classes
 
     def tables(self, trained: Trained, settings: BalanceSettings) -> dict[str, dict[str, Any]]:
         import torch
@@ -312,6 +320,8 @@ class BalanceRecipe(Recipe[BalanceSettings]):
             bayes = bayes_metrics(drawn.separation, share)
         return {
             "result": {
+                "source": drawn.source,
+                "n": drawn.n,
                 "n_minority": drawn.n_minority,
                 "n_majority": drawn.n_majority,
                 "minority": drawn.classes[1],
@@ -430,12 +440,44 @@ def check_wine_at_hand(config: Mapping[str, Any], workdir: str | Path = ".") -> 
         check_wine_table(rows, config)
 
 
+def make_data(
+    point: Point, settings: Mapping[str, Any], inputs: Sequence[str], output: str
+) -> None:
+    """The data step: the file of one (dataset, seed); a wine dataset reads the cleaned wine
+    table (``inputs``: results/data/wine.parquet), which must have been made with the wine
+    settings recorded in ``settings``."""
+    from moredata import tables
+    from moredata.errors import DataError
+
+    wine = None
+    if balance_data.dataset_parts(str(point["dataset"]))[0] == balance_data.WINE:
+        import pyarrow.parquet as pq
+
+        (path,) = inputs
+        expected = {
+            "wine_sha256": settings["wine_sha256"],
+            "max_total_sulfur_dioxide": settings["max_total_sulfur_dioxide"],
+            "zscore": settings["zscore"],
+        }
+        try:
+            record = tables.read_provenance(path)
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            record = None
+        if record != tables.data_record(expected, {}):
+            raise DataError(
+                f"{path}: not the wine table of these wine settings; delete it and run "
+                "snakemake again, which recomputes it"
+            )
+        wine = pq.read_table(path).to_pandas()
+    balance_data.make_dataset(point, settings, wine, output)
+
+
 def job_points(all_points: Sequence[Point]) -> list[list[Point]]:
-    """The training jobs of ``batching: grid``: one per (source, n), its shares and seeds
-    the replicates of one batched training."""
-    jobs: dict[tuple[str, int], list[Point]] = {}
+    """The training jobs of ``batching: grid``: one per dataset, its shares and seeds the
+    replicates of one batched training."""
+    jobs: dict[str, list[Point]] = {}
     for point in all_points:
-        jobs.setdefault((str(point["source"]), int(point["n"])), []).append(point)
+        jobs.setdefault(str(point["dataset"]), []).append(point)
     return list(jobs.values())
 
 
