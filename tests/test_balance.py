@@ -174,8 +174,9 @@ def test_bayes_metrics_from_samples_agree() -> None:
     [
         ({"shares": [0.5, 0.6]}, "balance.shares[1]"),
         ({"shares": [0.5, 0]}, "balance.shares[1]"),
-        ({"gaussian_separations": [0]}, "balance.gaussian_separations[0]"),
-        ({"gaussian_separations": [-1.0]}, "balance.gaussian_separations[0]"),
+        ({"datasets": ["gaussian-d-1-n100"]}, "balance.datasets[0]"),
+        ({"datasets": ["gaussian-d2-n100", "cats-n100"]}, "balance.datasets[1]"),
+        ({"datasets": []}, "balance.datasets"),
         ({"tolerance": 0}, "balance.tolerance"),
         ({"tolerance": -1}, "balance.tolerance"),
         ({"steps": 0}, "balance.steps"),
@@ -194,12 +195,14 @@ def test_schema_refuses(change: dict, words: str) -> None:
     [
         ({"shares": [0.45, 0.1]}, "'balance.shares': [0.45, 0.1] lacks 0.5"),
         (
-            {"shares": [0.5, 0.01], "gaussian_sizes": [1000, 50]},
-            "'balance.gaussian_sizes[1]': n=50 holds 0.5 minority examples at share 0.01",
+            {"shares": [0.5, 0.01], "datasets": ["gaussian-d2-n1000", "gaussian-d2-n50"]},
+            "'balance.datasets[1]': n=50 holds 0.5 minority examples at share 0.01",
         ),
-        ({"shares": [0.5, 0.1], "wine_sizes": [9]}, "'balance.wine_sizes[0]': n=9 holds 0.9"),
-        ({"gaussian_separations": [1, 1.0000001]}, "balance.gaussian_separations[1]"),
-        ({"gaussian_separations": [], "wine_sizes": []}, "nothing to train"),
+        ({"shares": [0.5, 0.1], "datasets": ["wine-n9"]}, "'balance.datasets[0]': n=9 holds 0.9"),
+        ({"datasets": ["gaussian-d0-n100"]}, "'balance.datasets[0]': gaussian-d0-n100 has a sep"),
+        ({"datasets": ["gaussian-d2.0-n100"]}, "write gaussian-d2.0-n100 as gaussian-d2-n100"),
+        ({"datasets": ["gaussian-d101-n100"]}, "at most 100"),
+        ({"datasets": ["wine-n0"]}, "'balance.datasets[0]': wine-n0 has n=0"),
     ],
 )
 def test_cross_key_checks_refuse(change: dict, words: str) -> None:
@@ -223,13 +226,15 @@ def _defaults() -> dict:
 
 
 def test_a_wine_combination_the_rows_cannot_supply_is_refused(wine: pd.DataFrame) -> None:
-    values = config(wine_sizes=[200, 1000], shares=[0.5, 0.01], wine_test_per_class=100)
+    values = config(
+        datasets=["wine-n200", "wine-n1000"], shares=[0.5, 0.01], wine_test_per_class=100
+    )
     with pytest.raises(ConfigError) as error:
         check_wine_table(wine, values)
     message = str(error.value)
-    assert "'balance.wine_sizes' and 'balance.shares': n=1000 at share 0.01" in message
+    assert "'balance.datasets' and 'balance.shares': wine-n1000 at share 0.01" in message
     assert "the largest size possible at share 0.01 is 651" in message
-    check_wine_table(wine, config(wine_sizes=[200, 600], shares=[0.5, 0.01]))
+    check_wine_table(wine, config(datasets=["wine-n200", "wine-n600"], shares=[0.5, 0.01]))
     with pytest.raises(ConfigError, match=r"balance\.wine_test_per_class"):
         check_wine_table(wine, config(wine_test_per_class=800))
 
@@ -237,7 +242,7 @@ def test_a_wine_combination_the_rows_cannot_supply_is_refused(wine: pd.DataFrame
 def test_the_wine_rows_at_hand_are_checked_before_any_job(
     red_wine: Path, tmp_path: Path, wine: pd.DataFrame
 ) -> None:
-    bad = config(wine_sizes=[1000], shares=[0.5, 0.01], wine_test_per_class=100)
+    bad = config(datasets=["wine-n1000"], shares=[0.5, 0.01], wine_test_per_class=100)
     check_wine_at_hand(bad, tmp_path)  # nothing at hand: the jobs check
     with pytest.raises(ConfigError, match=r"largest size possible at share 0\.01 is 651"):
         check_wine_at_hand({**bad, "wine": {**bad["wine"], "path": str(red_wine)}}, tmp_path)
@@ -319,7 +324,7 @@ def test_recipe_job_writes_its_tables(wine: pd.DataFrame) -> None:
 
 
 def test_minority_bad_swaps_the_classes(wine: pd.DataFrame) -> None:
-    values = tiny_config({"balance": {"wine_minority": "bad", "gaussian_separations": []}})
+    values = tiny_config({"balance": {"wine_minority": "bad", "datasets": ["wine-n200"]}})
     settings = BalanceSettings.from_config(values)
     job = points(values["balance"])[:1]
     row = train_job(RECIPE, frames_of(job, settings, wine), job, settings)[0]
@@ -335,10 +340,8 @@ def test_network_reaches_the_bayes_values_at_the_largest_size() -> None:
             "balance": {
                 "seeds": [0, 1, 2],
                 "shares": [0.5, 0.1],
-                "gaussian_separations": [2],
-                "gaussian_sizes": [10000],
+                "datasets": ["gaussian-d2-n10000"],
                 "gaussian_test_per_class": 5000,
-                "wine_sizes": [],
                 "steps": 3000,
             }
         }
@@ -512,8 +515,10 @@ def test_the_data_step_writes_each_dataset(wine: pd.DataFrame, tmp_path: Path) -
 
 
 def test_a_wine_size_the_rows_cannot_supply_stops_its_job(wine: pd.DataFrame) -> None:
-    values = tiny_config({"balance": {"wine_sizes": [1400], "shares": [0.5, 0.01]}})
+    values = tiny_config({"balance": {"datasets": ["wine-n1400"], "shares": [0.5, 0.01]}})
     settings = BalanceSettings.from_config(values)
     job = [p for p in points(values["balance"]) if p["dataset"] == "wine-n1400"][:1]
-    with pytest.raises(ConfigError, match=r"n=1400 at share 0\.5 needs 700 'good' and 700 'bad'"):
+    with pytest.raises(
+        ConfigError, match=r"wine-n1400 at share 0\.5 needs 700 'good' and 700 'bad'"
+    ):
         train_job(RECIPE, frames_of(job, settings, wine), job, settings)

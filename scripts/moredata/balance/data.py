@@ -222,8 +222,9 @@ def check_wine_rows(
                 continue
             largest = largest_size(share, minority_rows, majority_rows)
             raise ConfigError(
-                f"config keys 'balance.wine_sizes' and 'balance.shares': n={n} at share {share:g} "
-                f"needs {k} {minority!r} and {n - k} {majority!r} training wines; after "
+                f"config keys 'balance.datasets' and 'balance.shares': {dataset_name(WINE, n)} "
+                f"at share {share:g} needs {k} {minority!r} and {n - k} {majority!r} training "
+                f"wines; after "
                 f"balance.wine_test_per_class={test_per_class} per class the table has "
                 f"{minority_rows} and {majority_rows}: the largest size possible at share "
                 f"{share:g} is {largest}"

@@ -5,6 +5,7 @@ judged per class on a balanced test set (REFERENCE §8)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,57 +171,30 @@ class Drawn:
     classes: tuple[str, str]
 
 
-def datasets(section: Mapping[str, Any]) -> list[str]:
-    """The dataset axis: each Gaussian source (one per separation) at each Gaussian size,
-    then wine at each wine size (the two sources have their own sizes, so the grid's
-    product runs over (source, n) pairs)."""
-    pairs = [
-        (balance_data.gaussian_source(d), n)
-        for d in section["gaussian_separations"]
-        for n in section["gaussian_sizes"]
-    ]
-    pairs += [(balance_data.WINE, n) for n in section["wine_sizes"]]
-    return [balance_data.dataset_name(source, n) for source, n in pairs]
-
-
-def grid_values(section: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The grid's axes with their values: datasets (derived), shares and seeds."""
-    return {"dataset": datasets(section), "share": section["shares"], "seed": section["seeds"]}
-
-
 def points(section: Mapping[str, Any]) -> list[Point]:
     """Every grid point of the section, in output order (the product of the axes)."""
-    values = grid_values(section)
     return [
-        {"dataset": dataset, "share": float(share), "seed": int(seed)}
-        for dataset in values["dataset"]
-        for share in values["share"]
-        for seed in values["seed"]
+        {"dataset": str(dataset), "share": float(share), "seed": int(seed)}
+        for dataset in section["datasets"]
+        for share in section["shares"]
+        for seed in section["seeds"]
     ]
 
 
 class BalanceRecipe(Recipe[BalanceSettings]):
     name = SECTION
     settings_class = BalanceSettings
-    # The axes in output order with the keys their values come from: the datasets are the
-    # Gaussian sources (gaussian_separations) at gaussian_sizes and wine at wine_sizes
-    # (grid_values derives them).
-    grid: Mapping[str, str] = {
-        "dataset": "gaussian_separations, gaussian_sizes and wine_sizes",
-        "share": "shares",
-        "seed": "seeds",
-    }
+    # A dataset is a source at one training size (gaussian-d2-n1000, wine-n200): the two
+    # sources have sizes of their own, so the grid is a product over datasets.
+    grid: Mapping[str, str] = {"dataset": "datasets", "share": "shares", "seed": "seeds"}
     # One job per dataset, its shares and seeds the replicates of one batched training: the
     # two networks differ in shape, and a job of 45 replicates stays under 1 GB (each holds
     # steps x batch_size training rows).
     separate = ("dataset",)
     data_axes = ("dataset", "seed")
     outputs: Mapping[str, pa.Schema] = {"result": RESULT}
-    split_keys = "balance.shares or balance.gaussian_sizes / balance.wine_sizes"
+    split_keys = "balance.shares or balance.datasets"
     size_keys = "balance.steps, balance.batch_size or the hidden layers"
-
-    points = staticmethod(points)
-    grid_values = staticmethod(grid_values)
 
     def data_path(self, point: Point) -> str:
         return f"results/data/balance/dataset~{point['dataset']}_seed~{point['seed']}.parquet"
@@ -356,7 +330,7 @@ def _percent(value: float | None) -> str:
 def check_config(config: Mapping[str, Any]) -> None:
     """Cross-key rules of the balance section the schema cannot express; one line naming
     the key and what is allowed. (The wine rows are checked against the grid when the wine
-    table is at hand: :func:`check_wine_table`.)"""
+    table is at hand: :func:`check_wine_at_hand`.)"""
     section = config[SECTION]
     shares = section["shares"]
     if 0.5 not in shares:
@@ -364,29 +338,33 @@ def check_config(config: Mapping[str, Any]) -> None:
             f"config key '{SECTION}.shares': {shares} lacks 0.5, the balanced reference every "
             "share is compared with; add it"
         )
-    sources = [balance_data.gaussian_source(d) for d in section["gaussian_separations"]]
-    for index, source in enumerate(sources):
-        if sources.index(source) != index:
-            raise ConfigError(
-                f"config key '{SECTION}.gaussian_separations[{index}]': "
-                f"{section['gaussian_separations'][index]} names the same source as an earlier "
-                f"separation ({source}); list each separation once"
-            )
-    if not sources and not section["wine_sizes"]:
-        raise ConfigError(
-            f"config keys '{SECTION}.gaussian_separations' and '{SECTION}.wine_sizes': both "
-            "empty leave the experiment nothing to train; give at least one"
-        )
     smallest_share = min(shares)
-    for key in ("gaussian_sizes", "wine_sizes"):
-        for index, n in enumerate(section[key]):
-            if n * smallest_share < 1:
-                raise ConfigError(
-                    f"config key '{SECTION}.{key}[{index}]': n={n} holds "
-                    f"{n * smallest_share:g} minority examples at share {smallest_share:g} "
-                    f"(the smallest of {SECTION}.shares); use n >= "
-                    f"{int(np.ceil(1 / smallest_share - 1e-9))} or larger shares"
-                )
+    for index, dataset in enumerate(section["datasets"]):
+        key = f"config key '{SECTION}.datasets[{index}]'"
+        source, n = balance_data.dataset_parts(dataset)
+        separation = balance_data.separation_of(source)
+        if separation is not None and not 0 < separation <= MAX_SEPARATION:
+            raise ConfigError(
+                f"{key}: {dataset} has a separation of {separation:g}; allowed: above 0 and at "
+                f"most {MAX_SEPARATION:g} (the centres' distance in standard deviations)"
+            )
+        canonical = balance_data.dataset_name(
+            source if separation is None else balance_data.gaussian_source(separation), n
+        )
+        if dataset != canonical:
+            raise ConfigError(f"{key}: write {dataset} as {canonical}")
+        if not 1 <= n <= MAX_SIZE:
+            raise ConfigError(f"{key}: {dataset} has n={n}; allowed: 1 to {MAX_SIZE}")
+        if n * smallest_share < 1:
+            raise ConfigError(
+                f"{key}: n={n} holds {n * smallest_share:g} minority examples at share "
+                f"{smallest_share:g} (the smallest of {SECTION}.shares); use n >= "
+                f"{math.ceil(1 / smallest_share - 1e-9)} or larger shares"
+            )
+
+
+MAX_SEPARATION = 100.0  # a larger distance leaves no overlap a float32 network can show
+MAX_SIZE = 1_000_000  # the sample_count bound of the other experiments
 
 
 def check_wine_table(wine: pd.DataFrame, config: Mapping[str, Any]) -> None:
@@ -395,7 +373,8 @@ def check_wine_table(wine: pd.DataFrame, config: Mapping[str, Any]) -> None:
     from moredata.wine.data import WINE_TARGET, binarise
 
     section = config[SECTION]
-    if not section["wine_sizes"]:
+    sizes = wine_sizes(section)
+    if not sizes:
         return
     good = binarise(wine[WINE_TARGET].to_numpy(), section["wine_threshold"])
     counts = {"good": int(good.sum()), "bad": int(len(good) - good.sum())}
@@ -403,9 +382,15 @@ def check_wine_table(wine: pd.DataFrame, config: Mapping[str, Any]) -> None:
         counts,
         section["wine_minority"],
         section["wine_test_per_class"],
-        list(section["wine_sizes"]),
+        sizes,
         list(section["shares"]),
     )
+
+
+def wine_sizes(section: Mapping[str, Any]) -> list[int]:
+    """The training sizes of the section's wine datasets."""
+    parts = [balance_data.dataset_parts(d) for d in section["datasets"]]
+    return [n for source, n in parts if source == balance_data.WINE]
 
 
 def check_wine_at_hand(config: Mapping[str, Any], workdir: str | Path = ".") -> None:
@@ -413,7 +398,7 @@ def check_wine_at_hand(config: Mapping[str, Any], workdir: str | Path = ".") -> 
     (the cleaned table of an earlier run made with these wine settings, else the local copy
     ``wine.path``, else an earlier download). From empty results with a download there are
     none yet: each wine training job then checks its own points before it trains."""
-    if not config[SECTION]["wine_sizes"]:
+    if not wine_sizes(config[SECTION]):
         return
     from moredata import tables
     from moredata.wine.data import clean_wine, read_wine_csv
