@@ -307,13 +307,26 @@ def enough_figure(enough: pd.DataFrame) -> Figure:
     return fig
 
 
+def plot_accuracy(summary_path: str | Path, out_paths: Sequence[str | Path]) -> None:
+    """The per-class accuracy figure, from the summary table."""
+    from moredata.figures import save_figure
+
+    save_figure(accuracy_figure(pd.read_parquet(summary_path)), out_paths)
+
+
+def plot_enough(enough_path: str | Path, out_paths: Sequence[str | Path]) -> None:
+    """The "enough" share figure, from the enough table."""
+    from moredata.figures import save_figure
+
+    save_figure(enough_figure(pd.read_parquet(enough_path)), out_paths)
+
+
 def plot_balance(
     summary_path: str | Path,
     enough_path: str | Path,
     accuracy_out: Sequence[str | Path],
     enough_out: Sequence[str | Path],
 ) -> None:
-    from moredata.figures import save_figure
-
-    save_figure(accuracy_figure(pd.read_parquet(summary_path)), accuracy_out)
-    save_figure(enough_figure(pd.read_parquet(enough_path)), enough_out)
+    """Both figures."""
+    plot_accuracy(summary_path, accuracy_out)
+    plot_enough(enough_path, enough_out)
