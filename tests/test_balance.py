@@ -494,24 +494,47 @@ def test_a_diverged_run_reports_nothing(wine: pd.DataFrame) -> None:
         assert RECIPE.summary(result.tables) == "diverged: no metrics"
 
 
-def test_the_data_step_writes_each_dataset(wine: pd.DataFrame, tmp_path: Path) -> None:
+def test_the_data_step_writes_each_dataset(red_wine: Path, tmp_path: Path) -> None:
     from moredata.balance.recipe import make_data
     from moredata.errors import DataError
 
     settings = BalanceSettings.from_config(tiny_config())
+    raw = clean_wine(read_wine_csv(red_wine), 200)
     table = tmp_path / "wine.parquet"
-    tables.write_frame(wine, table, tables.data_record(settings.wine_data(), {}))
-    for point in ({"dataset": "wine-n200", "seed": 1}, {"dataset": "gaussian-d2-n100", "seed": 1}):
-        out = tmp_path / f"{point['dataset']}.parquet"
-        make_data(point, settings.data(), [str(table)], str(out))
-        written = pd.read_parquet(out)
-        assert tables.read_provenance(out) == RECIPE.data_record(point, settings)
-        test = written.loc[written["split"] == bd.TEST]
-        per_class = settings.wine_test_per_class if "wine" in point["dataset"] else 200
-        assert test.groupby("label").size().tolist() == [per_class, per_class]
-    tables.write_frame(wine, table, tables.data_record({**settings.wine_data(), "zscore": "x"}, {}))
+    made = {}
+    for zscoring, frame in (("whole_table", zscore(raw, WINE_FEATURES)), ("train_only", raw)):
+        record = {**settings.wine_data(), "zscore": zscoring}
+        tables.write_frame(frame, table, tables.data_record(record, {}))
+        for point in (
+            {"dataset": "wine-n200", "seed": 1},
+            {"dataset": "gaussian-d2-n100", "seed": 1},
+        ):
+            out = tmp_path / zscoring / f"{point['dataset']}.parquet"
+            make_data(point, settings.data(), [str(table)], str(out))
+            made[zscoring, point["dataset"]] = written = pd.read_parquet(out)
+            assert tables.read_provenance(out) == RECIPE.data_record(point, settings)
+            test = written.loc[written["split"] == bd.TEST]
+            per_class = settings.wine_test_per_class if "wine" in point["dataset"] else 200
+            assert test.groupby("label").size().tolist() == [per_class, per_class]
+    # The wine datasets are z-scored over the whole table whatever wine.zscore says (§3).
+    pd.testing.assert_frame_equal(made["whole_table", "wine-n200"], made["train_only", "wine-n200"])
+    other = {**settings.wine_data(), "wine_sha256": "0" * 64, "zscore": "whole_table"}
+    tables.write_frame(raw, table, tables.data_record(other, {}))
     with pytest.raises(DataError, match="not the wine table of these wine settings"):
         make_data({"dataset": "wine-n200", "seed": 1}, settings.data(), [str(table)], str(out))
+
+
+def test_a_dataset_depends_only_on_its_sources_settings() -> None:
+    settings = BalanceSettings.from_config(tiny_config())
+    other = BalanceSettings.from_config(config(wine_test_per_class=60, gaussian_test_per_class=9))
+    for dataset in ("wine-n200", "gaussian-d2-n100"):
+        point = {"dataset": dataset, "seed": 0}
+        assert RECIPE.data_record(point, settings) != RECIPE.data_record(point, other)
+    moved = BalanceSettings.from_config(config(wine_threshold=6))
+    point = {"dataset": "gaussian-d2-n100", "seed": 0}
+    assert RECIPE.data_record(point, settings) == RECIPE.data_record(point, moved)
+    narrowed = settings.for_points([{**point, "share": 0.5}])
+    assert RECIPE.data_record(point, settings) == RECIPE.data_record(point, narrowed)
 
 
 def test_a_wine_size_the_rows_cannot_supply_stops_its_job(wine: pd.DataFrame) -> None:

@@ -90,6 +90,17 @@ def gaussian_table(
     return pd.concat(parts, ignore_index=True)
 
 
+GAUSSIAN_KEYS = ("gaussian_test_per_class",)
+
+
+def source_settings(settings: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The data settings a dataset of ``source`` depends on (and records): a change to the
+    other source's leaves its file alone."""
+    if separation_of(source) is None:
+        return {key: value for key, value in settings.items() if key not in GAUSSIAN_KEYS}
+    return {key: settings[key] for key in GAUSSIAN_KEYS}
+
+
 def make_dataset(
     point: Mapping[str, Any],
     settings: Mapping[str, Any],
@@ -109,7 +120,9 @@ def make_dataset(
         if wine is None:
             raise ValueError("the wine dataset needs the wine table")
         data = wine_rows(wine, settings, seed)
-    tables.write_frame(data, path, tables.data_record(settings, dict(point)))
+    tables.write_frame(
+        data, path, tables.data_record(source_settings(settings, source), dict(point))
+    )
     log.info(
         "%s: %d pool rows and %d test rows",
         point["dataset"],

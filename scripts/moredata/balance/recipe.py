@@ -70,7 +70,6 @@ WINE_FIELDS = (
     "wine_test_per_class",
     "wine_sha256",
     "max_total_sulfur_dioxide",
-    "zscore",
 )
 
 
@@ -88,7 +87,6 @@ class BalanceSettings(Settings):
         "wine_test_per_class",
         "wine_sha256",
         "max_total_sulfur_dioxide",
-        "zscore",
     )
 
     # A source's fields are None in the settings of a job without that source's points
@@ -108,7 +106,6 @@ class BalanceSettings(Settings):
     on_divergence: Literal["fail", "record"]
     wine_sha256: str | None
     max_total_sulfur_dioxide: float | None
-    zscore: Literal["whole_table", "train_only"] | None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> BalanceSettings:
@@ -119,7 +116,6 @@ class BalanceSettings(Settings):
             on_divergence=config["training"]["on_divergence"],
             wine_sha256=wine["sha256"].lower(),
             max_total_sulfur_dioxide=wine["max_total_sulfur_dioxide"],
-            zscore=wine["zscore"],
         )
 
     def for_points(self, points: Sequence[Point]) -> BalanceSettings:
@@ -135,11 +131,11 @@ class BalanceSettings(Settings):
         return dataclasses.asdict(self.for_points([point]))
 
     def wine_data(self) -> dict[str, Any]:
-        """The settings the wine table records (those of results/data/wine.parquet)."""
+        """The wine table's settings that its rows depend on (its z-scoring aside: the wine
+        datasets are z-scored over the whole cleaned table, as REFERENCE §3, either way)."""
         return {
             "wine_sha256": self.wine_sha256,
             "max_total_sulfur_dioxide": self.max_total_sulfur_dioxide,
-            "zscore": self.zscore,
         }
 
     def training(self) -> TrainSettings:
@@ -202,7 +198,11 @@ class BalanceRecipe(Recipe[BalanceSettings]):
     def data_record(self, point: Point, settings: BalanceSettings) -> dict[str, Any]:
         from moredata.tables import data_record
 
-        return data_record(settings.data(), {axis: point[axis] for axis in self.data_axes})
+        source = balance_data.dataset_parts(str(point["dataset"]))[0]
+        return data_record(
+            balance_data.source_settings(settings.data(), source),
+            {axis: point[axis] for axis in self.data_axes},
+        )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: BalanceSettings) -> Prepared:
         """The training set of (n, share) from the dataset's file, expanded to the fixed
@@ -213,7 +213,7 @@ class BalanceRecipe(Recipe[BalanceSettings]):
 
         from moredata.models import build_mlp
         from moredata.training import Replicate
-        from moredata.wine.data import WINE_FEATURES, zscore
+        from moredata.wine.data import WINE_FEATURES
 
         dataset, share, seed = str(point["dataset"]), float(point["share"]), int(point["seed"])
         source, n = balance_data.dataset_parts(dataset)
@@ -235,8 +235,6 @@ class BalanceRecipe(Recipe[BalanceSettings]):
         if separation is None:
             columns = list(WINE_FEATURES)
             features = data[columns]
-            if settings.zscore == "train_only":  # the table is raw: scale with the training rows
-                features = zscore(features, columns, reference=features.iloc[rows])
             hidden, activation = settings.wine_hidden_layers, settings.wine_activation
             minority = str(settings.wine_minority)
             classes = ("bad" if minority == "good" else "good", minority)
@@ -406,14 +404,13 @@ def check_wine_at_hand(config: Mapping[str, Any], workdir: str | Path = ".") -> 
     settings = BalanceSettings.from_config(config)
     table = Path(workdir) / "results" / "data" / "wine.parquet"
     try:
-        if table.is_file() and tables.read_provenance(table) == tables.data_record(
-            settings.wine_data(), {}
-        ):
+        record = tables.read_provenance(table)["data"] if table.is_file() else {}
+        if record and all(record.get(k) == v for k, v in settings.wine_data().items()):
             import pyarrow.parquet as pq
 
             check_wine_table(pq.read_table(table, columns=["quality"]).to_pandas(), config)
             return
-    except (OSError, ValueError, KeyError, pa.ArrowException):
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
         pass  # not a usable table: the pipeline remakes it, and the jobs check
     given = config["wine"]["path"]
     csv = Path(given).expanduser() if given else Path(workdir) / "results" / "data" / "wine.csv"
@@ -439,22 +436,25 @@ def make_data(
         import pyarrow.parquet as pq
 
         (path,) = inputs
-        expected = {
-            "wine_sha256": settings["wine_sha256"],
-            "max_total_sulfur_dioxide": settings["max_total_sulfur_dioxide"],
-            "zscore": settings["zscore"],
-        }
         try:
-            record = tables.read_provenance(path)
-        except (OSError, ValueError, KeyError, pa.ArrowException):
-            record = None
-        if record != tables.data_record(expected, {}):
+            record = tables.read_provenance(path)["data"]
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+            record = {}
+        if any(record.get(key) != settings[key] for key in WINE_TABLE_KEYS):
             raise DataError(
                 f"{path}: not the wine table of these wine settings; delete it and run "
                 "snakemake again, which recomputes it"
             )
+        zscored = record.get("zscore") == "whole_table"
         wine = pq.read_table(path).to_pandas()
+        if not zscored:  # wine.zscore: train_only leaves the table raw
+            from moredata.wine.data import WINE_FEATURES, zscore
+
+            wine = zscore(wine, WINE_FEATURES, source=path)
     balance_data.make_dataset(point, settings, wine, output)
+
+
+WINE_TABLE_KEYS = ("wine_sha256", "max_total_sulfur_dioxide")
 
 
 def job_points(all_points: Sequence[Point]) -> list[list[Point]]:
