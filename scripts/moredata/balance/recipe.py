@@ -195,6 +195,11 @@ class BalanceRecipe(Recipe[BalanceSettings]):
     def data_path(self, point: Point) -> str:
         return f"results/data/balance/dataset~{point['dataset']}_seed~{point['seed']}.parquet"
 
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """Before any job: the section's cross-key rules, and the wine rows when at hand."""
+        check_config(config)
+        check_wine_at_hand(config)
+
     def data_record(self, point: Point, settings: BalanceSettings) -> dict[str, Any]:
         from moredata.tables import data_record
 
