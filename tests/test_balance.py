@@ -207,9 +207,10 @@ def test_schema_refuses(change: dict, words: str) -> None:
 )
 def test_cross_key_checks_refuse(change: dict, words: str) -> None:
     values = config(**change)
-    validate_config(values, SCHEMA)
     with pytest.raises(ConfigError) as error:
         check_config(values)
+    with pytest.raises(ConfigError, match=r"^config key"):  # before any job: in validation
+        validate_config(values, SCHEMA)
     assert words in str(error.value) and "\n" not in str(error.value)
 
 
@@ -545,3 +546,10 @@ def test_a_wine_size_the_rows_cannot_supply_stops_its_job(wine: pd.DataFrame) ->
         ConfigError, match=r"wine-n1400 at share 0\.5 needs 700 'good' and 700 'bad'"
     ):
         train_job(RECIPE, frames_of(job, settings, wine), job, settings)
+
+
+def test_validation_runs_the_sections_checks_before_any_job() -> None:
+    """The Snakefile's validation (moredata.config.validate_config) runs the recipe's own
+    cross-key rules: one line naming the key."""
+    with pytest.raises(ConfigError, match=r"^config key 'balance\.datasets\[0\]': n=50 holds"):
+        validate_config(config(datasets=["gaussian-d2-n50"], shares=[0.5, 0.01]), SCHEMA)
