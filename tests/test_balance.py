@@ -1,4 +1,4 @@
-"""The balance experiment (REFERENCE §8) without Snakemake: its data, metrics, exact Bayes
+"""The balance experiment without Snakemake: its data, metrics, exact Bayes
 values, bad input, the recipe through the core's job, its aggregation and figures, and a
 direct run whose network matches the Bayes classifier at the largest Gaussian size."""
 
@@ -132,8 +132,8 @@ def test_network_metrics_by_hand() -> None:
 
 
 def test_bayes_values_of_the_reference() -> None:
-    """REFERENCE §8: d = 2 gives 84.1 % balanced; at p = 0.1 the minority gets 46.1 % and
-    the majority 98.2 %; prior-corrected both get 84.1 %."""
+    """The values the issue quotes: d = 2 gives 84.1 % balanced; at p = 0.1 the minority
+    gets 46.1 % and the majority 98.2 %; prior-corrected both get 84.1 %."""
     balanced = bayes_metrics(2.0, 0.5)
     assert balanced["bayes_balanced_acc"] == pytest.approx(84.13, abs=0.01)
     shifted = bayes_metrics(2.0, 0.1)
@@ -333,7 +333,7 @@ def test_minority_bad_swaps_the_classes(wine: pd.DataFrame) -> None:
 
 
 def test_network_reaches_the_bayes_values_at_the_largest_size() -> None:
-    """§8's check: at n = 10,000 and 3,000 steps the network is within a few points of the
+    """The issue's check: at n = 10,000 and 3,000 steps the network is within a few points of the
     exact Bayes classifier (means over 3 seeds), as trained and with the prior corrected;
     at p = 0.1 the minority's loss is the prior's (Bayes 46.1 %), not estimation."""
     values = tiny_config(
@@ -517,7 +517,7 @@ def test_the_data_step_writes_each_dataset(red_wine: Path, tmp_path: Path) -> No
             test = written.loc[written["split"] == bd.TEST]
             per_class = settings.wine_test_per_class if "wine" in point["dataset"] else 200
             assert test.groupby("label").size().tolist() == [per_class, per_class]
-    # The wine datasets are z-scored over the whole table whatever wine.zscore says (§3).
+    # The wine datasets are z-scored over the whole table whatever wine.zscore says.
     pd.testing.assert_frame_equal(made["whole_table", "wine-n200"], made["train_only", "wine-n200"])
     other = {**settings.wine_data(), "wine_sha256": "0" * 64, "zscore": "whole_table"}
     tables.write_frame(raw, table, tables.data_record(other, {}))

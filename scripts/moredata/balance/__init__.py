@@ -1,1 +1,1 @@
-"""How balanced is balanced enough? The lecture's thought experiment, measured (REFERENCE §8)."""
+"""How balanced is balanced enough? The imbalance lecture's thought experiment, measured."""

@@ -1,6 +1,6 @@
 """The balance recipe: a small network trained for a fixed number of steps at each minority
 share, training size and seed, on two Gaussian clouds (per separation) or on red wine, and
-judged per class on a balanced test set (REFERENCE §8)."""
+judged per class on a balanced test set."""
 
 from __future__ import annotations
 
@@ -77,9 +77,9 @@ WINE_FIELDS = (
 
 @dataclass(frozen=True)
 class BalanceSettings(Settings):
-    """Everything of the ``balance`` section that shapes a network but its grid (sources,
-    sizes, shares, seeds), with the training keys and the wine data settings that the
-    wine table was made with."""
+    """Everything of the ``balance`` section that shapes a network but its grid (datasets,
+    shares, seeds) and the aggregate's tolerance, with the training keys and the wine
+    table's settings its rows depend on."""
 
     # What a dataset's file depends on (the wine table's own settings included).
     data_keys = (
@@ -134,7 +134,7 @@ class BalanceSettings(Settings):
 
     def wine_data(self) -> dict[str, Any]:
         """The wine table's settings that its rows depend on (its z-scoring aside: the wine
-        datasets are z-scored over the whole cleaned table, as REFERENCE §3, either way)."""
+        datasets are z-scored over the whole cleaned table, as the course does, either way)."""
         return {
             "wine_sha256": self.wine_sha256,
             "max_total_sulfur_dioxide": self.max_total_sulfur_dioxide,
