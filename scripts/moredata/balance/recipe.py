@@ -158,8 +158,8 @@ class BalanceSettings(Settings):
 
 @dataclass(frozen=True)
 class Drawn:
-    """What the tables need besides the trained network: the training counts, the
-    balanced test set and the class names (majority, minority)."""
+    """What the tables need besides the trained network: the point's source and size, its
+    training counts and the class names (majority, minority)."""
 
     source: str
     n: int
@@ -167,6 +167,14 @@ class Drawn:
     n_minority: int
     n_majority: int
     classes: tuple[str, str]
+
+    @classmethod
+    def of(cls, prepared: Prepared) -> Drawn:
+        source, n = balance_data.dataset_parts(str(prepared.point["dataset"]))
+        n_minority = balance_data.minority_count(n, float(prepared.point["share"]))
+        classes = (str(prepared.classes[0]), str(prepared.classes[1]))
+        separation = balance_data.separation_of(source)
+        return cls(source, n, separation, n_minority, n - n_minority, classes)
 
 
 def aggregate_keywords(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -294,7 +302,7 @@ class BalanceRecipe(Recipe[BalanceSettings]):
         import torch
 
         from moredata.models import build_mlp
-        from moredata.training import Replicate
+        from moredata.training import Replicate, Split
         from moredata.wine.data import WINE_FEATURES
 
         dataset, share, seed = str(point["dataset"]), float(point["share"]), int(point["seed"])
@@ -334,7 +342,6 @@ class BalanceRecipe(Recipe[BalanceSettings]):
             )
         ]
         test_rows = torch.tensor(test)
-        n_minority = balance_data.minority_count(n, share)
         return Prepared(
             point=point,
             replicate=Replicate(
@@ -343,29 +350,28 @@ class BalanceRecipe(Recipe[BalanceSettings]):
                 ),
                 x_train=x[sequence],
                 y_train=y[sequence],
-                x_test=x[test_rows],
-                y_test=y[test_rows],
                 generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, key, n)),
+                held_out={"test": Split(x[test_rows], y[test_rows])},
                 name=point_name(point),
+                predict="test",
             ),
             train=settings.training(),
             classes=classes,
             activation=activation,
-            extra=Drawn(source, n, separation, n_minority, n - n_minority, classes),
         )
 
     def tables(self, trained: Trained, settings: BalanceSettings) -> dict[str, dict[str, Any]]:
         import torch
 
-        drawn: Drawn = trained.prepared.extra
+        drawn = Drawn.of(trained.prepared)
         share = float(trained.prepared.point["share"])
-        rep = trained.prepared.replicate
+        test = trained.prepared.replicate.held_out["test"]
         if trained.model is None:
             metrics = dict.fromkeys(NETWORK_METRICS, np.nan)
         else:
             with torch.inference_mode():
-                logits = trained.model(rep.x_test)[:, 0].double().numpy()
-            metrics = network_metrics(logits, rep.y_test.numpy().astype(np.int64), share)
+                logits = trained.model(test.x)[:, 0].double().numpy()
+            metrics = network_metrics(logits, test.y.numpy().astype(np.int64), share)
         if drawn.separation is None:
             bayes = dict.fromkeys(BAYES_METRICS)
         elif trained.model is None:
