@@ -1,1 +1,1 @@
-"""The data noise augmentation lecture on MNIST, with devset and test (REFERENCE.md §7)."""
+"""The course's data noise augmentation lecture, on MNIST with devset and test."""

@@ -1,1 +1,1 @@
-"""The data oversampling lecture on MNIST (REFERENCE.md §6)."""
+"""The course's data oversampling lecture, on MNIST."""
