@@ -17,6 +17,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,9 +247,13 @@ def tables() -> list[Table]:
             if isinstance(value, pa.Schema) and id(value) not in seen and constant.isupper():
                 seen.add(id(value))
                 heading = constant.lower().replace("_", " ")
-                # A constant named after an experiment (UNBALANCED_...) is one of its tables.
+                # A schema of an experiment's package (moredata.unbalanced....), or named after
+                # one (UNBALANCED_...), is one of its tables.
+                package = module.__name__.split(".")[1] if "." in module.__name__ else ""
                 prefix = heading.split()[0]
-                experiment = prefix if prefix in names else None
+                experiment = next((n for n in (package, prefix) if n in names), None)
+                if experiment is not None and prefix != experiment:
+                    heading = f"{experiment} {heading}"
                 found.append(Table(constant, heading, "", value, experiment))
     return found
 
@@ -288,7 +293,14 @@ def render(found: list[Table]) -> str:
     from moredata.tables import PROVENANCE_KEY
 
     intro = _INTRO.format(key=PROVENANCE_KEY.decode(), provenance=_provenance_keys())
-    parts = [intro]
+    # The provenance keys make their paragraph's lines uneven: wrap prose paragraphs again.
+    paragraphs = [
+        text
+        if text.startswith(("#", "<!--"))
+        else textwrap.fill(" ".join(text.split()), 95, break_long_words=False)
+        for text in intro.strip().split("\n\n")
+    ]
+    parts = ["\n\n".join(paragraphs) + "\n"]
     for table in found:
         parts += [f"## {table.heading}\n", TABLES[table.key]]
         if table.path:
