@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -69,7 +70,11 @@ def unbalanced(results: Path) -> None:
         jobs = part.groupby("seed")
         balanced = show("balanced", jobs["balanced_acc"].first())
         overall = show("overall", jobs["overall_acc"].first())
-        print(f"  threshold {threshold} {remedy}: {', '.join(per_class)}, {balanced}, {overall}")
+        auc = show("ROC-AUC", jobs["roc_auc"].first(), "", 3)
+        print(
+            f"  threshold {threshold} {remedy}: {', '.join(per_class)}, {balanced}, {overall}, "
+            f"{auc}"
+        )
         counts = part.groupby("class")[["n_train", "n_test"]].mean()
         print(
             "    classes (mean over seeds): "
@@ -78,6 +83,10 @@ def unbalanced(results: Path) -> None:
                 for name, row in counts.iterrows()
             )
         )
+
+
+# A depth run whose final training loss is this close to ln(classes) learned nothing.
+CHANCE_BAND = 0.005
 
 
 def depth(results: Path) -> None:
@@ -92,6 +101,25 @@ def depth(results: Path) -> None:
         at_smallest = runs.loc[(runs["layers"] == layers) & (runs["n"] == smallest)]
         first = show(f"at n = {smallest}", at_smallest["final_test_acc"])
         print(f"  L={layers} ({params} params): {accuracy}, {loss}, {first}")
+    # Runs at chance: the final training loss within CHANCE_BAND of ln(classes); those that
+    # left that plateau, the epoch they left it and the accuracy they reached.
+    epochs = pd.read_parquet(results / "depth" / "epochs.parquet")
+    classes = int(runs["classes"].iloc[0])
+    chance = np.log(classes)
+    for layers, part in runs.groupby("layers"):
+        stuck = (part["final_train_loss"] - chance).abs() < CHANCE_BAND
+        band = f"loss ln {classes} +- {CHANCE_BAND}"
+        text = f"  L={layers}: {stuck.sum()} of {len(part)} runs at chance ({band})"
+        left = part.loc[~stuck]
+        if len(left) > 0 and stuck.any():
+            curves = epochs.merge(left[["layers", "n", "seed"]], on=["layers", "n", "seed"])
+            below = curves.loc[curves["train_loss"] < chance - CHANCE_BAND]
+            first = below.groupby(["n", "seed"])["epoch"].min()
+            text += (
+                f"; the others left the plateau at epochs {first.min()}-{first.max()} and "
+                f"reached {left['final_test_acc'].min():.0f}-{left['final_test_acc'].max():.0f} %"
+            )
+        print(text)
 
 
 def augment(results: Path) -> None:
