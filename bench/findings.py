@@ -110,13 +110,13 @@ def depth(results: Path) -> None:
         stuck = (part["final_train_loss"] - chance).abs() < CHANCE_BAND
         band = f"loss ln {classes} +- {CHANCE_BAND}"
         text = f"  L={layers}: {stuck.sum()} of {len(part)} runs at chance ({band})"
-        left = part.loc[~stuck]
+        left = part.loc[part["final_train_loss"] < chance - CHANCE_BAND]
         if len(left) > 0 and stuck.any():
             curves = epochs.merge(left[["layers", "n", "seed"]], on=["layers", "n", "seed"])
             below = curves.loc[curves["train_loss"] < chance - CHANCE_BAND]
             first = below.groupby(["n", "seed"])["epoch"].min()
             text += (
-                f"; the others left the plateau at epochs {first.min()}-{first.max()} and "
+                f"; {len(left)} left the plateau, at epochs {first.min()}-{first.max()}, and "
                 f"reached {left['final_test_acc'].min():.0f}-{left['final_test_acc'].max():.0f} %"
             )
         print(text)
