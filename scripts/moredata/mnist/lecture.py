@@ -111,8 +111,7 @@ class MnistLecture(Recipe[MnistSettings]):
     # Bundling sizes would pad every replicate to the largest N's rows.
     separate = ("n",)
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
-    # The lecture's number in the course's section (6, 7): the lectures' random streams are
-    # independent.
+    # The lecture's number in the course: the lectures' random streams are independent.
     stream_key: ClassVar[int]
 
     def data_path(self, point: Point) -> str:

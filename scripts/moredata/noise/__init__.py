@@ -1,1 +1,2 @@
-"""The course's data noise augmentation lecture, on MNIST with devset and test."""
+"""The data noise augmentation lecture on MNIST, with devset and test (the course's lecture on
+noise augmentation)."""

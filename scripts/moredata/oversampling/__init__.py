@@ -1,1 +1,1 @@
-"""The course's data oversampling lecture, on MNIST."""
+"""The data oversampling lecture on MNIST (the course's lecture on oversampling)."""
