@@ -41,18 +41,24 @@ def test_the_check_fails_on_a_stale_file_until_it_is_regenerated(tmp_path, monke
 
 def test_a_column_or_table_without_a_description_is_named(monkeypatch):
     found = schemadoc.tables()
-    extra = schemadoc.Table(
-        "depth/extra", "depth extra", "", pa.schema([pa.field("mystery", pa.int64())]), "depth"
-    )
+    schema = pa.schema([pa.field("mystery", pa.int64()), pa.field("seed", pa.int64())])
+    extra = schemadoc.Table("extra", "depth extra", "", schema, "depth", ("depth",))
     problems = schemadoc.undescribed([*found, extra])
-    assert "table depth/extra: no entry in TABLES" in problems
-    assert "column mystery of depth/extra: no entry in COLUMNS" in problems
+    assert "table depth extra: not in TABLES (moredata.depth.tabledocs, schemadoc)" in problems
+    assert "column mystery of depth extra: not in COLUMNS" in problems
+    assert not any("column seed" in problem for problem in problems)  # the shared meaning
     monkeypatch.setitem(schemadoc.COLUMNS, "unused_column", "nothing")
-    assert "COLUMNS entry unused_column: no such column" in schemadoc.undescribed(found)
+    assert "schemadoc COLUMNS entry unused_column: describes nothing" in schemadoc.undescribed(
+        found
+    )
 
 
-def test_an_experiment_meaning_wins_over_the_common_one():
-    (oversampling,) = [t for t in schemadoc.tables() if t.key == "oversampling/result"]
-    (depth,) = [t for t in schemadoc.tables() if t.key == "depth/result"]
-    assert schemadoc.describe(oversampling, "n") != schemadoc.describe(depth, "n")
+def test_an_experiment_describes_its_own_tables_in_its_package():
+    """Its tabledocs module first (the lecture's meaning of a column), then the package that
+    defines the schema (MNIST's, for both MNIST lectures), then the shared meaning."""
+    by_key = {(t.experiment, t.key): t for t in schemadoc.tables()}
+    oversampling, depth = by_key["oversampling", "result"], by_key["depth", "result"]
+    assert oversampling.packages == ("oversampling", "mnist")
     assert "images" in schemadoc.describe(oversampling, "n")
+    assert "per cloud" in schemadoc.describe(depth, "n")
+    assert schemadoc.describe(depth, "seed") == schemadoc.COLUMNS["seed"]

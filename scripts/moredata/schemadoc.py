@@ -7,15 +7,19 @@ documentation of every metrics file's columns cannot drift from what is written.
 The tables come from every experiment's recipe (its ``outputs``: the per-point tables of a
 training job) and from the other fixed schemas of the package (module-level ``pa.Schema``
 constants that are no recipe's output, e.g. an aggregate's). Column types and nullability are
-read from the schemas; what a column means comes from :data:`COLUMNS` and what a table holds
-from :data:`TABLES`, and the check fails when a schema has a table or column they do not
-describe (or they describe one no schema has)."""
+read from the schemas. What a table and a column hold comes from the ``TABLES`` and
+``COLUMNS`` of a ``tabledocs`` module in the experiment's package (or in the package that
+defines the schema), else from the shared :data:`TABLES` and :data:`COLUMNS` here; a table is
+named by its output name in the recipe, or by its constant's name. The check fails when a
+table or column has no description, or a description describes nothing."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
+import re
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -32,124 +36,32 @@ REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "metrics.md"
 COMMAND = "python -m moredata.schemadoc"
 
-# What each table holds, by "<experiment>/<table>" for a recipe's output and by the constant's
-# name for any other fixed schema.
+# What a table or column holds where no experiment's tabledocs says it. Accuracies are in %.
 TABLES: dict[str, str] = {
-    "unbalanced/epochs": "One row per epoch of a wine job.",
-    "unbalanced/classes": "One row per class of a wine job, after training.",
-    "unbalanced/predictions": (
-        "One row per test wine of a job: the final model's prediction and score."
-    ),
-    "depth/epochs": "One row per epoch of a depth job.",
-    "depth/result": "One row per depth job: the course's result.",
-    "augment/epochs": "One row per epoch of a feature-augmentation job.",
-    "augment/result": "One row per feature-augmentation job: its final epoch.",
-    "augment/predictions": (
-        "One row per data point (train and test) of a job: the final model's prediction, for "
-        "the lecture's per-group accuracy and its plot of misclassified points."
-    ),
-    "best/epochs": (
-        "One row per epoch of a save-the-best job; test_acc is recorded, never used to choose."
-    ),
-    "best/choice": "One row per save-the-best job: the epoch chosen on the dev set.",
-    "oversampling/epochs": "One row per epoch of a grid point: the course's three curves.",
-    "oversampling/result": (
-        "One row per grid point: the course's result, the final model on the devset and on "
-        "the true test set, and what it trained on."
-    ),
-    "noise/epochs": "As oversampling/epochs.",
-    "noise/result": "As oversampling/result.",
-    "UNBALANCED_CLASS_METRICS": (
-        "`results/unbalanced/classes.parquet`, the aggregate: every job's unbalanced/classes "
-        "rows plus the imbalance metrics, which scikit-learn computes from the predictions "
-        "(the job-level ones repeat on each class row)."
-    ),
-    "BEST_EVALUATION": (
-        "`results/best/evaluation/seed~S.parquet` (rule `evaluate_best`): the reloaded "
-        "checkpoint of the best dev epoch, judged on the test set."
-    ),
     "RELOADED_PREDICTIONS": (
         "`results/<experiment>/reloaded/<grid point>.parquet` (rule `evaluate_saved`): a saved "
         "model reloaded into a fresh network, one row per sample it predicts."
     ),
 }
-
-# What a column holds, by "<experiment>.<column>" where it means something of its own there,
-# else by the column's name. Accuracies are in %.
 COLUMNS: dict[str, str] = {
-    # grid values
-    "threshold": "grid value: good = quality > threshold",
-    "remedy": "grid value: `none`, `class_weight`, `oversample` or `undersample`",
     "seed": "grid value: the seed every random choice of the replicate derives from",
-    "layers": "grid value: hidden layers L",
-    "n": "grid value: points per cloud",
-    "oversampling.n": "grid value: N, the unique images of the grid point",
-    "noise.n": "grid value: N, the unique images of the grid point",
-    "features": "grid value: `xy` or `xy_distance`, what the network sees",
-    "condition": "grid value: the lecture's condition (see config/README.md)",
-    # sizes and counts
-    "units": "units per hidden layer (total_units / layers)",
-    "params": "trainable parameters of the network",
-    "classes": "classes the network tells apart",
-    "n_features": "inputs of the network",
+    "epoch": "epoch, 1-based",
+    "epochs": "epochs trained",
+    "sample": "row of the predicted set, 0-based",
     "n_train": "training rows",
     "n_test": "test rows",
-    "unbalanced.n_test": "test rows of this class (0 when the class is absent)",
-    "unbalanced.n_train": "training rows of this class",
-    "n_dev": "devset rows",
-    "epochs": "epochs trained",
-    "steps": "SGD steps taken",
-    "epoch": "epoch, 1-based",
-    "sample": "row of the predicted set, 0-based",
-    # per-epoch metrics
     "train_loss": "training loss of the epoch (NaN from a divergence on)",
     "train_acc": "training accuracy of the epoch",
-    "test_acc": "test accuracy after the epoch",
     "dev_acc": "dev accuracy after the epoch",
-    "oversampling.dev_acc": "devset accuracy (epochs: after the epoch; result: last epochs' mean)",
-    "noise.dev_acc": "devset accuracy (epochs: after the epoch; result: last epochs' mean)",
-    "oversampling.train_acc": "training accuracy (epochs: of the epoch; result: last epochs' mean)",
-    "noise.train_acc": "training accuracy (epochs: of the epoch; result: last epochs' mean)",
-    "oversampling.train_loss": "training loss (epochs: of the epoch; result: last epochs' mean)",
-    "noise.train_loss": "training loss (epochs: of the epoch; result: last epochs' mean)",
-    "oversampling.test_acc": "the final model on the true test set (the images after the first N)",
-    "noise.test_acc": "the final model on the true test set (the images after the first N)",
-    "unbalanced.test_acc": (
-        "epochs: test accuracy after the epoch; classes (per job and aggregate): the class's "
-        "test accuracy, null when n_test = 0"
-    ),
-    "best.test_acc": (
-        "epochs: test accuracy after the epoch; evaluation: the reloaded checkpoint's accuracy "
-        "on the test set"
-    ),
+    "test_acc": "test accuracy after the epoch",
     "diverged": "true when the training loss became NaN or infinite (training.on_divergence)",
-    # results
-    "final_test_acc": (
-        "test accuracy of the final model (depth: mean over the last `result_epochs` epochs)"
-    ),
-    "final_train_acc": "training accuracy of the last epoch",
-    "final_train_loss": (
-        "training loss of the final model (depth: mean over the last `result_epochs` epochs)"
-    ),
-    "final_dev_acc": "the final model on the devset",
-    "best_epoch": "the epoch of the best dev accuracy (null when the job diverged)",
-    "best_dev_acc": "dev accuracy at best_epoch (null when the job diverged)",
-    # predictions
-    "class": "`bad` or `good`",
+    "final_train_loss": "training loss of the final model",
+    "final_train_acc": "training accuracy of the final model",
+    "final_dev_acc": "the final model on the dev set",
+    "final_test_acc": "the final model on the test set",
     "y_true": "the true label",
     "label": "the true label",
     "pred": "the predicted label (null when the job diverged, where the type allows null)",
-    "score": "predicted probability of `good` (NaN when the job diverged)",
-    "x": "first coordinate of the point",
-    "y": "second coordinate of the point",
-    "split": "`train` or `test`",
-    # imbalance metrics (scikit-learn; `zero_division` is NaN, so undefined means null)
-    "precision": "the class's precision (null when the class is never predicted)",
-    "recall": "the class's recall",
-    "f1": "the class's F1 = 2TP / (2TP + FP + FN): 0 when present but never predicted",
-    "overall_acc": "the job's test accuracy over both classes",
-    "balanced_acc": "the job's balanced accuracy (null when the test split holds one class)",
-    "roc_auc": "the job's ROC-AUC of `score` (null when the test split holds one class)",
 }
 
 _INTRO = f"""\
@@ -195,13 +107,15 @@ Missing values are never made up:
 
 @dataclass(frozen=True)
 class Table:
-    """One fixed-schema table: its key in :data:`TABLES`, heading, file pattern and schema."""
+    """One fixed-schema table: its name (in a ``TABLES``), heading, file pattern and schema, the
+    experiment it belongs to and the packages whose tabledocs describe it, in order."""
 
     key: str
     heading: str
     path: str
     schema: pa.Schema
     experiment: str | None
+    packages: tuple[str, ...]
 
 
 def _modules() -> Iterator[ModuleType]:
@@ -210,6 +124,12 @@ def _modules() -> Iterator[ModuleType]:
         if info.name.endswith("__main__"):
             continue
         yield importlib.import_module(info.name)
+
+
+def _package(module: ModuleType) -> str:
+    """``unbalanced`` for moredata.unbalanced.recipe; "" for a module of the core."""
+    parts = module.__name__.split(".")
+    return parts[1] if len(parts) > 2 else ""
 
 
 def recipes() -> list[Recipe]:
@@ -227,57 +147,109 @@ def point_pattern(recipe: Recipe) -> str:
     return "_".join(f"{axis}~{axis[0].upper()}" for axis in recipe.grid)
 
 
+def _schemas() -> list[tuple[str, str, pa.Schema]]:
+    """Every module-level schema: the package and constant that define (assign) it, not those
+    that import it, maybe renamed."""
+    found = []
+    for module in _modules():
+        source = inspect.getsource(module)
+        for constant, value in vars(module).items():
+            if isinstance(value, pa.Schema) and re.search(rf"^{constant}\b[^=\n]*=", source, re.M):
+                found.append((_package(module), constant, value))
+    return found
+
+
 def tables() -> list[Table]:
-    """The recipes' outputs, in recipe order, then every other module-level schema."""
+    """The recipes' outputs, in recipe order, then every other module-level schema, by
+    heading."""
+    schemas = _schemas()
+    home = {id(schema): package for package, _, schema in schemas}
     found = [
         Table(
-            f"{recipe.name}/{name}",
+            name,
             f"{recipe.name} {name}",
             f"results/{recipe.name}/{name}/{point_pattern(recipe)}.parquet",
             schema,
             recipe.name,
+            tuple(dict.fromkeys([recipe.name, home.get(id(schema), "")])),
         )
         for recipe in recipes()
         for name, schema in recipe.outputs.items()
     ]
     seen = {id(table.schema) for table in found}
     names = {recipe.name for recipe in recipes()}
-    for module in _modules():
-        for constant, value in vars(module).items():
-            if isinstance(value, pa.Schema) and id(value) not in seen and constant.isupper():
-                seen.add(id(value))
-                heading = constant.lower().replace("_", " ")
-                # A schema of an experiment's package (moredata.unbalanced....), or named after
-                # one (UNBALANCED_...), is one of its tables.
-                package = module.__name__.split(".")[1] if "." in module.__name__ else ""
-                prefix = heading.split()[0]
-                experiment = next((n for n in (package, prefix) if n in names), None)
-                if experiment is not None and prefix != experiment:
-                    heading = f"{experiment} {heading}"
-                found.append(Table(constant, heading, "", value, experiment))
-    return found
+    others = []
+    for package, constant, schema in schemas:
+        if id(schema) in seen:
+            continue
+        seen.add(id(schema))
+        heading = constant.lower().replace("_", " ")
+        # A schema of an experiment's package, or named after one (UNBALANCED_...), is one of
+        # its tables.
+        prefix = heading.split()[0]
+        experiment = next((n for n in (package, prefix) if n in names), None)
+        if experiment is not None and prefix != experiment:
+            heading = f"{experiment} {heading}"
+        packages = tuple(dict.fromkeys(p for p in (experiment or "", package) if p))
+        others.append(Table(constant, heading, "", schema, experiment, packages))
+    return found + sorted(others, key=lambda table: table.heading)
+
+
+def _docs(package: str, kind: str) -> dict[str, str]:
+    """The ``TABLES`` or ``COLUMNS`` of ``moredata.<package>.tabledocs`` (none: empty)."""
+    try:
+        module = importlib.import_module(f"moredata.{package}.tabledocs")
+    except ModuleNotFoundError:
+        return {}
+    return getattr(module, kind, {})
+
+
+def _lookup(table: Table, kind: str, key: str) -> tuple[str, str] | None:
+    """(where, text) of ``key``: the first of the table's packages that describes it, else
+    the shared descriptions here."""
+    for package in table.packages:
+        docs = _docs(package, kind)
+        if key in docs:
+            return package, docs[key]
+    shared = TABLES if kind == "TABLES" else COLUMNS
+    return ("", shared[key]) if key in shared else None
 
 
 def describe(table: Table, column: str) -> str | None:
-    """What ``column`` of ``table`` holds: its experiment's own meaning, else the common one."""
-    if table.experiment is not None and f"{table.experiment}.{column}" in COLUMNS:
-        return COLUMNS[f"{table.experiment}.{column}"]
-    return COLUMNS.get(column)
+    """What ``column`` of ``table`` holds."""
+    found = _lookup(table, "COLUMNS", column)
+    return found[1] if found else None
 
 
 def undescribed(found: list[Table]) -> list[str]:
     """Tables and columns without a description, and descriptions that nothing uses."""
-    problems = [f"table {t.key}: no entry in TABLES" for t in found if t.key not in TABLES]
-    used: set[str] = set()
+    problems = []
+    used: set[tuple[str, str, str]] = set()
     for table in found:
+        where = _lookup(table, "TABLES", table.key)
+        if where is None:
+            packages = ", ".join(f"moredata.{p}.tabledocs" for p in table.packages) or "-"
+            problems.append(f"table {table.heading}: not in TABLES ({packages}, schemadoc)")
+        else:
+            used.add((where[0], "TABLES", table.key))
         for field in table.schema:
-            key = f"{table.experiment}.{field.name}"
-            used.add(key if key in COLUMNS else field.name)
-            if describe(table, field.name) is None:
-                problems.append(f"column {field.name} of {table.key}: no entry in COLUMNS")
-    keys = {t.key for t in found}
-    problems += [f"TABLES entry {key}: no such table" for key in TABLES if key not in keys]
-    problems += [f"COLUMNS entry {key}: no such column" for key in COLUMNS if key not in used]
+            where = _lookup(table, "COLUMNS", field.name)
+            if where is None:
+                problems.append(f"column {field.name} of {table.heading}: not in COLUMNS")
+            else:
+                used.add((where[0], "COLUMNS", field.name))
+    sources = {""} | {package for table in found for package in table.packages}
+    for package in sorted(sources):
+        for kind in ("TABLES", "COLUMNS"):
+            docs = (
+                (TABLES if kind == "TABLES" else COLUMNS) if not package else _docs(package, kind)
+            )
+            name = f"moredata.{package}.tabledocs" if package else "schemadoc"
+            problems += [
+                f"{name} {kind} entry {key}: describes nothing"
+                for key in docs
+                if (package, kind, key) not in used
+            ]
     return problems
 
 
@@ -302,7 +274,7 @@ def render(found: list[Table]) -> str:
     ]
     parts = ["\n\n".join(paragraphs) + "\n"]
     for table in found:
-        parts += [f"## {table.heading}\n", TABLES[table.key]]
+        parts += [f"## {table.heading}\n", _lookup(table, "TABLES", table.key)[1]]
         if table.path:
             parts += ["", f"`{table.path}`"]
         parts += ["", "| column | type | meaning |", "|---|---|---|"]
@@ -322,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = undescribed(found)
     if problems:
         for problem in problems:
-            print(f"scripts/moredata/schemadoc.py: {problem}", file=sys.stderr)
+            print(f"{COMMAND}: {problem}", file=sys.stderr)
         return 1
     text = render(found)
     if args.check:
