@@ -143,8 +143,8 @@ def recipes() -> list[Recipe]:
 
 
 def point_pattern(recipe: Recipe) -> str:
-    """A grid point's file name, e.g. ``layers~L_n~N_seed~S``."""
-    return "_".join(f"{axis}~{axis[0].upper()}" for axis in recipe.grid)
+    """A grid point's file name, e.g. ``layers~{layers}_n~{n}_seed~{seed}``."""
+    return "_".join(f"{axis}~{{{axis}}}" for axis in recipe.grid)
 
 
 def _schemas() -> list[tuple[str, str, pa.Schema]]:
