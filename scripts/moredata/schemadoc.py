@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -133,7 +134,11 @@ def _package(module: ModuleType) -> str:
 
 
 def recipes() -> list[Recipe]:
-    """Every experiment's recipe: the ``RECIPE`` of each ``moredata.<experiment>.recipe``."""
+    """Every experiment's recipe: those of the registry of experiments (in lecture order) where
+    there is one, else the ``RECIPE`` of each ``moredata.<experiment>.recipe``."""
+    if importlib.util.find_spec("moredata.registry") is not None:
+        registry = importlib.import_module("moredata.registry")
+        return [e for e in registry.EXPERIMENTS if isinstance(e, Recipe)]
     found: dict[str, Recipe] = {}
     for module in _modules():
         recipe = getattr(module, "RECIPE", None)
