@@ -90,18 +90,20 @@ def same_results(a: Workflow, b: Workflow) -> None:
 
 
 def job_pids(directory: Path, rule: str) -> list[int]:
-    """Running jobs of ``rule`` in ``directory`` (Snakemake runs a rule's script as a copy
-    named after it)."""
+    """Running jobs of ``rule`` in ``directory``: the processes there that hold a log file of
+    the rule open (logs/<rule>/...; the training rules share one script)."""
     pids = []
+    logs = f"{directory}/logs/{rule}/"
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-            cwd = os.readlink(entry / "cwd")
+            if os.readlink(entry / "cwd") != str(directory):
+                continue
+            files = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
         except OSError:
             continue
-        if cwd == str(directory) and any(f"{rule}.py".encode() in part for part in command):
+        if any(path.startswith(logs) for path in files):
             pids.append(int(entry.name))
     return pids
 
@@ -140,7 +142,7 @@ def test_killed_training_after_a_config_change_is_completed_by_the_next_run(
     assert run.planned_jobs() == {}
 
 
-def test_a_refused_checkpoint_stays_refused_until_it_is_recomputed(
+def test_a_refused_checkpoint_is_moved_aside_and_recomputed(
     finished: Workflow, tmp_path: Path
 ) -> None:
     run = copy_of(finished, tmp_path / "run")
@@ -150,11 +152,12 @@ def test_a_refused_checkpoint_stays_refused_until_it_is_recomputed(
     assert state is not None
     zeroed = {key: value * 0 for key, value in state.items()}
     checkpoint.save_checkpoint(model, zeroed, record)  # newer than the evaluation: stale
-    for _ in range(2):  # the next run does not forget the fault
-        failed = run.run(check=False)
-        assert failed.returncode != 0
-        assert f"{relative}: the checkpoint's weights do not match" in failed.stderr
-    model.unlink()
+    failed = run.run(check=False)
+    assert failed.returncode != 0
+    assert f"{relative}: the checkpoint's weights do not match" in failed.stderr
+    # Moved aside, so that no later run reuses it: the next run retrains it.
+    assert not model.exists() and run.path(f"{relative}.refused").exists()
+    assert f"moved it to {relative}.refused" in failed.stderr
     run.run()
     same_results(run, finished)
     assert run.planned_jobs() == {}
