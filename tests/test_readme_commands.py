@@ -39,6 +39,8 @@ def readme_commands(text: str) -> list[str]:
             while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
                 words.pop(0)  # environment assignments
             command = shlex.join(words)
+            if any(re.search(r"<[a-z][^>]*>", word) for word in words):
+                continue  # a pattern to fill in (`snakemake <name>`), not a command
             if words and Path(words[0]).name == "snakemake" and command not in commands:
                 commands.append(command)
     return commands
@@ -54,6 +56,7 @@ def test_the_readme_commands_are_found():
     assert "snakemake --cores all --configfile my.yaml" in COMMANDS  # keeping a change
     assert "snakemake --forcerun train_depth" in COMMANDS  # inline code
     assert readme_commands("`a && .venv/bin/snakemake -n`") == [".venv/bin/snakemake -n"]
+    assert readme_commands("`snakemake <name>`") == []
     assert any(c.startswith(".venv-slurm/bin/snakemake --profile") for c in COMMANDS)  # after env
     assert len(COMMANDS) >= 10
 
