@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import Workflow, served_config
+from harness import rule_job_pids
 
 # Four wine training jobs (2 thresholds x 2 seeds) and their aggregate: enough to kill a run
 # with some jobs done and some not, small enough for seconds.
@@ -75,10 +76,8 @@ def processes_in(directory: Path) -> dict[int, list[str]]:
 
 def job_process(directory: Path, rule: str) -> int | None:
     """The pid of a running Python job of ``rule`` in ``directory``, if any."""
-    for pid, argv in processes_in(directory).items():
-        if "python" in Path(argv[0]).name and any(a.endswith(f".{rule}.py") for a in argv):
-            return pid
-    return None
+    pids = rule_job_pids(directory, rule)
+    return pids[0] if pids else None
 
 
 def finished_jobs(output: Path, rule: str) -> int:
