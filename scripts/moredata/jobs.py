@@ -149,9 +149,9 @@ def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
     point (its seed among them) and the keys to change. A class missing from a held-out
     split leaves its per-class metrics undefined: warn and go on."""
     rep, n = prepared.replicate, len(prepared.classes)
-    held_out = {"dev": rep.y_dev, "test": rep.y_test}
+    held_out = {name: split.y for name, split in rep.held_out.items()}
     counts = {"train": class_counts(rep.y_train, n)} | {
-        split: class_counts(labels, n) for split, labels in held_out.items() if labels is not None
+        split: class_counts(labels, n) for split, labels in held_out.items()
     }
     name = point_name(prepared.point)
     if counts["train"].min() == 0:
@@ -181,14 +181,14 @@ def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
 def train_prepared(
     recipe: Recipe[Any], prepared: Sequence[Prepared], settings: Settings
 ) -> list[Trained]:
-    """Train replicates with equal training settings together. A divergence names the key
-    that set that replicate's learning rate: as the job's error, or as a WARNING when
-    ``on_divergence: record``."""
-    groups: dict[TrainSettings, list[int]] = defaultdict(list)
+    """Train replicates with equal training settings (and equal values of the recipe's
+    ``train_apart`` axes) together. A divergence names the key that set that replicate's
+    learning rate: as the job's error, or as a WARNING when ``on_divergence: record``."""
+    groups: dict[tuple[TrainSettings, tuple[Any, ...]], list[int]] = defaultdict(list)
     for i, one in enumerate(prepared):
-        groups[one.train].append(i)
+        groups[one.train, tuple(one.point[axis] for axis in recipe.train_apart)].append(i)
     results: dict[int, Trained] = {}
-    for train_settings, members in groups.items():
+    for (train_settings, _), members in groups.items():
         smallest = min(members, key=lambda i: prepared[i].replicate.x_train.shape[0])
         n_smallest = prepared[smallest].replicate.x_train.shape[0]
         if n_smallest < train_settings.batch_size:
@@ -228,28 +228,31 @@ def trained_replicate(prepared: Prepared, result: TrainResult, r: int) -> Traine
     epochs = result.train_loss.shape[1]
     diverged_at = result.diverged_epoch[r]
     after = np.arange(epochs) >= (epochs if diverged_at is None else diverged_at)
-    held_out = ("test_acc", "dev_acc") if result.dev_acc is not None else ("test_acc",)
+    metrics = {
+        "train_loss": result.train_loss,
+        "train_acc": result.train_acc,
+        **{f"{name}_acc": acc for name, acc in result.held_out_acc.items()},
+    }
     # From the diverging epoch on the weights are not finite: the numbers are NaN, not the
     # accuracy of a network that predicts one class.
     columns = {
         "epoch": np.arange(1, epochs + 1, dtype=np.int32),
         **{
-            name: np.where(after, np.nan, getattr(result, name)[r].double().numpy())
-            for name in ("train_loss", "train_acc", *held_out)
+            name: np.where(after, np.nan, values[r].double().numpy())
+            for name, values in metrics.items()
         },
         "diverged": after,
     }
     if diverged_at is not None:
         return Trained(prepared, columns, diverged_at + 1, None, None, None)
-    best_epoch = result.best_epoch[r] if result.best_epoch is not None else None
     return Trained(
         prepared=prepared,
         epochs=columns,
         diverged_epoch=None,
         model=prepared.replicate.model,
-        test_pred=result.test_pred[r].numpy(),
-        test_score=result.test_score[r].double().numpy(),
-        best_epoch=best_epoch,
+        pred=result.pred[r].numpy() if result.pred is not None else None,
+        score=result.score[r].double().numpy() if result.score is not None else None,
+        best_epoch=result.best_epoch[r] if result.best_epoch is not None else None,
         best_state=result.best_state[r] if result.best_state is not None else None,
     )
 
@@ -330,22 +333,24 @@ def save(recipe: Recipe[Any], trained: Trained, settings: Settings, path: str | 
     if trained.diverged:
         checkpoint.save_checkpoint(path, None, record)
         return
+    rep = prepared.replicate
     if recipe.keeps_best_dev:
-        if trained.best_state is None or trained.best_epoch is None:
-            raise ValueError(f"{recipe.name}: keeps_best_dev needs a dev split")
+        if trained.best_state is None or trained.best_epoch is None or rep.keep_best is None:
+            raise ValueError(f"{recipe.name}: keeps_best_dev needs a held-out set to keep on")
         state = trained.best_state
         record["recorded"] = {
-            "split": "dev",
+            "split": rep.keep_best,
             "epoch": trained.best_epoch,
-            "accuracy": float(trained.epochs["dev_acc"][trained.best_epoch - 1]),
+            "accuracy": float(trained.epochs[f"{rep.keep_best}_acc"][trained.best_epoch - 1]),
         }
     else:
         assert trained.model is not None
         state = trained.model.state_dict()
+        split = rep.predict or next(iter(rep.held_out))
         record["recorded"] = {
-            "split": "test",
+            "split": split,
             "epoch": len(trained.epochs["epoch"]),
-            "accuracy": float(trained.epochs["test_acc"][-1]),
+            "accuracy": float(trained.epochs[f"{split}_acc"][-1]),
         }
     record["weights_sha256"] = weights_digest(state)
     checkpoint.save_checkpoint(path, state, record)
@@ -405,11 +410,10 @@ def reload(
     model = prepared.replicate.model
     checkpoint.load_into(model, state, record, path)
     recorded = record.get("recorded") or {}
-    rep = prepared.replicate
-    x, y = (rep.x_dev, rep.y_dev) if recorded.get("split") == "dev" else (rep.x_test, rep.y_test)
-    if x is None or y is None:
+    judged = prepared.replicate.held_out.get(str(recorded.get("split")))
+    if judged is None:
         raise DataError(f"{path}: records an accuracy on a split the data has not; rerun its job")
-    accuracy = evaluate_accuracy(model, x, y, prepared.train)
+    accuracy = evaluate_accuracy(model, judged.x, judged.y, prepared.train)
     if accuracy != recorded.get("accuracy"):
         raise DataError(
             f"{path}: the reloaded network has {accuracy:.4f}% {recorded.get('split')} "

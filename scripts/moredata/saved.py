@@ -37,15 +37,19 @@ def evaluate_saved(
         )
     rep, train = reloaded.prepared.replicate, reloaded.prepared.train
     fresh = recipe.prepare(data, point, settings).replicate.model
-    pred = predict_classes(reloaded.model, rep.x_test, train)
+    # The set the checkpoint's accuracy was recorded on (test; MNIST's per-epoch set is its
+    # devset, which it has no other name for here).
+    split = str((reloaded.provenance.get("recorded") or {}).get("split", "test"))
+    judged = rep.held_out[split]
+    pred = predict_classes(reloaded.model, judged.x, train)
     scores = {
-        "reloaded": evaluate_accuracy(reloaded.model, rep.x_test, rep.y_test, train),
-        "fresh": evaluate_accuracy(fresh, rep.x_test, rep.y_test, train),
+        "reloaded": evaluate_accuracy(reloaded.model, judged.x, judged.y, train),
+        "fresh": evaluate_accuracy(fresh, judged.x, judged.y, train),
     }
     meta = tables.provenance({**settings.at(point), **point}, int(point["seed"]), 1, 0.0)
     grid = {key: str(value) for key, value in point.items()}
     meta.update(experiment=recipe.name, grid=grid, checkpoint=reloaded.provenance, test_acc=scores)
-    y_true = rep.y_test.long().numpy()
+    y_true = judged.y.long().numpy()
     columns = {"sample": np.arange(len(y_true)), "y_true": y_true, "pred": pred.numpy()}
     tables.write_parquet(tables.table(columns, tables.RELOADED_PREDICTIONS, meta), out_path)
     log.info(

@@ -168,17 +168,17 @@ def evaluate_best_job(
     for model_path, point, out_path in zip(model_paths, points, out_paths, strict=True):
         data = jobs.read_data(RECIPE.data_path(point), RECIPE.data_record(point, settings))
         reloaded = jobs.reload(RECIPE, model_path, data, point, settings)
-        rep = reloaded.prepared.replicate
+        test = reloaded.prepared.replicate.held_out["test"]
         recorded = reloaded.provenance.get("recorded") or {}
         test_acc = (
             None
             if reloaded.model is None
-            else evaluate_accuracy(reloaded.model, rep.x_test, rep.y_test, reloaded.prepared.train)
+            else evaluate_accuracy(reloaded.model, test.x, test.y, reloaded.prepared.train)
         )
         row = {
             "best_epoch": recorded.get("epoch"),
             "best_dev_acc": recorded.get("accuracy"),
-            "n_test": len(rep.y_test),
+            "n_test": len(test.y),
             "test_acc": test_acc,
         }
         meta = tables.provenance({**settings.at(point), **point}, int(point["seed"]), 1, 0.0)
