@@ -202,6 +202,9 @@ class BalanceRecipe(Recipe[BalanceSettings]):
     # two networks differ in shape, and a job of 45 replicates stays under 1 GB (each holds
     # steps x batch_size training rows).
     separate = ("dataset",)
+    # With the default batching (seeds) too: 3,000 steps of a small network are a few
+    # seconds of a batched training, less than a process's start-up each.
+    with_seeds = ("share",)
     data_axes = ("dataset", "seed")
     outputs: Mapping[str, pa.Schema] = {"result": RESULT}
     split_keys = "balance.shares or balance.datasets"
