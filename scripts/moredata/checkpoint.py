@@ -97,16 +97,3 @@ def load_into(
             f"{path}: the state dict does not fit the network {expected} "
             f"({str(error).strip().splitlines()[-1].strip()}); rerun the job that writes it"
         ) from None
-
-
-def settings_change(saved: Any, now: Mapping[str, Any]) -> str:
-    """``key old -> new, ...`` for the settings that differ (saved may be malformed)."""
-    saved = saved if isinstance(saved, Mapping) else {}
-    return (
-        ", ".join(
-            f"{key} {saved.get(key)!r} -> {now.get(key)!r}"
-            for key in sorted(set(saved) | set(now))
-            if saved.get(key) != now.get(key)
-        )
-        or "settings differ"
-    )

@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 from torch import Tensor, nn
 
@@ -124,7 +123,7 @@ def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
     """The data table at ``path``, which must have been made for the ``expected`` settings
     and grid values (a file swapped in from another config or point is refused)."""
     try:
-        table = pq.read_table(path)
+        table = tables.read_checked(path)
         record = tables.provenance_of(table)
     except (OSError, ValueError, KeyError, pa.ArrowException) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "no provenance"
@@ -133,7 +132,7 @@ def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
             "snakemake again, which recomputes it"
         ) from None
     if record != dict(expected):
-        differences = checkpoint.settings_change(
+        differences = tables.settings_change(
             {**record.get("data", {}), **record.get("point", {})},
             {**expected["data"], **expected["point"]},
         )
@@ -386,7 +385,7 @@ def reload(
     for key, value in wanted.items():
         if stored[key] != value:
             what = (
-                checkpoint.settings_change(record.get("settings"), settings.at(point))
+                tables.settings_change(record.get("settings"), settings.at(point))
                 if key == "config_digest"
                 else f"{stored[key]}, not {value}"
             )
