@@ -13,7 +13,7 @@ import pytest
 import torch
 import yaml
 
-from moredata import jobs, tables
+from moredata import checkpoint, jobs, tables
 from moredata.config import validate_config
 from moredata.errors import ConfigError, DataError
 from moredata.mnist.conditions import CONDITIONS, MATCHED_STEPS
@@ -184,11 +184,11 @@ def test_a_saved_model_reloads_with_its_recorded_accuracy(in_run, name):
     _, outputs = run_points(recipe, points(condition, (2,)), in_run / "m", models=True)
     data = pd.read_parquet(MNIST_DATA)
     point = points(condition, (2,))[0]
-    reloaded = jobs.reload(recipe, outputs["models"][0], data, point, SETTINGS[name])
+    reloaded = checkpoint.reload(recipe, outputs["models"][0], data, point, SETTINGS[name])
     assert reloaded.model is not None
     other = copy.deepcopy(point) | {"seed": 3}
     with pytest.raises(DataError, match="checkpoint was saved for another point"):
-        jobs.reload(recipe, outputs["models"][0], data, other, SETTINGS[name])
+        checkpoint.reload(recipe, outputs["models"][0], data, other, SETTINGS[name])
 
 
 def results_frame() -> pd.DataFrame:

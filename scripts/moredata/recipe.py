@@ -159,6 +159,10 @@ class Recipe(ABC, Generic[S]):
     data_axes: ClassVar[tuple[str, ...]] = ()
     # Which parameters a checkpoint holds: the final ones, or those of the best dev epoch.
     keeps_best_dev: ClassVar[bool] = False
+    # The held-out set the trainer judges after each epoch (its replicate's x_test/y_test):
+    # "test", or "dev" where the recipe puts its devset there (MNIST). Checkpoints record
+    # their accuracy under this name, and messages and logs use it.
+    judged_split: ClassVar[Literal["dev", "test"]] = "test"
     # Config keys to change when a training split lacks a class, and keys that set the size
     # of the data and network (named when memory runs out).
     split_keys: ClassVar[str]

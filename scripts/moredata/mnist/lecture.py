@@ -110,6 +110,8 @@ class MnistLecture(Recipe[MnistSettings]):
     grid: Mapping[str, str] = {"n": "sizes", "condition": "conditions", "seed": "seeds"}
     # Bundling sizes would pad every replicate to the largest N's rows.
     separate = ("n",)
+    # The trainer judges the devset after each epoch; the test rows are scored once after.
+    judged_split = "dev"
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
     # The section's number in REFERENCE.md: the lectures' random streams are independent.
     stream_key: ClassVar[int]
