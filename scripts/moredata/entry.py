@@ -27,7 +27,31 @@ DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 INVOCATION_ENV = "MOREDATA_INVOCATION"
 # Set to 1 to get the traceback of expected errors in the job's log as well.
 DEBUG_ENV = "MOREDATA_DEBUG"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Every line names its job (parallel jobs' lines interleave on the terminal): the rule and
+# its wildcards, e.g. "[train_depth layers~5_n~200_seed~all]" (see :func:`job_name`).
+LOG_FORMAT = "%(asctime)s [%(job)s] %(levelname)s %(name)s: %(message)s"
+LOGS = "logs"
+
+
+def job_name(log_path: str | Path) -> str:
+    """The job a log belongs to, from its path (``logs/<rule>[/<wildcards>...].log``, as every
+    rule names its log): ``train_depth layers~5_n~200_seed~all``; ``prepare_wine``."""
+    parts = list(Path(log_path).with_suffix("").parts)
+    if LOGS in parts:
+        parts = parts[len(parts) - parts[::-1].index(LOGS) :]
+    return " ".join([parts[0], "/".join(parts[1:])] if len(parts) > 1 else parts)
+
+
+class _JobFilter(logging.Filter):
+    """Adds the job's name to every record (the ``%(job)s`` of :data:`LOG_FORMAT`)."""
+
+    def __init__(self, job: str) -> None:
+        super().__init__()
+        self.job = job
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.job = self.job
+        return True
 
 
 def paths(output: str | Iterable[str]) -> list[str]:
@@ -147,19 +171,19 @@ def rule_job(log_path: str, threads: int = 1, uses_torch: bool = False) -> Itera
     any error ends the job with exit status 1 and one ERROR line as the log's last line.
     A :class:`MoredataError` (bad config, data or machine state) gets only that line; anything
     else is a bug and also gets its traceback, written to the log."""
+    named = _JobFilter(job_name(log_path))
     try:
         file_handler = logging.FileHandler(log_path, mode="w")
     except OSError as error:
         # No log file to end with the ERROR line: stderr (which Snakemake shows) gets it.
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, force=True)
+        logging.getLogger().handlers[0].addFilter(named)
         log.error("cannot write the job's log %s: %s", log_path, error.strerror)
         sys.exit(1)
-    logging.basicConfig(
-        level=logging.INFO,
-        format=LOG_FORMAT,
-        handlers=[file_handler, logging.StreamHandler()],
-        force=True,
-    )
+    handlers: list[logging.Handler] = [file_handler, logging.StreamHandler()]
+    for handler in handlers:
+        handler.addFilter(named)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=handlers, force=True)
     logging.captureWarnings(True)
     try:
         if uses_torch:

@@ -359,15 +359,21 @@ def _pad(tensors: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str = "") -> TrainResult:
+def train(
+    replicates: Sequence[Replicate],
+    settings: TrainSettings,
+    label: str = "",
+    judged: str = "test",
+) -> TrainResult:
     """Train the replicates' models in place; return per-epoch metrics and test predictions.
 
     Per epoch, as in the course: training loss = mean of batch losses, training accuracy =
     mean of batch accuracies (%), test accuracy (%) on the whole test set after the epoch.
     Replicates may have training and test sets of different sizes: a replicate with fewer
     batches sits out the last steps of each epoch. ``label`` starts each progress line of
-    the log. Every replicate needs at least one batch of training data (the caller checks
-    it, naming its config key).
+    the log, which names the accuracy on ``x_test`` by ``judged`` (the set it holds: a
+    recipe's devset is logged as ``dev_acc``). Every replicate needs at least one batch of
+    training data (the caller checks it, naming its config key).
     """
     # Most batches first, so the replicates still training at any step are a prefix :m.
     order = sorted(range(len(replicates)), key=lambda i: -replicates[i].x_train.shape[0])
@@ -434,6 +440,7 @@ def train(replicates: Sequence[Replicate], settings: TrainSettings, label: str =
                     correct_sum * 100 / (per_batch * batch),
                     test_acc[epoch],
                     label,
+                    judged,
                 )
         pred, score = _predict(net.forward(x_test, replicas)[0], settings)
     net.to_models([r.model for r in reps])
@@ -546,17 +553,24 @@ def _check_divergence(
 
 
 def _log_epoch(
-    epoch: int, epochs: int, loss: Tensor, train_acc: Tensor, test_acc: Tensor, label: str
+    epoch: int,
+    epochs: int,
+    loss: Tensor,
+    train_acc: Tensor,
+    test_acc: Tensor,
+    label: str,
+    judged: str = "test",
 ) -> None:
     def fmt(values: Tensor) -> str:
         return " ".join(f"{v:.4f}" for v in values.tolist())
 
     log.info(
-        "%sepoch %d/%d train_loss %s train_acc %s test_acc %s",
+        "%sepoch %d/%d train_loss %s train_acc %s %s_acc %s",
         f"{label} " if label else "",
         epoch + 1,
         epochs,
         fmt(loss),
         fmt(train_acc),
+        judged,
         fmt(test_acc),
     )
