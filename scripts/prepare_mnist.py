@@ -6,4 +6,10 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.mnist.data import prepare_mnist
 
-    prepare_mnist(sm.params.settings, sm.output[0], sm.params.max_bytes, sm.params.timeout_s)
+    bounds = sm.config["mnist"]  # download-only settings: not params (they make nothing stale)
+    prepare_mnist(
+        sm.params.settings,
+        sm.output[0],
+        bounds["max_download_bytes"],
+        bounds["download_timeout_s"],
+    )

