@@ -6,10 +6,11 @@ sm = snakemake  # noqa: F821 (injected by the script directive)
 with rule_job(sm.log[0]):
     from moredata.mnist.data import prepare_mnist
 
-    bounds = sm.config["mnist"]  # download-only settings: not params (they make nothing stale)
+    # Where from and how: not params (see rule prepare_mnist), read from the config.
+    source = sm.config["mnist"]
     prepare_mnist(
-        sm.params.settings,
+        {"path": source.get("path"), "url": source.get("url"), **sm.params.settings},
         sm.output[0],
-        bounds["max_download_bytes"],
-        bounds["download_timeout_s"],
+        source["max_download_bytes"],
+        source["download_timeout_s"],
     )

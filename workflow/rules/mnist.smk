@@ -11,9 +11,10 @@ rule prepare_mnist:
         mem_mb=1000,
         runtime=10,
     params:
-        # The MNIST source: the same data settings in both lectures, which read this file.
-        # The download bounds are not params: they say how to fetch it, not what it is, so
-        # changing them makes nothing stale (the script reads them from the config).
+        # What the MNIST file is (source, sha256): the same in both lectures, which read it.
+        # Where it comes from (path, url) and the download bounds are not params: a local
+        # copy of the same file, or other bounds, make nothing stale (the script reads them
+        # from the config).
         settings=SETTINGS["oversampling"].data(),
         code=script_code("prepare_mnist"),
     script:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from moredata import tables
 from moredata.errors import DataError
-from moredata.mnist import DIGITS, PIXELS
+from moredata.mnist import DIGITS, PIXELS, RECORDED
 from moredata.seeds import Purpose, derive_seed
 from moredata.wine.download import fetch_verified
 
@@ -228,7 +228,8 @@ def prepare_mnist(
 ) -> None:
     """Fetch the MNIST source that ``settings`` (source, path, url, sha256) name, within
     ``max_bytes`` and ``timeout_s``; check its sha256 and every cell; write the scaled table
-    to ``out_path``, recording the settings (the training jobs check them)."""
+    to ``out_path``, recording what the file is (source and sha256, which the training jobs
+    check), not where it came from."""
     url, local, label_at = source_file(settings)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -253,7 +254,8 @@ def prepare_mnist(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     table = mnist_table(pixels, labels)
-    tables.write_frame(table, out_path, tables.data_record(settings, {}))
+    recorded = {key: settings[key] for key in RECORDED} | {"sha256": settings["sha256"].lower()}
+    tables.write_frame(table, out_path, tables.data_record(recorded, {}))
     counts = np.bincount(labels, minlength=DIGITS)
     log.info(
         "%d images from %s (%s), %d..%d per digit; pixels scaled to [0, 1]",

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from moredata.errors import DataError
-from moredata.mnist import DIGITS, PIXELS
+from moredata.mnist import DIGITS, PIXELS, RECORDED
 from moredata.mnist.conditions import condition_data, condition_epochs
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
@@ -76,14 +76,14 @@ class MnistSettings(ClassifierSettings):
     MNIST source (the data settings, the same for both lectures: they read one file) and
     the smallest test set allowed."""
 
-    data_keys = ("source", "path", "url", "sha256")
+    # What the file is, not where it comes from (mnist.path, mnist.url) or how it is fetched
+    # (the download bounds): a local copy of the same file makes nothing stale.
+    data_keys = RECORDED
 
     hidden_layers: list[int]
     dev_fraction: float
     result_epochs: int
     source: str
-    path: str | None
-    url: str | None
     sha256: str
     min_test_images: int
 
