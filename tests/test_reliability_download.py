@@ -205,7 +205,7 @@ def run_printed(command: str, folder: Path) -> list[str]:
 def test_a_printed_command_is_shell_safe_whatever_the_url(tmp_path, name, monkeypatch):
     """The file name of a hostile URL never reaches the shell or the YAML of ``--config``:
     pasted, the command runs nothing and gives the program exactly the words shlex reads."""
-    monkeypatch.delenv("MOREDATA_INVOCATION", raising=False)
+    monkeypatch.setenv("MOREDATA_INVOCATION", "")  # none: a plain `snakemake` run
     url = f"http://127.0.0.1:9/{name}"
     line = local_copy_hint(url)
     command = line.split("to use a local copy instead, run: ", 1)[1]
@@ -237,7 +237,7 @@ def test_a_printed_command_is_complete_for_its_run(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(workdir)
     monkeypatch.setenv("PWD", str(tmp_path))  # where the user started it
-    monkeypatch.delenv("MOREDATA_INVOCATION", raising=False)
+    monkeypatch.setenv("MOREDATA_INVOCATION", "")  # restored when the test ends
     remember_invocation(workflow, [".venv/bin/snakemake", "--directory", "x", "all"])
     command = local_copy_hint("http://127.0.0.1:9/data/winequality-red.csv")
     command = command.split("run: ", 1)[1]
@@ -268,6 +268,7 @@ def test_a_printed_command_is_complete_for_its_run(tmp_path, monkeypatch):
 
 
 def test_the_program_found_on_path_is_printed_by_its_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOREDATA_INVOCATION", "")  # restored when the test ends
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PWD", str(tmp_path))
     monkeypatch.setenv("PATH", f"{Path(SNAKEMAKE).parent}:/usr/bin:/bin")
@@ -280,6 +281,8 @@ def test_the_program_found_on_path_is_printed_by_its_name(tmp_path, monkeypatch)
         "--config",
         "wine={path: x}",
     ]
-    # A job's own Snakemake process keeps the main process's words.
+    # A job's own Snakemake process keeps the main process's words, and so does a workflow
+    # run through Snakemake's API by another program (a test, a notebook).
     remember_invocation(SimpleNamespace(is_main_process=False), ["/elsewhere/snakemake"])
+    remember_invocation(workflow, ["/usr/bin/pytest", "-x"])
     assert rerun_command().startswith("snakemake ")

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from moredata import tables
+from moredata.entry import error_line
 from moredata.errors import DataError
 from moredata.models import ACTIVATIONS, layer_activations, layer_sizes
 
@@ -76,10 +77,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor] | None, d
     except FileNotFoundError:
         raise DataError(f"{path}: no such checkpoint") from None
     except (RuntimeError, EOFError, OSError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise refused(
             path,
-            f"not a readable checkpoint (truncated or not written by torch.save: {reason})",
+            "not a readable checkpoint (truncated or not written by torch.save: "
+            f"{error_line(error)})",
         ) from None
     if (
         not isinstance(payload, dict)

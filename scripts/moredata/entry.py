@@ -120,6 +120,8 @@ def remember_invocation(workflow: Any, argv: list[str] | None = None) -> None:
     if not getattr(workflow, "is_main_process", True):
         return  # a job's own Snakemake process (cluster, subprocess): keep the main one's
     argv = sys.argv if argv is None else argv
+    if not argv or Path(argv[0]).name not in ("snakemake", "__main__.py"):
+        return  # run through Snakemake's API by another program: no command to repeat
     settings = getattr(workflow, "config_settings", None)
     named = any(word in ("-s", "--snakefile") or word.startswith("--snakefile=") for word in argv)
     words = invocation(

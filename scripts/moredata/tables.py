@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from moredata.entry import DISK_ERRNOS
+from moredata.entry import DISK_ERRNOS, error_line
 from moredata.errors import DataError, WriteError
 
 PROVENANCE_KEY = b"moredata"
@@ -296,7 +296,7 @@ def check_record(path: str | Path, settings: Mapping[str, Any]) -> None:
         data = pq.ParquetFile(path, pre_buffer=False).read(use_threads=False)
     except (OSError, pa.ArrowException) as error:
         raise DataError(
-            f"{path}: not a readable metrics file ({str(error).strip().splitlines()[0]}); delete "
+            f"{path}: not a readable metrics file ({error_line(error)}); delete "
             "it and run snakemake again, which recomputes it"
         ) from None
     try:
@@ -431,7 +431,7 @@ def _read_table(path: str | Path, schema: pa.Schema) -> pa.Table:
             table = table.select(schema.names).cast(schema)
         return table.replace_schema_metadata(None)
     except (pa.ArrowException, OSError, KeyError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+        reason = error_line(error)
         raise DataError(
             f"{path}: not a readable metrics file ({reason}); delete it and run snakemake "
             "again, which recomputes it"
