@@ -285,4 +285,5 @@ def test_the_program_found_on_path_is_printed_by_its_name(tmp_path, monkeypatch)
     # run through Snakemake's API by another program (a test, a notebook).
     remember_invocation(SimpleNamespace(is_main_process=False), ["/elsewhere/snakemake"])
     remember_invocation(workflow, ["/usr/bin/pytest", "-x"])
+    remember_invocation(workflow, ["/venv/lib/python3.11/site-packages/pytest/__main__.py"])
     assert rerun_command().startswith("snakemake ")

@@ -85,7 +85,7 @@ def invocation(
     config files and the ``--config`` entries, which must stay last."""
     program = argv[0] if argv else "snakemake"
     name = Path(program).name
-    if name == "__main__.py":  # python -m snakemake
+    if Path(program).parts[-2:] == ("snakemake", "__main__.py"):  # python -m snakemake
         words = [sys.executable, "-m", "snakemake"]
     elif "/" not in program or _same_file(shutil.which(name), program):
         words = [name]
@@ -120,7 +120,8 @@ def remember_invocation(workflow: Any, argv: list[str] | None = None) -> None:
     if not getattr(workflow, "is_main_process", True):
         return  # a job's own Snakemake process (cluster, subprocess): keep the main one's
     argv = sys.argv if argv is None else argv
-    if not argv or Path(argv[0]).name not in ("snakemake", "__main__.py"):
+    program = Path(argv[0]) if argv else Path()
+    if program.name != "snakemake" and program.parts[-2:] != ("snakemake", "__main__.py"):
         return  # run through Snakemake's API by another program: no command to repeat
     settings = getattr(workflow, "config_settings", None)
     named = any(word in ("-s", "--snakefile") or word.startswith("--snakefile=") for word in argv)
