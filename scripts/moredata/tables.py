@@ -228,7 +228,8 @@ def content_digest(table: pa.Table) -> str:
 
 def with_content_digest(data: pa.Table) -> pa.Table:
     """``data`` with the digest of its contents in its schema metadata."""
-    metadata = {**(data.schema.metadata or {}), CONTENT_KEY: content_digest(data).encode()}
+    # JSON text, as the provenance beside it: every value of the metadata reads as JSON.
+    metadata = {**(data.schema.metadata or {}), CONTENT_KEY: json.dumps(content_digest(data))}
     return data.replace_schema_metadata(metadata)
 
 
@@ -253,7 +254,7 @@ def check_contents(data: pa.Table, path: str | Path) -> None:
             f"{path}: no digest of its contents recorded (not written by this workflow's "
             "current version); rerun the job that writes it (delete it and run snakemake again)"
         )
-    if recorded.decode(errors="replace") != content_digest(data):
+    if recorded != json.dumps(content_digest(data)).encode():
         raise DataError(
             f"{path} changed after it was written; rerun the job that writes it (delete the "
             "file and run snakemake again; its contents do not match the digest recorded with "
