@@ -125,6 +125,14 @@ GOOD = csv_text(PIXELS, LABELS)
             "line 4, column 10 (pixel 9): 'x' is not a number; allowed: a whole number 0-255",
         ),
         (
+            replace_cell(GOOD, 4, 10, "nan"),
+            "line 4, column 10 (pixel 9): 'nan' is not a number; allowed: a whole number 0-255",
+        ),
+        (
+            replace_cell(GOOD, 3, 1, "1e400"),
+            "line 3, column 1 (the label): '1e400' is not a number; allowed: a digit 0-9",
+        ),
+        (
             replace_cell(GOOD, 2, 3, "12.5"),
             "line 2, column 3 (pixel 2): '12.5' is not a whole number; allowed: a whole number",
         ),
@@ -149,6 +157,8 @@ GOOD = csv_text(PIXELS, LABELS)
         "ragged",
         "empty-cell",
         "text",
+        "nan-as-written",
+        "overflow-as-written",
         "fraction",
         "pixel-256",
         "negative",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import importlib.resources
 import io
+import itertools
 import logging
 import re
 import shutil
@@ -164,7 +165,7 @@ def read_mnist_csv(
             "no header line)"
         )
     values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
-    _check_cells(frame, values, name, label_at)
+    _check_cells(frame, values, name, label_at, path)
     labels = (values[:, 0] if label_at == "first" else values[:, -1]).astype(np.int64)
     pixels = values[:, 1:] if label_at == "first" else values[:, :-1]
     counts = np.bincount(labels, minlength=DIGITS)
@@ -177,8 +178,11 @@ def read_mnist_csv(
     return pixels.astype(np.uint8), labels
 
 
-def _check_cells(frame: pd.DataFrame, values: np.ndarray, name: str, label_at: LabelAt) -> None:
-    """The first cell that is not a number, not a whole number, or out of range."""
+def _check_cells(
+    frame: pd.DataFrame, values: np.ndarray, name: str, label_at: LabelAt, path: Path
+) -> None:
+    """The first cell that is not a number, not a whole number, or out of range, quoted as
+    the file has it (pandas reads ``nan`` as missing and ``1e400`` as infinity)."""
     label_column = 0 if label_at == "first" else PIXELS
     high = np.full(values.shape[1], MAX_PIXEL)
     high[label_column] = DIGITS - 1
@@ -192,11 +196,32 @@ def _check_cells(frame: pd.DataFrame, values: np.ndarray, name: str, label_at: L
         if not bad.any():
             continue
         row, column = np.argwhere(bad)[0]
-        cell = frame.iat[row, column]
+        cell = _raw_cell(path, row, column)
+        if cell is None:  # not found as written: as parsed
+            parsed = frame.iat[row, column]
+            cell = "" if pd.isna(parsed) else str(parsed)
         where = f"line {row + 1}, {_column_name(column, label_at)}"
         allowed = "a digit 0-9" if column == label_column else f"a whole number 0-{MAX_PIXEL}"
-        shown = "empty" if pd.isna(cell) else f"'{cell}' is {what}"
+        shown = "empty" if not cell.strip() else f"{cell!r} is {what}"
         raise DataError(f"{name}: {where}: {shown}; allowed: {allowed}")
+
+
+def _raw_cell(path: Path, row: int, column: int) -> str | None:
+    """The text of a cell as the file has it: value ``column`` of the ``row``-th line that
+    is not blank (pandas skips blank lines); None if the file does not read so. Called only
+    for a faulty cell, so the file is read again only on the way to an error."""
+    try:
+        with (
+            gzip.open(path, "rt", errors="replace")
+            if _is_gzip(path)
+            else path.open(errors="replace")
+        ) as handle:
+            lines = (line for line in handle if line.strip())
+            line = next(itertools.islice(lines, row, None), None)
+    except (OSError, EOFError, zlib.error):
+        return None
+    cells = None if line is None else line.rstrip("\r\n").split(",")
+    return cells[column] if cells is not None and column < len(cells) else None
 
 
 def error_reason(error: BaseException) -> str:
