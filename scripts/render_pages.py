@@ -1,4 +1,4 @@
-"""Rule render_pages: the summary tables and the anatomy report as HTML pages for the report."""
+"""Rule render_pages_<name>: an experiment's tables (and reports) as HTML pages for the report."""
 
 from moredata.entry import rule_job
 

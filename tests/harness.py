@@ -4,6 +4,7 @@ config of .test/, and the parser of a dry run's job counts."""
 from __future__ import annotations
 
 import copy
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +45,26 @@ def snakemake_command(
     (``cores=None``: as a profile sets them)."""
     command = [str(program), "--snakefile", str(snakefile), "--directory", str(directory)]
     return [*command, *(["--cores", str(cores)] if cores is not None else []), *args]
+
+
+def make_checkout(directory: str | Path, *, copy: bool = False, config: dict | None = None) -> Path:
+    """A checkout of the repository at ``directory`` (created), the one way tests make one:
+    workflow/ and scripts/ linked to the repository's, or copied (``copy``: for a test that
+    edits code; caches left out), and config/ with config.yaml (or ``config``) and the
+    presets. Its Snakefile is ``directory``/workflow/Snakefile."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    for part in ("workflow", "scripts"):
+        if copy:
+            shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (root / part).symlink_to(REPO / part)
+    shutil.copytree(REPO / "config" / "presets", root / "config" / "presets")
+    if config is None:
+        shutil.copy(REPO / "config" / "config.yaml", root / "config" / "config.yaml")
+    else:
+        write_config(root, config)
+    return root
 
 
 def write_config(directory: str | Path, config: dict) -> None:

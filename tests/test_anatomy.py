@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Workflow, base_config
+from harness import make_checkout
 from moredata.anatomy import (
     REPORT_TEMPLATE,
     compute_facts,
@@ -249,9 +250,7 @@ def test_the_template_is_in_the_built_package(tmp_path):
 @pytest.mark.slow
 def test_editing_the_template_reruns_the_report(tmp_path):
     """The code digest in the rule's params covers Python modules; the template is an input."""
-    copy = tmp_path / "repo"
-    for part in ("workflow", "scripts"):
-        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = make_checkout(tmp_path / "repo", copy=True)
     workflow = Workflow(tmp_path / "run", base_config())
     workflow.snakefile = copy / "workflow" / "Snakefile"
     target = "results/anatomy/report.md"

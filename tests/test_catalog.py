@@ -149,11 +149,26 @@ def test_the_licence_is_mit_and_names_the_data_licences():
 
 
 def rule_blocks() -> dict[str, str]:
-    """Rule name -> its text, for every rule of the workflow."""
+    """Rule name -> its text (dedented), for every rule of the workflow that runs a job: the
+    written ones by name, those generated in a loop (``rule:`` with ``name:``) by the
+    expression of their name. Target rules (no script) are left out."""
     blocks = {}
     for path in [REPO / "workflow" / "Snakefile", *(REPO / "workflow" / "rules").glob("*.smk")]:
-        parts = re.split(r"^rule (\w+):\n", path.read_text(), flags=re.M)
-        blocks.update(dict(zip(parts[1::2], parts[2::2], strict=True)))
+        lines = path.read_text().splitlines()
+        for start, line in enumerate(lines):
+            found = re.match(r"^( *)rule(?: (\w+))?:$", line)
+            if not found:
+                continue
+            indent = len(found.group(1))
+            body = []
+            for inner in lines[start + 1 :]:
+                if inner.strip() and len(inner) - len(inner.lstrip()) <= indent:
+                    break
+                body.append(inner[indent:])
+            text = "\n".join(body) + "\n"
+            name = found.group(2) or re.search(r"^    name:\n\s+(.+)$", text, re.M).group(1)
+            if "    script:" in text:
+                blocks[name] = text
     return blocks
 
 

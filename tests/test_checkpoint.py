@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from recipes import BEST, DEPTH, OVERSAMPLING, UNBALANCED, Example, example
+from recipes import DEPTH, Example, example
 
 import moredata
 from conftest import REPO
@@ -25,7 +25,11 @@ from moredata.augment.recipe import RECIPE as AUGMENT
 from moredata.checkpoint import load_checkpoint, load_into, save_checkpoint
 from moredata.errors import DataError
 from moredata.models import build_mlp, layer_sizes
+from moredata.registry import BY_NAME
 from moredata.saved import evaluate_saved
+from moredata.steps import quarantine_refused
+
+BEST, OVERSAMPLING, UNBALANCED = (BY_NAME[name] for name in ("best", "oversampling", "unbalanced"))
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +165,7 @@ def test_a_best_checkpoint_with_a_malformed_record_is_one_line_and_moved_aside(
     """recorded.epoch "abc" (the rest intact): the evaluation stops with one line naming the
     file, not a pyarrow error, and the file is moved aside so that no later run reuses it."""
     from moredata.best.data import make_best_data_job
-    from moredata.best.recipe import evaluate_best_job
+    from moredata.steps import run_evaluation
 
     job = example(BEST, red_wine, seeds=[0])
     monkeypatch.chdir(tmp_path)
@@ -174,10 +178,16 @@ def test_a_best_checkpoint_with_a_malformed_record_is_one_line_and_moved_aside(
     save_checkpoint(path, state, {**record, "recorded": {**record["recorded"], "epoch": "abc"}})
     out = tmp_path / "evaluation" / "seed~0.parquet"
     with pytest.raises(DataError) as caught:
-        evaluate_best_job([path], job.points, job.settings.as_params(), [out])
+        run_evaluation(
+            "moredata.best.recipe:evaluate_best_job",
+            [str(path)],
+            job.points,
+            job.settings.as_params(),
+            [str(out)],
+        )
     assert str(caught.value) == (
         f"{path}: the checkpoint's provenance has recorded.epoch: 'abc', not an epoch number; "
-        f"rerun the job that writes it (moved aside to {path}.refused)"
+        f"rerun the job that writes it (moved it to {path}.refused; the next run retrains it)"
     )
     assert not path.exists() and Path(f"{path}.refused").exists() and not out.exists()
 
@@ -189,7 +199,10 @@ def test_a_refused_checkpoint_is_moved_aside_by_the_job(job, model_path, in_work
     state, record = load_checkpoint(model_path)
     save_checkpoint(model_path, state, {**record, "point": {**record["point"], "seed": 1}})
     out = in_workdir / "reloaded.parquet"
-    with pytest.raises(DataError, match=rf"^{model_path}: checkpoint was saved for another point"):
+    with (
+        pytest.raises(DataError, match=rf"^{model_path}: checkpoint was saved for another point"),
+        quarantine_refused([str(model_path)]),
+    ):
         evaluate_saved(job.recipe, point, job.settings.as_params(), model_path, out)
     assert not model_path.exists() and not out.exists()
     assert Path(f"{model_path}.refused").exists()

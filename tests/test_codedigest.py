@@ -44,6 +44,22 @@ def test_digest_changes_with_imported_modules_only(tmp_path):
 
 def test_rule_scripts_of_the_project_cover_their_package_modules():
     scripts = Path(__file__).resolve().parents[1] / "scripts"
-    closure = module_closure(scripts / "train_depth.py", scripts / "moredata")
+    closure = module_closure(scripts / "train.py", scripts / "moredata", ["moredata.depth.recipe"])
     assert {"moredata.entry", "moredata.training", "moredata.models"} <= set(closure)
+    assert "moredata.depth.recipe" in closure
+    # Neither another experiment's recipe nor the figures: a training job reruns for its own.
     assert "moredata.figures" not in closure
+    assert "moredata.augment.recipe" not in closure and "moredata.registry" not in closure
+
+
+def test_named_modules_join_the_closure(tmp_path):
+    script, package = make_package(tmp_path)
+    (package / "extra.py").write_text("from moredata import plots\n")
+    assert module_closure(script, package, ["moredata.extra"]) == [
+        "moredata",
+        "moredata.extra",
+        "moredata.job",
+        "moredata.plots",
+        "moredata.tables",
+        "moredata.train",
+    ]

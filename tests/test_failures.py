@@ -175,11 +175,12 @@ def test_each_log_line_names_its_job(tmp_path):
 
 def test_mnist_epoch_lines_call_the_devset_dev(red_wine, caplog):
     """The MNIST trainer judges the devset after each epoch: its progress lines say dev_acc."""
-    from recipes import OVERSAMPLING, example
+    from recipes import example
 
     from moredata import jobs
+    from moredata.registry import BY_NAME
 
-    job = example(OVERSAMPLING, red_wine, seeds=[0])
+    job = example(BY_NAME["oversampling"], red_wine, seeds=[0])
     with caplog.at_level(logging.INFO, logger="moredata.training"):
         jobs.train_job(job.recipe, job.frames, job.points, job.settings)
     epochs = [r.getMessage() for r in caplog.records if " epoch " in f" {r.getMessage()}"]

@@ -27,6 +27,8 @@ from conftest import REPO
 from moredata import tables
 from moredata.best.recipe import RECIPE as BEST
 from moredata.codedigest import module_closure
+from moredata.products import module_of
+from moredata.registry import EXPERIMENTS, rule_code
 
 SCRIPTS = REPO / "scripts"
 PROBE = r"""
@@ -138,10 +140,14 @@ def training_jobs(directory: Path, wine: Path) -> dict[str, dict[str, Any]]:
             ]
         }
         params = {"points": job.points, "settings": job.settings.for_points(job.points).as_params()}
-        jobs[f"train_{recipe.name}"] = {"params": params, "input": {}, "output": outputs}
+        jobs[f"train_{recipe.name}"] = {
+            "params": params | {"recipe": f"{type(recipe).__module__}:RECIPE"},
+            "input": {},
+            "output": outputs,
+        }
         if recipe is BEST:
             jobs["evaluate_best"] = {
-                "params": params,
+                "params": params | {"function": BEST.products.evaluation.function},
                 "input": {"models": outputs["models"]},
                 "output": [f"out/best/evaluation/{i}.parquet" for i in range(len(job.points))],
             }
@@ -150,14 +156,44 @@ def training_jobs(directory: Path, wine: Path) -> dict[str, dict[str, Any]]:
     return jobs
 
 
+def rules() -> dict[str, tuple[Path, list[str]]]:
+    """Rule -> its script and the modules it runs by name: every generated rule (from the
+    registry) and every script that a hand-written rule runs as itself."""
+    generated = {
+        rule: (SCRIPTS / f"{script}.py", [module_of(reference) for reference in references])
+        for rule, (script, references) in rule_code().items()
+    }
+    generic = {script for script, _ in generated.values()}
+    written = {
+        script.stem: (script, [])
+        for script in sorted(SCRIPTS.glob("*.py"))
+        if script not in generic
+    }
+    return generated | written
+
+
+def uses_torch(rule: str, script: Path) -> bool:
+    """Whether the rule's job sets torch's threads (its script says so, or its step does)."""
+    steps = {step.rule: step for e in EXPERIMENTS for step in e.products.steps}
+    if rule in steps:
+        return steps[rule].uses_torch
+    return "uses_torch=True" in script.read_text()
+
+
+RULES = rules()
+
+
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory, red_wine) -> dict[str, dict[str, Any]]:
-    """Script name -> the package modules and torch its probe loaded, and its error."""
+    """Rule -> the package modules and torch its probe loaded, and its error."""
     jobs = training_jobs(tmp_path_factory.mktemp("jobs"), red_wine)
     cases = {
-        script.stem: {"script": str(script), "imports": entry_imports(script)}
-        | ({"job": jobs[script.stem]} if script.stem in jobs else {})
-        for script in sorted(SCRIPTS.glob("*.py"))
+        rule: {
+            "script": str(script),
+            "imports": entry_imports(script) + [f"import {module}" for module in modules],
+        }
+        | ({"job": jobs[rule]} if rule in jobs else {})
+        for rule, (script, modules) in RULES.items()
     }
     # The training jobs first: evaluate_best reloads the models train_best saves.
     order = sorted(cases, key=lambda name: not name.startswith("train_"))
@@ -172,12 +208,13 @@ def probed(tmp_path_factory, red_wine) -> dict[str, dict[str, Any]]:
     return json.loads(probe.stdout)
 
 
-@pytest.mark.parametrize("script", sorted(SCRIPTS.glob("*.py")), ids=lambda p: p.stem)
-def test_a_job_imports_what_its_digest_covers_and_torch_only_to_train(probed, script):
-    loaded = probed[script.stem]
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_a_job_imports_what_its_digest_covers_and_torch_only_to_train(probed, rule):
+    script, modules = RULES[rule]
+    loaded = probed[rule]
     assert loaded["error"] is None, loaded["error"]
-    covered = module_closure(script, SCRIPTS / "moredata")
+    covered = module_closure(script, SCRIPTS / "moredata", modules)
     assert set(loaded["package"]) <= set(covered)  # a change to any module it runs reruns it
     assert set(covered) - set(loaded["package"]) <= deferred(covered)
-    # The scripts that set torch's threads are the ones that need it.
-    assert loaded["torch"] == ("uses_torch=True" in script.read_text()), script.name
+    # The jobs that set torch's threads are the ones that need it.
+    assert loaded["torch"] == uses_torch(rule, script), rule

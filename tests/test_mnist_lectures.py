@@ -13,6 +13,7 @@ import pytest
 import torch
 import yaml
 
+from harness import deep_merge
 from moredata import checkpoint, jobs, tables
 from moredata.config import validate_config
 from moredata.errors import ConfigError, DataError
@@ -334,9 +335,6 @@ def test_the_course_config_and_the_presets_are_valid():
     schema = REPO / "workflow" / "schemas" / "config.schema.yaml"
     validate_config(course_config(), schema)
     for preset in ("mnist-adam", "mnist-ten-seeds"):
-        config = course_config()
-        for section, values in yaml.safe_load(
-            (REPO / "config" / "presets" / f"{preset}.yaml").read_text()
-        ).items():
-            config[section].update(values)
+        preset_file = REPO / "config" / "presets" / f"{preset}.yaml"
+        config = deep_merge(course_config(), yaml.safe_load(preset_file.read_text()))
         validate_config(config, schema)

@@ -15,6 +15,8 @@ from recipes import RECIPES
 from conftest import REPO, base_config
 from harness import deep_merge
 from moredata.config import check_config_files, validate_config
+from moredata.registry import NAMES
+from moredata.targets import default_target
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 PRESETS = sorted((REPO / "config" / "presets").glob("*.yaml"))
@@ -44,3 +46,20 @@ def test_a_preset_is_valid_and_changes_what_is_trained(preset: Path):
     validate_config(config, SCHEMA)
     before, after = trained(course), trained(config)
     assert [name for name in before if before[name] != after[name]]
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda path: path.name)
+def test_a_preset_runs_only_the_experiments_it_is_about(preset: Path):
+    """Its experiments key names exactly the experiments whose training it changes, and its
+    default target (what a run in its own directory makes) holds nothing of another."""
+    course = base_config()
+    config = deep_merge(course, yaml.safe_load(preset.read_text()))
+    validate_config(config, SCHEMA)
+    before, after = trained(course), trained(config)
+    changed = {name for name in before if before[name] != after[name]}
+    assert set(config["experiments"]) == changed
+    others = set(NAMES) - changed
+    for path in default_target(config):
+        parts = path.split("/")
+        owner = parts[2].split("_")[0].split(".")[0] if parts[1] == "report" else parts[1]
+        assert owner in changed and owner not in others, path

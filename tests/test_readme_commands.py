@@ -7,13 +7,13 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, SNAKEMAKE
+from harness import make_checkout
 
 README = REPO / "README.md"
 # A report needs the figures of a finished run; without them the command gets as far as this
@@ -58,12 +58,7 @@ def test_the_readme_commands_are_found():
 def checkout(tmp_path_factory) -> Path:
     """The repository's layout with the course config (the README's commands name its grid
     points; dry runs only build the DAG); ``my.yaml`` is the README's own config."""
-    directory = tmp_path_factory.mktemp("readme")
-    for name in ("workflow", "scripts"):
-        (directory / name).symlink_to(REPO / name)
-    (directory / "config").mkdir()
-    shutil.copytree(REPO / "config" / "presets", directory / "config" / "presets")
-    shutil.copy(REPO / "config" / "config.yaml", directory / "config" / "config.yaml")
+    directory = make_checkout(tmp_path_factory.mktemp("readme") / "repo")
     (directory / "my.yaml").write_text("depth:\n  seeds: [3]\n")
     return directory
 

@@ -23,18 +23,17 @@ from packaging.utils import canonicalize_name
 
 from conftest import REPO, served_config
 from harness import snakemake_command, write_config
+from moredata.registry import EXPERIMENTS
 from moredata.report_pages import MISSING, format_number
+from moredata.targets import page_file
 
 pytestmark = pytest.mark.slow
 
-# Each page of rule render_pages and the result it shows.
+# Each report page (rules render_pages_<name>) and the result it shows, from the registry.
 PAGES = {
-    "results/report/unbalanced_summary.html": "results/unbalanced/summary.csv",
-    "results/report/depth_summary.html": "results/depth/summary.csv",
-    "results/report/anatomy.html": "results/anatomy/report.md",
-    "results/report/augment_summary.html": "results/augment/summary.csv",
-    "results/report/augment_ttest.html": "results/augment/ttest.csv",
-    "results/report/best_summary.html": "results/best/summary.csv",
+    page_file(page): f"results/{experiment.name}/{page.source}"
+    for experiment in EXPERIMENTS
+    for page in experiment.products.pages
 }
 # The report shows these inline; anything else is only a download link there.
 VIEWABLE = ("image/png", "image/svg+xml", "image/jpeg", "text/html", "application/pdf")

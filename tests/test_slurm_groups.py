@@ -14,23 +14,30 @@ from harness import REPO, snakemake_command
 pytestmark = pytest.mark.slow
 
 PROFILE = REPO / "workflow" / "profiles" / "slurm" / "config.yaml"
-LOCAL_RULES = {"download_wine", "render_pages", "all"}  # run on the submitting host
+
+
+def is_local(rule: str) -> bool:
+    """Rules that run on the submitting host (localrule: True)."""
+    return rule in {"download_wine", "prepare_mnist", "all"} or rule.startswith("render_pages_")
 
 
 def grouping_args() -> list[str]:
-    """The profile's groups and group-components as command-line flags (the profile itself is
-    a template that needs the SLURM plugin)."""
+    """The profile's group-components as command-line flags (the profile itself is a template
+    that needs the SLURM plugin; the groups come with the rules, from the registry)."""
     text = PROFILE.read_text()
-    sections = {
-        key: yaml.safe_load(re.search(rf"^{key}:\n((?:  .*\n)+)", text, re.M).group(0))[key]
-        for key in ("groups", "group-components")
-    }
-    return [
-        "--groups",
-        *(f"{rule}={group}" for rule, group in sections["groups"].items()),
-        "--group-components",
-        *(f"{group}={n}" for group, n in sections["group-components"].items()),
-    ]
+    key = "group-components"
+    section = yaml.safe_load(re.search(rf"^{key}:\n((?:  .*\n)+)", text, re.M).group(0))[key]
+    return ["--group-components", *(f"{group}={n}" for group, n in section.items())]
+
+
+def test_every_training_experiment_has_its_jobs_grouped():
+    from moredata.registry import RECIPES
+
+    text = PROFILE.read_text()
+    assert "\ngroups:" not in text  # the rules carry their groups
+    for recipe in RECIPES:
+        assert recipe.products.train_group, recipe.name
+        assert f"  {recipe.products.train_group}: " in text, recipe.name
 
 
 def test_the_readme_states_the_course_grids_submissions(tmp_path):
@@ -49,7 +56,7 @@ def test_the_readme_states_the_course_grids_submissions(tmp_path):
     lines = dry.stdout.splitlines() + dry.stderr.splitlines()
     groups = sum("Group job" in line for line in lines)
     alone = [m.group(1) for line in lines if (m := re.match(r"^rule (\w+):", line))]
-    submissions = groups + len([rule for rule in alone if rule not in LOCAL_RULES])
+    submissions = groups + len([rule for rule in alone if not is_local(rule)])
     jobs = int(next(line.split()[1] for line in lines if line.startswith("total ")))
     jobs -= 1  # rule all is no job
     readme = " ".join((REPO / "README.md").read_text().split())

@@ -1,7 +1,7 @@
 """Results never outlive the config that made them: after a config change, a rerun whose
 training jobs are killed (TERM, or KILL as the out-of-memory killer sends) is completed by
 the next run, bit-identical to a clean run with the new config; a refused checkpoint is
-moved aside, and the next run recomputes it."""
+refused again by the next run, and a deleted one is recomputed."""
 
 from __future__ import annotations
 
@@ -90,18 +90,20 @@ def same_results(a: Workflow, b: Workflow) -> None:
 
 
 def job_pids(directory: Path, rule: str) -> list[int]:
-    """Running jobs of ``rule`` in ``directory`` (Snakemake runs a rule's script as a copy
-    named after it)."""
+    """Running jobs of ``rule`` in ``directory``: the processes there that hold a log file of
+    the rule open (logs/<rule>/...; the training rules share one script)."""
     pids = []
+    logs = f"{directory}/logs/{rule}/"
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-            cwd = os.readlink(entry / "cwd")
+            if os.readlink(entry / "cwd") != str(directory):
+                continue
+            files = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
         except OSError:
             continue
-        if cwd == str(directory) and any(f"{rule}.py".encode() in part for part in command):
+        if any(path.startswith(logs) for path in files):
             pids.append(int(entry.name))
     return pids
 
@@ -140,7 +142,7 @@ def test_killed_training_after_a_config_change_is_completed_by_the_next_run(
     assert run.planned_jobs() == {}
 
 
-def test_a_refused_checkpoint_is_moved_aside_and_recomputed_by_the_next_run(
+def test_a_refused_checkpoint_is_moved_aside_and_recomputed(
     finished: Workflow, tmp_path: Path
 ) -> None:
     run = copy_of(finished, tmp_path / "run")
@@ -153,8 +155,9 @@ def test_a_refused_checkpoint_is_moved_aside_and_recomputed_by_the_next_run(
     failed = run.run(check=False)
     assert failed.returncode != 0
     assert f"{relative}: the checkpoint's weights do not match" in failed.stderr
-    assert f"(moved aside to {relative}.refused)" in failed.stderr
-    assert not model.exists()  # no later run can take the refused file as finished
-    run.run()  # trains it again
+    # Moved aside, so that no later run reuses it: the next run retrains it.
+    assert not model.exists() and run.path(f"{relative}.refused").exists()
+    assert f"moved it to {relative}.refused" in failed.stderr
+    run.run()
     same_results(run, finished)
     assert run.planned_jobs() == {}

@@ -21,6 +21,10 @@ pytestmark = pytest.mark.slow
             "5 is not in config key 'unbalanced.thresholds' [4, 6]",
         ),
         (
+            "results/noise/result/n~1000_condition~doubled_seed~0.parquet",
+            "doubled is not in config key 'noise.conditions'",
+        ),
+        (
             "results/depth/reloaded/layers~1_n~30_seed~0.parquet",
             "reloading a saved model needs save_models: true",
         ),

@@ -16,9 +16,13 @@ import pytest
 from scipy import stats
 
 from conftest import REPO, Workflow, served_config
+from harness import make_checkout
 from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.models import count_parameters, depth_layer_sizes
+from moredata.products import module_of
+from moredata.registry import EXPERIMENTS, rule_code
+from moredata.targets import shown_plots
 
 pytestmark = pytest.mark.slow
 
@@ -215,6 +219,45 @@ def test_bad_checkpoint_stops_evaluate_best_with_one_line(finished, tmp_path):
     assert not workflow.path(evaluation).exists()
 
 
+def test_an_explicit_target_remakes_missing_per_job_files(finished, tmp_path):
+    """As the default target does: Snakemake alone would call an existing aggregate or figure
+    up to date over a deleted per-job file or aggregate (it looks for missing files only
+    among the targets and upstream of jobs that run anyway)."""
+    workflow = copy_of(finished, tmp_path / "explicit")
+    workflow.path("results/best/evaluation/seed~0.parquet").unlink()
+    workflow.path("results/depth/result/layers~1_n~30_seed~0.parquet").unlink()
+    workflow.path("results/augment/summary.csv").unlink()
+    assert workflow.planned_jobs("results/best/summary.csv") == {
+        "evaluate_best": 1,
+        "aggregate_best": 1,
+    }
+    assert workflow.planned_jobs("results/depth/figure.png") == {
+        "train_depth": 1,
+        "aggregate_depth": 1,
+        "plot_depth": 1,
+    }
+    assert workflow.planned_jobs("results/report/augment_summary.html") == {
+        "aggregate_augment": 1,
+        "render_pages_augment": 1,
+    }
+
+
+def test_a_refused_checkpoint_is_moved_aside_and_retrained(finished, tmp_path):
+    workflow = copy_of(finished, tmp_path / "refused")
+    models = workflow.path("results/best/models")
+    (models / "seed~0.pt").write_bytes((models / "seed~1.pt").read_bytes())
+    result = workflow.run("results/best/summary.csv", check=False)
+    assert result.returncode != 0
+    assert "checkpoint was saved for another point" in result.stderr
+    assert "moved it to results/best/models/seed~0.pt.refused" in result.stderr
+    assert not (models / "seed~0.pt").exists() and (models / "seed~0.pt.refused").exists()
+    assert workflow.planned_jobs("results/best/summary.csv") == {
+        "train_best": 1,
+        "evaluate_best": 1,
+        "aggregate_best": 1,
+    }
+
+
 def test_second_run_does_nothing(finished):
     result = finished.run()
     assert "Nothing to be done" in result.stdout + result.stderr
@@ -225,7 +268,8 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
     assert workflow.planned_jobs() == {}
     # After any aggregation: its experiment's figures, the report pages and rule all.
     after = {
-        "unbalanced": {"plot_unbalanced", "plot_remedies"},
+        # (plot_remedies only with more than one remedy, which the tiny grid has not)
+        "unbalanced": {"plot_unbalanced"},
         "depth": {"plot_depth"},
         "augment": {"plot_augment"},
         "best": {"plot_best"},
@@ -238,7 +282,7 @@ def test_reruns_are_scoped_to_what_changed(finished, tmp_path):
 
     def downstream_of(experiment: str) -> dict[str, int]:
         return dict.fromkeys(
-            [f"aggregate_{experiment}", *after[experiment], "render_pages", "all"], 1
+            [f"aggregate_{experiment}", *after[experiment], f"render_pages_{experiment}", "all"], 1
         )
 
     # Default batching (seeds): one training job per grid point, its seeds batched; an
@@ -284,10 +328,16 @@ def downstream(rulegraph: str, rules: set[str]) -> set[str]:
     return reached
 
 
-def rule_scripts(rules: str) -> dict[str, str]:
-    """Rule -> the script it runs, from the rule files' text."""
+def rule_scripts(rules: str) -> dict[str, tuple[str, list[str]]]:
+    """Rule -> the script it runs and the modules it runs by name: the hand-written rules'
+    from the rule files' text, the generated rules' from the registry."""
     pattern = r"^rule (\w+):\n(?:    .*\n|\n)*?        \"\.\./\.\./scripts/(\w+)\.py\""
-    return dict(re.findall(pattern, rules, re.M))
+    written = {rule: (script, []) for rule, script in re.findall(pattern, rules, re.M)}
+    generated = {
+        rule: (script, [module_of(reference) for reference in references])
+        for rule, (script, references) in rule_code().items()
+    }
+    return written | generated
 
 
 def test_every_rule_digests_the_code_of_its_own_script():
@@ -297,7 +347,15 @@ def test_every_rule_digests_the_code_of_its_own_script():
             r"^rule (\w+):\n(?:    .*\n|\n)*?        code=script_code\(\"(\w+)\"\)", rules, re.M
         )
     )
-    assert digested == rule_scripts(rules)
+    written = re.findall(
+        r"^rule (\w+):\n(?:    .*\n|\n)*?        \"\.\./\.\./scripts/", rules, re.M
+    )
+    assert {
+        rule: script for rule, (script, _) in rule_scripts(rules).items() if rule in written
+    } == digested
+    # Every generated rule that runs a script digests it with what it runs by name.
+    generated = (REPO / "workflow" / "rules" / "experiments.smk").read_text()
+    assert generated.count('"../../scripts/') == generated.count("code=rule_digest(") == 7
 
 
 def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_path):
@@ -308,9 +366,7 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_pat
     script's closure (test above), so what an edit reruns depends only on which rules import
     the module: modules are edited until every rule has been among the importing ones, plus
     one module no rule imports (a dry run each is the cost of this test)."""
-    copy = tmp_path / "repo"
-    for part in ("workflow", "scripts"):
-        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = make_checkout(tmp_path / "repo", copy=True)
     workflow = copy_of(finished, tmp_path / "code")
     workflow.snakefile = copy / "workflow" / "Snakefile"
     only_params = ("--rerun-triggers", "params")
@@ -320,8 +376,8 @@ def test_editing_a_module_reruns_exactly_the_rules_that_run_it(finished, tmp_pat
     in_graph = set(re.findall(r'label = "(\w+)"', rulegraph))
     package = copy / "scripts" / "moredata"
     closures = {
-        rule: module_closure(copy / "scripts" / f"{script}.py", package)
-        for rule, script in rule_scripts(rules).items()
+        rule: module_closure(copy / "scripts" / f"{script}.py", package, modules)
+        for rule, (script, modules) in rule_scripts(rules).items()
         if rule in in_graph
     }
     modules: dict[frozenset[str], Path] = {}  # importing rules -> one module they import
@@ -388,7 +444,29 @@ def test_report_is_self_contained_with_captions(finished):
     finished.run("--report", str(report))
     html = report.read_text()
     assert report.stat().st_size > 100_000  # figures are embedded
-    captions = sorted((REPO / "workflow" / "report").glob("*.rst"))
+    folder = REPO / "workflow" / "report"
+    declared = {
+        *(
+            figure.caption
+            for e in EXPERIMENTS
+            for plot in e.products.plots
+            for figure in plot.figures
+        ),
+        *(page.caption for e in EXPERIMENTS for page in e.products.pages),
+    }
+    # Every caption file is some product's (or the landing page), and the report shows those
+    # of the figures and pages its config asks for.
+    assert {p.name for p in folder.glob("*.rst")} == declared | {"workflow.rst"}
+    shown = {
+        *(
+            figure.caption
+            for e in EXPERIMENTS
+            for plot in shown_plots(e, finished.config)
+            for figure in plot.figures
+        ),
+        *(page.caption for e in EXPERIMENTS for page in e.products.pages),
+    }
+    captions = sorted(folder / name for name in shown)
     assert len(captions) >= 12
     for caption in captions:
         # Its first words, up to the first quote or markup (rendered differently in HTML).

@@ -323,3 +323,10 @@ def write_anatomy(
     write_atomically(report_path, _text_writer(report))
     write_atomically(facts_path, _text_writer(text))
     log.info("wrote %s and %s", report_path, facts_path)
+
+
+def anatomy_step(
+    inputs: Mapping[str, str], values: Mapping[str, Any], outputs: Mapping[str, str]
+) -> None:
+    """The rule compute_anatomy (moredata.registry): the report and the facts."""
+    write_anatomy(values["settings"], values["seed"], outputs["report"], outputs["facts"])

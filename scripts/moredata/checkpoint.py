@@ -8,8 +8,8 @@ the public :func:`load_model`, which needs neither Snakemake nor the config.
 A checkpoint records everything that shaped the model, the digest of its weights and the
 accuracy it had on the set it was judged on (``recorded``: split, epoch, accuracy); a reload
 checks all three. A file that cannot be used raises :class:`~moredata.errors.DataError` with
-one line naming the file (:func:`refused`); a rule job moves such a file aside
-(:func:`reload_for_job`), so that no later run takes it as finished.
+one line naming the file and ending with the fix (:func:`refused`); a rule job moves such a
+file aside (:func:`moredata.steps.quarantine_refused`), so that no later run reuses it.
 """
 
 from __future__ import annotations
@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from moredata.recipe import Point, Prepared, Recipe, Settings, Trained
 
 FORMAT = 1  # bump when the payload's layout changes
-# A refused checkpoint is renamed to this name beside it: its training job's output is then
-# missing, and the next run trains it again.
-REFUSED_SUFFIX = ".refused"
 SPLITS = ("dev", "test")
 
 
@@ -305,37 +302,6 @@ def reload(
             f"checkpoint recorded {recorded['accuracy']}% at epoch {recorded['epoch']}",
         )
     return Reloaded(recipe, prepared, model, record)
-
-
-def quarantine(path: str | Path) -> Path | None:
-    """Move a refused checkpoint aside (``<path>.refused``, replacing an older one); the new
-    path, or None when there was no file to move."""
-    path = Path(path)
-    aside = path.with_name(path.name + REFUSED_SUFFIX)
-    try:
-        path.replace(aside)
-    except FileNotFoundError:
-        return None
-    return aside
-
-
-def reload_for_job(
-    recipe: Recipe[Any],
-    path: str | Path,
-    data: pd.DataFrame,
-    point: Point,
-    settings: Settings,
-) -> Reloaded:
-    """:func:`reload` in a rule job: a refused checkpoint is moved aside (its training job's
-    output is then missing, so the next run trains it again instead of reusing it), and the
-    line says where it went."""
-    try:
-        return reload(recipe, path, data, point, settings)
-    except DataError as error:
-        aside = quarantine(path) if Path(path).exists() else None
-        if aside is None:
-            raise
-        raise DataError(f"{error} (moved aside to {aside})") from None
 
 
 @dataclass(frozen=True)

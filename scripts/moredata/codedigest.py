@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 PACKAGE = "moredata"
@@ -55,17 +56,31 @@ def _imports_in(source: str, filename: str, in_package: bool, package_dir: Path)
     return tuple(found)
 
 
-def module_closure(script: str | Path, package_dir: str | Path) -> list[str]:
+def module_closure(
+    script: str | Path, package_dir: str | Path, modules: Sequence[str] = ()
+) -> list[str]:
     """Sorted names of the package modules that running ``script`` imports, directly or
-    through other package modules (a submodule import also runs its package's ``__init__``)."""
+    through other package modules (a submodule import also runs its package's ``__init__``),
+    and those of ``modules`` (that a generic script imports by name, e.g. a recipe's) with
+    theirs."""
     package_dir = Path(package_dir)
     seen: set[str] = set()
     pending = [Path(script)]
+    for module in modules:
+        parts = module.split(".")
+        for level in range(1, len(parts) + 1):
+            name = ".".join(parts[:level])
+            path = _module_file(name, package_dir)
+            if path is None:
+                raise ValueError(f"{module}: no such module in {package_dir}")
+            if name not in seen:
+                seen.add(name)
+                pending.append(path)
     while pending:
         for name in _imports(pending.pop(), package_dir):
             parts = name.split(".")
-            for depth in range(1, len(parts) + 1):
-                module = ".".join(parts[:depth])
+            for level in range(1, len(parts) + 1):
+                module = ".".join(parts[:level])
                 path = _module_file(module, package_dir)
                 if path is not None and module not in seen:
                     seen.add(module)
@@ -73,10 +88,10 @@ def module_closure(script: str | Path, package_dir: str | Path) -> list[str]:
     return sorted(seen)
 
 
-def code_digest(script: str | Path, package_dir: str | Path) -> str:
+def code_digest(script: str | Path, package_dir: str | Path, modules: Sequence[str] = ()) -> str:
     """A short sha256 of the names and sources of the modules in ``module_closure``."""
     digest = hashlib.sha256()
-    for module in module_closure(script, package_dir):
+    for module in module_closure(script, package_dir, modules):
         path = _module_file(module, Path(package_dir))
         assert path is not None  # module_closure lists only modules with a file
         digest.update(module.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 import numpy as np
 
+from moredata.products import Products, Resources
+
 # The Snakefile imports the recipes to build the DAG: torch, pandas and pyarrow load only
 # in the jobs (imports inside the functions that need them), not at every start-up.
 if TYPE_CHECKING:
@@ -149,6 +151,13 @@ class Recipe(ABC, Generic[S]):
     :meth:`tables`; the core trains, checks, records and writes."""
 
     name: ClassVar[str]  # config section, rule suffix (train_<name>) and results folder
+    trains: ClassVar[bool] = True
+    # What the workflow builds for it besides its training jobs (moredata.products).
+    products: ClassVar[Products]
+    # What one training job asks a cluster for.
+    resources: ClassVar[Resources] = Resources(mem_mb=600, runtime=30)
+    # The data file of a recipe without a data step of its own (a shared source's output).
+    data_source: ClassVar[str | None] = None
     settings_class: ClassVar[type[Settings]]
     # The grid axes, in output order, each with the key of its values in the config section.
     grid: ClassVar[Mapping[str, str]]
@@ -172,9 +181,14 @@ class Recipe(ABC, Generic[S]):
         """The config key that set the learning rate at ``point`` (named on divergence)."""
         return f"{self.name}.learning_rate"
 
-    @abstractmethod
     def data_path(self, point: Point) -> str:
-        """The data file the replicate of ``point`` trains on (a rule's output)."""
+        """The data file the replicate of ``point`` trains on: the data step's pattern (or the
+        shared source) at the point's data axes."""
+        step = self.products.data
+        pattern = step.pattern if step is not None else self.data_source
+        if pattern is None:
+            raise TypeError(f"recipe {self.name} declares neither a data step nor a data_source")
+        return pattern.format(**{axis: point[axis] for axis in self.data_axes})
 
     def data_record(self, point: Point, settings: S) -> dict[str, Any]:
         """What the data file of ``point`` must record (see moredata.tables.data_record)."""

@@ -1,4 +1,4 @@
-"""HTML pages of the summary tables and of the anatomy report, for ``snakemake --report``.
+"""HTML pages of the summary tables and Markdown reports, for ``snakemake --report``.
 
 Snakemake's report shows images, PDF and HTML inline; a CSV or Markdown result is only a
 download link there. Each page is a complete HTML document that the report shows in its

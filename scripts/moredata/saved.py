@@ -31,7 +31,7 @@ def evaluate_saved(
     network before loading."""
     settings = recipe.settings_class.from_params(params)
     data = jobs.read_data(recipe.data_path(point), recipe.data_record(point, settings))
-    reloaded = checkpoint.reload_for_job(recipe, model_path, data, point, settings)
+    reloaded = checkpoint.reload(recipe, model_path, data, point, settings)
     if reloaded.model is None:
         raise DataError(
             f"{model_path}: the run diverged at epoch {reloaded.provenance['diverged_epoch']}; "

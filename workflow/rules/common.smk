@@ -1,4 +1,5 @@
 import itertools
+import os
 import re
 import sys
 from pathlib import Path
@@ -10,8 +11,7 @@ from snakemake.exceptions import WorkflowError
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from moredata.augment.recipe import RECIPE as AUGMENT
-from moredata.best.recipe import RECIPE as BEST
+from moredata import targets
 from moredata.codedigest import code_digest
 from moredata.config import (
     check_config_files,
@@ -19,12 +19,14 @@ from moredata.config import (
     load_schema,
     validate_config,
 )
-from moredata.depth.recipe import RECIPE as DEPTH
 from moredata.entry import check_writable
 from moredata.errors import MoredataError
-from moredata.noise.recipe import RECIPE as NOISE
-from moredata.oversampling.recipe import RECIPE as OVERSAMPLING
-from moredata.unbalanced.recipe import RECIPE as UNBALANCED
+from moredata.mnist.lecture import MNIST_DATA, mnist_data_settings
+from moredata.products import module_of, output_name
+from moredata.recipe import Recipe
+from moredata.registry import EXPERIMENTS, RECIPES as TRAINING
+from moredata.registry import category, recipe_ref, rule_code
+from moredata.wine import WINE_CSV, WINE_DATA, wine_data_settings
 
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
 
@@ -39,45 +41,57 @@ try:
 except MoredataError as error:
     raise WorkflowError(str(error)) from None
 
-# The experiments that train networks, each a recipe over the shared core (moredata.jobs);
-# by name, for the rules whose {experiment} wildcard names one.
-RECIPES = {
-    recipe.name: recipe
-    for recipe in (UNBALANCED, DEPTH, AUGMENT, BEST, OVERSAMPLING, NOISE)
-}
-# Each experiment's settings, built once from the validated config.
+# The experiments that train networks, by name (for the rules whose {experiment} wildcard
+# names one); each experiment's settings, built once from the validated config.
+RECIPES = {recipe.name: recipe for recipe in TRAINING}
 SETTINGS = {
     name: recipe.settings_class.from_config(config) for name, recipe in RECIPES.items()
 }
 SAVE_MODELS = config["save_models"]
-# Experiments whose training jobs save their final model when save_models is on (save the
-# best always saves its best dev model).
+# Experiments whose training jobs save their final model when save_models is on (a recipe
+# that keeps its top dev epoch's model saves that one always).
 SAVED_EXPERIMENTS = [
     name for name, recipe in RECIPES.items() if not recipe.keeps_best_dev
 ]
 
 
 wildcard_constraints:
-    threshold=r"\d+",
-    remedy="|".join(config["unbalanced"]["remedies"]),
-    seed=r"\d+",
-    layers=r"\d+",
-    n=r"\d+",
-    features="|".join(config["augment"]["features"]),
     experiment="|".join(SAVED_EXPERIMENTS),
     point=r"[a-z]+~[^/]+",
 
 
-def script_code(script):
-    """Digest of the package modules that scripts/<script>.py imports, read from its imports:
-    a rule with this in its params reruns exactly when code it runs changes."""
-    return code_digest(SCRIPTS / f"{script}.py", SCRIPTS / "moredata")
+def script_code(script, *functions):
+    """Digest of the package modules that scripts/<script>.py imports, read from its imports,
+    and of those the named ``functions`` ("module:function" or "module:OBJECT") run: a rule
+    with this in its params reruns exactly when code it runs changes."""
+    modules = [module_of(function) for function in functions]
+    return code_digest(SCRIPTS / f"{script}.py", SCRIPTS / "moredata", modules)
+
+
+# Each generated rule's script and what it runs by name (moredata.registry.rule_code).
+RULE_CODE = rule_code()
+
+
+def rule_digest(rule_name):
+    """The code digest of a generated rule (see script_code)."""
+    script, references = RULE_CODE[rule_name]
+    return script_code(script, *references)
+
+
+def grid_constraints(recipe):
+    """Wildcard constraints of an experiment's grid axes: digits for an axis of integers,
+    otherwise any text without a path separator or "~" (a value outside the config's grid is
+    then refused by name, see grid_value)."""
+    constraints = {}
+    for axis, values in grid_values(recipe).items():
+        integers = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+        constraints[axis] = r"\d+" if integers else r"[^/~]+"
+    return constraints
 
 
 def grid_values(recipe):
     """Each grid axis of an experiment with its values from the config."""
-    section = config[recipe.name]
-    return {axis: section[key] for axis, key in recipe.grid.items()}
+    return targets.grid_values(recipe, config)
 
 
 def bundled(recipe):
@@ -91,7 +105,7 @@ def bundled(recipe):
 
 def point_pattern(recipe):
     """File name of one grid point, e.g. layers~{layers}_n~{n}_seed~{seed}."""
-    return "_".join(f"{axis}~{{{axis}}}" for axis in recipe.grid)
+    return targets.point_pattern(recipe)
 
 
 def bundle(recipe, pattern):
@@ -119,30 +133,29 @@ def job_files(recipe, kind, extension="parquet"):
     )
 
 
-def job_log(recipe, folder, extension="log"):
-    """Log (or benchmark) path of one training job: <folder>/train_<name>/<point>."""
-    return bundle_name(
-        recipe, f"{folder}/train_{recipe.name}/{point_pattern(recipe)}.{extension}"
-    )
+def job_log(recipe, folder, extension="log", step=None):
+    """Log (or benchmark) path of one training job, <folder>/train_<name>/<point>, or of one
+    job of another per-job rule, ``step``."""
+    step = step or f"train_{recipe.name}"
+    return bundle_name(recipe, f"{folder}/{step}/{point_pattern(recipe)}.{extension}")
 
 
 def saved_models(recipe):
-    """A training job's checkpoints: with save_models on, or always for save the best."""
-    if SAVE_MODELS or recipe.keeps_best_dev:
+    """A training job's checkpoints: with save_models on, or always for a recipe that keeps
+    its top dev epoch's model."""
+    if targets.keeps_models(recipe, config):
         return job_files(recipe, "models", "pt")
     return []
 
 
 def all_points(recipe):
     """Every grid point of an experiment, in the order of all_files."""
-    values = grid_values(recipe)
-    return [dict(zip(values, point)) for point in itertools.product(*values.values())]
+    return targets.all_points(recipe, config)
 
 
 def all_files(recipe, kind, extension="parquet"):
     """Every grid point's file of one kind, for the aggregation."""
-    pattern = f"results/{recipe.name}/{kind}/{point_pattern(recipe)}.{extension}"
-    return [pattern.format(**point) for point in all_points(recipe)]
+    return targets.all_files(recipe, kind, config, extension)
 
 
 def grid_value(recipe, axis, text):
@@ -183,10 +196,35 @@ def job_points(recipe):
     return points
 
 
-def qwerty_points(wildcards):
-    """The (n, seed) points whose qwerties one make_qwerties job draws (bundled as the
-    depth jobs that read them)."""
-    return points_of(DEPTH, wildcards, axes=["n", "seed"])
+def data_points(recipe):
+    """Params function: the data points one job of the recipe's data step makes: bundled as
+    the training jobs that read them, or the one point of its wildcards."""
+    step = recipe.products.data
+
+    def points(wildcards):
+        if step.bundled:
+            return points_of(recipe, wildcards, axes=list(recipe.data_axes))
+        return [
+            {
+                axis: grid_value(recipe, axis, wildcards[axis])
+                for axis in recipe.data_axes
+            }
+        ]
+
+    return points
+
+
+def data_outputs(recipe):
+    """Output paths of one data job (see data_points)."""
+    step = recipe.products.data
+    return bundle(recipe, step.pattern) if step.bundled else step.pattern
+
+
+def data_log(recipe):
+    """Log path of one data job: logs/<rule>/<data file name>.log."""
+    step = recipe.products.data
+    pattern = f"logs/{step.rule}/{step.stem}.log"
+    return bundle_name(recipe, pattern) if step.bundled else pattern
 
 
 def job_data(recipe):
@@ -209,12 +247,6 @@ def job_settings(recipe):
         )
 
     return settings
-
-
-def plot_seed(recipe):
-    """Seed of an experiment's one-seed figure: plot_seed, or the first of its seeds."""
-    chosen = config[recipe.name]["plot_seed"]
-    return config[recipe.name]["seeds"][0] if chosen is None else chosen
 
 
 def saved_point(wildcards):
@@ -246,7 +278,9 @@ def saved_model(wildcards):
             "reloading a saved model needs save_models: true (the training jobs then keep "
             "their final models); set it in the config or pass --config save_models=true"
         )
-    return f"results/{wildcards.experiment}/models/{wildcards.point}.pt"
+    return remade_if_missing(
+        [f"results/{wildcards.experiment}/models/{wildcards.point}.pt"]
+    )[0]
 
 
 def saved_settings(wildcards):
@@ -254,56 +288,142 @@ def saved_settings(wildcards):
     return SETTINGS[wildcards.experiment].as_params()
 
 
-def all_outputs():
-    """The default target: every figure and summary, and every grid point's files, so that
-    a per-job file that is missing (a job killed or refused, a file deleted) is always
-    recomputed, never skipped as an unneeded intermediate while stale aggregates remain.
+def aggregate_outputs(experiment):
+    return targets.aggregate_outputs(experiment)
+
+
+def figure_files(experiment, figure):
+    return targets.figure_files(experiment, figure)
+
+
+def page_file(page):
+    return targets.page_file(page)
+
+
+def plot_inputs(experiment, plot):
+    """A plot rule's inputs: its aggregates by name, and the per-job tables it reads at the
+    plot seed (every other grid value)."""
+    inputs = {
+        output_name(file): f"results/{experiment.name}/{file}" for file in plot.inputs
+    }
+    if plot.at_plot_seed:
+        seed = plot.values(config)["seed"]
+        points = [point for point in all_points(experiment) if point["seed"] == seed]
+        pattern = (
+            f"results/{experiment.name}/{{kind}}/{point_pattern(experiment)}.parquet"
+        )
+        for kind in plot.at_plot_seed:
+            inputs[kind] = [pattern.format(kind=kind, **point) for point in points]
+    return inputs
+
+
+def plot_outputs(experiment, plot):
+    """A plot rule's outputs: each figure's PNG (in the report, under the experiment's
+    category, with its caption and title) and PDF."""
+    outputs = {}
+    for figure in plot.figures:
+        png, pdf = figure_files(experiment, figure)
+        outputs[figure.file] = report(
+            png,
+            caption=f"../report/{figure.caption}",
+            category=category(experiment),
+            labels={"result": figure.title},
+        )
+        outputs[f"{figure.file}_pdf"] = pdf
+    return outputs
+
+
+def page_outputs(experiment):
+    """The experiment's report pages, each in the report with its caption and title."""
+    return {
+        page.page: report(
+            page_file(page),
+            caption=f"../report/{page.caption}",
+            category=category(experiment),
+            labels={"result": page.title},
+        )
+        for page in experiment.products.pages
+    }
+
+
+def experiment_outputs(experiment):
+    """Everything an experiment makes (moredata.targets): its target rule's input."""
+    return targets.experiment_outputs(experiment, config)
+
+
+def remade_if_missing(paths):
+    """``paths``, and their jobs made to run where one is missing: Snakemake (9.27, DAG
+    update_needrun) looks for missing files only among the run's targets and upstream of jobs
+    that must run anyway, so an explicit target (`snakemake results/<name>/summary.csv`, a
+    figure, a reloaded model) would keep a stale result over a deleted or refused per-job file
+    that the default target, which lists every such file, remakes. Every rule that reads
+    per-job files or aggregates takes them through this, so any target remakes them alike.
     """
-    per_job = [
-        all_files(recipe, kind)
-        for recipe in RECIPES.values()
-        for kind in recipe.outputs
-    ]
-    checkpoints = [
-        all_files(recipe, "models", "pt")
-        for recipe in RECIPES.values()
-        if SAVE_MODELS or recipe.keeps_best_dev
-    ]
-    return [
-        *per_job,
-        *checkpoints,
-        all_files(BEST, "evaluation"),
-        "results/unbalanced/figure.png",
-        "results/unbalanced/figure.pdf",
-        "results/unbalanced/summary.csv",
-        "results/unbalanced/remedies.png",
-        "results/unbalanced/remedies.pdf",
-        "results/depth/figure.png",
-        "results/depth/figure.pdf",
-        "results/depth/summary.csv",
-        "results/anatomy/report.md",
-        "results/anatomy/facts.json",
-        "results/augment/lecture.png",
-        "results/augment/lecture.pdf",
-        "results/augment/comparison.png",
-        "results/augment/comparison.pdf",
-        "results/augment/ttest.csv",
-        "results/augment/summary.csv",
-        "results/best/figure.png",
-        "results/best/figure.pdf",
-        "results/best/summary.csv",
-        *[
-            f"results/{lecture}/{name}"
-            for lecture in ("oversampling", "noise")
-            for name in (
-                "lecture.png",
-                "lecture.pdf",
-                "gains.png",
-                "gains.pdf",
-                "summary.csv",
-                "statistics.csv",
-            )
-        ],
-        "results/noise/table.csv",
-        *rules.render_pages.output,
-    ]
+    dag = getattr(workflow, "_dag", None)
+    missing = [path for path in paths if not os.path.exists(path)]
+    if missing and dag is not None:
+        dag.forcefiles.update(missing)
+    return paths
+
+
+def aggregate_inputs(recipe):
+    """Input function of aggregate_<name>: every grid point's file of each kind it reads."""
+
+    def inputs(wildcards):
+        files = {
+            kind: all_files(recipe, kind) for kind in recipe.products.aggregate.tables
+        }
+        remade_if_missing([path for paths in files.values() for path in paths])
+        return files
+
+    return inputs
+
+
+def plot_input_files(experiment, plot):
+    """Input function of a plot rule (see plot_inputs)."""
+
+    def inputs(wildcards):
+        files = plot_inputs(experiment, plot)
+        remade_if_missing(
+            [
+                path
+                for value in files.values()
+                for path in ([value] if isinstance(value, str) else value)
+            ]
+        )
+        return files
+
+    return inputs
+
+
+def page_sources(experiment):
+    """Input function of render_pages_<name>: the tables (and reports) its pages show."""
+
+    def inputs(wildcards):
+        files = {
+            page.page: f"results/{experiment.name}/{page.source}"
+            for page in experiment.products.pages
+        }
+        remade_if_missing(list(files.values()))
+        return files
+
+    return inputs
+
+
+def job_models(recipe):
+    """Input function of an evaluation job: the checkpoints of its points."""
+
+    def models(wildcards):
+        return remade_if_missing(
+            [
+                f"results/{recipe.name}/models/{point_pattern(recipe).format(**point)}.pt"
+                for point in points_of(recipe, wildcards)
+            ]
+        )
+
+    return models
+
+
+def all_outputs():
+    """The default target: everything of the selected experiments (config key experiments)."""
+    return targets.default_target(config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +10,16 @@ import numpy as np
 
 from moredata import tables
 from moredata.augment import FEATURES, STREAM_KEY
+from moredata.products import (
+    Aggregate,
+    Call,
+    DataStep,
+    Figure,
+    Page,
+    Plot,
+    Products,
+    plot_seed_value,
+)
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -49,8 +59,59 @@ class AugmentRecipe(Recipe[AugmentSettings]):
     split_keys = "augment.test_fraction or augment.n_per_cloud"
     size_keys = "augment.n_per_cloud or augment.hidden_layers"
 
-    def data_path(self, point: Point) -> str:
-        return f"results/augment/data/seed~{point['seed']}.parquet"
+    products = Products(
+        lecture=4,
+        title="Feature augmentation",
+        about=(
+            "(x, y) against (x, y, distance to the origin), with the course's t-test and a "
+            "paired one over the seeds"
+        ),
+        data=DataStep(
+            rule="make_augment_data",
+            pattern="results/augment/data/seed~{seed}.parquet",
+            function="moredata.augment.recipe:make_data",
+        ),
+        aggregate=Aggregate(
+            function="moredata.augment.report:aggregate_augment",
+            tables=("epochs", "result"),
+            files=(
+                "epochs.parquet",
+                "results.parquet",
+                "summary.parquet",
+                "summary.csv",
+                "ttest.parquet",
+                "ttest.csv",
+            ),
+        ),
+        plots=(
+            Plot(
+                rule="plot_augment",
+                inputs=("epochs.parquet", "results.parquet", "ttest.parquet"),
+                at_plot_seed=("predictions",),
+                values=plot_seed_value("augment"),
+                figures=(
+                    Figure("lecture", "augment_lecture.rst", "The lecture's figure, one seed"),
+                    Figure("comparison", "augment_comparison.rst", "Both variants over seeds"),
+                ),
+                calls=(
+                    Call(
+                        "moredata.augment.report:plot_augment_lecture",
+                        ("epochs", "predictions", "seed", "lecture"),
+                    ),
+                    Call(
+                        "moredata.augment.report:plot_augment_comparison",
+                        ("results", "ttest", "comparison"),
+                    ),
+                ),
+            ),
+        ),
+        pages=(
+            Page("summary.csv", "augment_summary", "augment_summary.rst", "Summary table"),
+            Page("ttest.csv", "augment_ttest", "augment_ttest.rst", "t-tests"),
+        ),
+        train_group="lecture_train",
+        tiny={"seeds": [0, 1, 2], "n_per_cloud": 40, "epochs": 4},
+    )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: AugmentSettings) -> Prepared:
         """Both variants of a seed share the data, the split and the batch order; only the
@@ -115,3 +176,12 @@ class AugmentRecipe(Recipe[AugmentSettings]):
 
 
 RECIPE = AugmentRecipe()
+
+
+def make_data(
+    point: Point, settings: Mapping[str, Any], inputs: Sequence[str], output: str
+) -> None:
+    """The data step: one seed's qwerties with the distance feature, and their split."""
+    from moredata.augment.data import make_augment_data_job
+
+    make_augment_data_job(settings, int(point["seed"]), output)

@@ -11,6 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from moredata import tables
 from moredata.best import STREAM_KEY
+from moredata.products import (
+    Aggregate,
+    Call,
+    DataStep,
+    Evaluation,
+    Figure,
+    Page,
+    Plot,
+    Products,
+    plot_seed_value,
+)
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -49,8 +60,43 @@ class BestRecipe(Recipe[BestSettings]):
     split_keys = "best.n_train or best.n_per_cloud"
     size_keys = "best.n_per_cloud or best.hidden_layers"
 
-    def data_path(self, point: Point) -> str:
-        return f"results/best/data/seed~{point['seed']}.parquet"
+    products = Products(
+        lecture=5,
+        title="Save the best model",
+        about=(
+            "the state dict of the best dev epoch, reloaded into a fresh network and judged "
+            "on the test set"
+        ),
+        data=DataStep(
+            rule="make_best_data",
+            pattern="results/best/data/seed~{seed}.parquet",
+            function="moredata.best.recipe:make_data",
+        ),
+        evaluation=Evaluation(
+            rule="evaluate_best",
+            kind="evaluation",
+            function="moredata.best.recipe:evaluate_best_job",
+        ),
+        aggregate=Aggregate(
+            function="moredata.best.report:aggregate_best",
+            tables=("epochs", "choice", "evaluation"),
+            files=("epochs.parquet", "results.parquet", "summary.parquet", "summary.csv"),
+        ),
+        plots=(
+            Plot(
+                rule="plot_best",
+                inputs=("epochs.parquet", "results.parquet"),
+                values=plot_seed_value("best"),
+                figures=(Figure("figure", "best.rst", "Accuracy curves and the best models"),),
+                calls=(
+                    Call("moredata.best.report:plot_best", ("epochs", "results", "seed", "figure")),
+                ),
+            ),
+        ),
+        pages=(Page("summary.csv", "best_summary", "best_summary.rst", "Summary table"),),
+        train_group="lecture_train",
+        tiny={"seeds": [0, 1], "n_per_cloud": 40, "n_train": 60, "n_dev": 30, "epochs": 4},
+    )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: BestSettings) -> Prepared:
         from moredata.models import build_mlp
@@ -98,6 +144,15 @@ class BestRecipe(Recipe[BestSettings]):
 RECIPE = BestRecipe()
 
 
+def make_data(
+    point: Point, settings: Mapping[str, Any], inputs: Sequence[str], output: str
+) -> None:
+    """The data step: one seed's qwerties with a train / dev / test split."""
+    from moredata.best.data import make_best_data_job
+
+    make_best_data_job(settings, int(point["seed"]), output)
+
+
 def evaluate_best_job(
     model_paths: Sequence[str | Path],
     points: Sequence[Point],
@@ -111,7 +166,7 @@ def evaluate_best_job(
     settings = BestSettings.from_params(params)
     for model_path, point, out_path in zip(model_paths, points, out_paths, strict=True):
         data = jobs.read_data(RECIPE.data_path(point), RECIPE.data_record(point, settings))
-        reloaded = checkpoint.reload_for_job(RECIPE, model_path, data, point, settings)
+        reloaded = checkpoint.reload(RECIPE, model_path, data, point, settings)
         recorded = reloaded.recorded
         scored = None if reloaded.model is None else checkpoint.score(reloaded, "test")
         row = {

@@ -3,11 +3,12 @@ of the qwerties, 80 units spread evenly over the layers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moredata import tables
+from moredata.products import Aggregate, Call, DataStep, Figure, Page, Plot, Products
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -46,8 +47,44 @@ class DepthRecipe(Recipe[DepthSettings]):
     split_keys = "depth.test_fraction or depth.n_per_cloud"
     size_keys = "depth.n_per_cloud or depth.total_units"
 
-    def data_path(self, point: Point) -> str:
-        return f"results/data/qwerties/n~{point['n']}_seed~{point['seed']}.parquet"
+    products = Products(
+        lecture=2,
+        title="Data size vs depth",
+        about=(
+            'three Gaussian clouds ("qwerties"), classified by networks of '
+            '{{ snakemake.config["depth"]["total_units"] }} units spread over '
+            '{{ snakemake.config["depth"]["layers"]|join(", ") }} hidden layers, for '
+            '{{ snakemake.config["depth"]["n_per_cloud"]|length }} data sizes'
+        ),
+        data=DataStep(
+            rule="make_qwerties",
+            pattern="results/data/qwerties/n~{n}_seed~{seed}.parquet",
+            function="moredata.depth.recipe:make_data",
+            bundled=True,
+        ),
+        aggregate=Aggregate(
+            function="moredata.depth.report:aggregate_depth",
+            tables=("epochs", "result"),
+            files=("epochs.parquet", "results.parquet", "summary.parquet", "summary.csv"),
+        ),
+        plots=(
+            Plot(
+                rule="plot_depth",
+                inputs=("results.parquet",),
+                figures=(Figure("figure", "depth.rst", "Loss and accuracy against data size"),),
+                calls=(Call("moredata.depth.report:plot_depth", ("results", "figure")),),
+            ),
+        ),
+        pages=(Page("summary.csv", "depth_summary", "depth_summary.rst", "Summary table"),),
+        train_group="depth_train",
+        tiny={
+            "seeds": [0, 1],
+            "layers": [1, 5],
+            "n_per_cloud": [30, 60],
+            "epochs": 6,
+            "result_epochs": 2,
+        },
+    )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: DepthSettings) -> Prepared:
         """Each (layers, n, seed) gets its own initialisation and shuffling."""
@@ -101,3 +138,12 @@ class DepthRecipe(Recipe[DepthSettings]):
 
 
 RECIPE = DepthRecipe()
+
+
+def make_data(
+    point: Point, settings: Mapping[str, Any], inputs: Sequence[str], output: str
+) -> None:
+    """The data step: the qwerties of (n, seed) with their split."""
+    from moredata.depth.data import make_qwerties_job
+
+    make_qwerties_job(point, settings, output)

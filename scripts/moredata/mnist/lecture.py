@@ -23,6 +23,7 @@ import pyarrow as pa
 from moredata.errors import DataError
 from moredata.mnist import DIGITS, PIXELS, RECORDED
 from moredata.mnist.conditions import condition_data, condition_epochs
+from moredata.products import ConfigValues, Resources
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -98,6 +99,23 @@ class MnistSettings(ClassifierSettings):
         return 0.0
 
 
+def mnist_data_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the MNIST table is made with (the MNIST source), as every lecture that
+    reads it records them."""
+    settings = {key: config["mnist"][key] for key in MnistSettings.data_keys}
+    # A checksum's case says nothing about the file: it must not make the jobs stale.
+    return settings | {"sha256": settings["sha256"].lower()}
+
+
+def plot_title(title: str) -> ConfigValues:
+    """A plot rule's values: the figure's title."""
+
+    def values(config: Mapping[str, Any]) -> dict[str, Any]:
+        return {"title": title}
+
+    return values
+
+
 @dataclass(frozen=True)
 class _Extra:
     """What a grid point's tables need after training: the table and its test rows."""
@@ -115,11 +133,10 @@ class MnistLecture(Recipe[MnistSettings]):
     # The trainer judges the devset after each epoch; the test rows are scored once after.
     judged_split = "dev"
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
+    data_source = MNIST_DATA
+    resources = Resources(mem_mb=2000, runtime=60)
     # The section's number in REFERENCE.md: the lectures' random streams are independent.
     stream_key: ClassVar[int]
-
-    def data_path(self, point: Point) -> str:
-        return MNIST_DATA
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: MnistSettings) -> Prepared:
         # Imported in the job only: the Snakefile imports the recipes, and pandas and torch

@@ -12,6 +12,7 @@ import numpy as np
 
 from moredata import tables
 from moredata.errors import ConfigError
+from moredata.products import Aggregate, Call, Figure, Page, Plot, Products
 from moredata.recipe import (
     ClassifierSettings,
     Point,
@@ -22,6 +23,7 @@ from moredata.recipe import (
     point_name,
 )
 from moredata.seeds import Purpose, derive_seed
+from moredata.wine import WINE_DATA
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,6 +104,11 @@ class UnbalancedSettings(ClassifierSettings):
         }
 
 
+def compares_remedies(config: Mapping[str, Any]) -> bool:
+    """Whether the config has remedies to compare (more than one)."""
+    return len(config["unbalanced"]["remedies"]) > 1
+
+
 class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     name = "unbalanced"
     settings_class = UnbalancedSettings
@@ -116,15 +123,54 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
         "unbalanced.test_fraction or unbalanced.thresholds, or set unbalanced.stratify: true"
     )
     size_keys = "unbalanced.hidden_layers"
+    data_source = WINE_DATA
+    products = Products(
+        lecture=3,
+        title="Unbalanced data",
+        about=(
+            "red wine quality, binarised at the thresholds "
+            '{{ snakemake.config["unbalanced"]["thresholds"]|join(", ") }} (good = quality '
+            "above the threshold); per-class test accuracy; imbalance remedies: "
+            '{{ snakemake.config["unbalanced"]["remedies"]|join(", ") }}'
+        ),
+        aggregate=Aggregate(
+            function="moredata.unbalanced.report:aggregate_unbalanced",
+            tables=("epochs", "classes", "predictions"),
+            files=("epochs.parquet", "classes.parquet", "summary.parquet", "summary.csv"),
+        ),
+        plots=(
+            Plot(
+                rule="plot_unbalanced",
+                inputs=("epochs.parquet", "classes.parquet"),
+                figures=(Figure("figure", "unbalanced.rst", "The lecture's figure"),),
+                calls=(
+                    Call(
+                        "moredata.unbalanced.report:plot_unbalanced",
+                        ("epochs", "classes", "figure"),
+                    ),
+                ),
+            ),
+            # Comparing remedies needs more than one of them.
+            Plot(
+                rule="plot_remedies",
+                inputs=("classes.parquet",),
+                figures=(Figure("remedies", "remedies.rst", "The imbalance remedies compared"),),
+                calls=(Call("moredata.unbalanced.report:plot_remedies", ("classes", "remedies")),),
+                shown=compares_remedies,
+            ),
+        ),
+        pages=(
+            Page("summary.csv", "unbalanced_summary", "unbalanced_summary.rst", "Summary table"),
+        ),
+        train_group="wine_train",
+        tiny={"seeds": [0, 1], "thresholds": [4, 6], "epochs": 3, "remedies": ["none"]},
+    )
 
     def rate_key(self, settings: UnbalancedSettings, point: Point) -> str:
         index, values = settings.override(int(point["threshold"]))
         if "learning_rate" in values:
             return f"unbalanced.threshold_overrides[{index}].learning_rate"
         return "unbalanced.learning_rate"
-
-    def data_path(self, point: Point) -> str:
-        return "results/data/wine.parquet"
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: UnbalancedSettings) -> Prepared:
         """The split, initialisation and shuffling derive from (threshold, seed), so the

@@ -1,0 +1,143 @@
+"""The registry is the one list of experiments: the workflow's rules, targets, report landing
+page, tiny test grid and SLURM groups derive from it, and nothing else in the rule files or
+rule scripts names an experiment. The generic steps run what the experiments declare."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from moredata import landing, registry
+from moredata.errors import DataError
+from moredata.products import Call, resolve
+from moredata.recipe import Recipe
+from moredata.steps import REFUSED_SUFFIX, quarantine_refused, run_plot
+from moredata.targets import default_target, experiment_outputs, explicit_targets
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def test_every_recipe_package_is_an_experiment_in_lecture_order():
+    packages = sorted(
+        path.parent.name for path in (REPO / "scripts" / "moredata").glob("*/recipe.py")
+    )
+    assert sorted(r.name for r in registry.RECIPES) == packages
+    lectures = [e.products.lecture for e in registry.EXPERIMENTS]
+    assert lectures == sorted(lectures) and len(set(lectures)) == len(lectures)
+    assert registry.category(registry.EXPERIMENTS[0]).startswith(f"{lectures[0]}. ")
+
+
+def test_the_experiments_key_allows_exactly_the_registrys_names():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert schema["properties"]["experiments"]["items"]["enum"] == list(registry.NAMES)
+
+
+@pytest.mark.parametrize("generator", [registry, landing], ids=["test-config", "landing"])
+def test_generated_files_are_up_to_date(generator):
+    assert generator.main(["--check"]) == 0, f"run {generator.COMMAND}"
+
+
+def test_the_landing_page_lists_every_lecture_with_its_seeds():
+    text = landing.render()
+    for experiment in registry.EXPERIMENTS:
+        assert f'"{registry.category(experiment)}" in shown' in text
+        assert f'snakemake.config["{experiment.name}"]' in text
+    assert 'snakemake.config["seeds"]' not in text  # the removed top-level key
+
+
+def test_every_caption_and_declared_function_exists():
+    for experiment in registry.EXPERIMENTS:
+        products = experiment.products
+        for plot in products.plots:
+            for figure in plot.figures:
+                assert (REPO / "workflow" / "report" / figure.caption).is_file(), figure
+            names = {p.split(".")[0] for p in plot.inputs} | set(plot.at_plot_seed)
+            names |= {f.file for f in plot.figures}
+            for call in plot.calls:
+                assert callable(resolve(call.function)), call
+                assert set(call.args) - names <= {"seed", "title"}, call
+        for page in products.pages:
+            assert (REPO / "workflow" / "report" / page.caption).is_file(), page
+        for step in (products.data, products.evaluation, products.aggregate, *products.steps):
+            if step is not None:
+                assert callable(resolve(step.function)), step
+
+
+def test_no_rule_file_or_rule_script_names_an_experiment():
+    """Adding an experiment edits none of them (docs/adding-an-experiment.md)."""
+    files = [*(REPO / "workflow" / "rules").glob("*.smk"), *(REPO / "scripts").glob("*.py")]
+    files.append(REPO / "workflow" / "Snakefile")
+    for path in files:
+        text = path.read_text()
+        for name in registry.NAMES:
+            assert not re.search(rf"\b{name}\b", text, re.I), (path.name, name)
+
+
+def test_the_data_path_is_the_data_steps_pattern():
+    for recipe in registry.RECIPES:
+        point = {axis: f"<{axis}>" for axis in recipe.grid}
+        step = recipe.products.data
+        expected = recipe.data_source if step is None else step.path(point)
+        assert recipe.data_path(point) == expected
+
+
+def test_the_default_target_is_scoped_by_the_experiments_key(tmp_path):
+    from harness import tiny_config
+
+    everything = default_target(tiny_config())
+    only = tiny_config({"experiments": ["depth", "anatomy"]})
+    scoped = default_target(only)
+    assert set(scoped) < set(everything)
+    assert set(scoped) == {
+        *experiment_outputs(registry.BY_NAME["anatomy"], only),
+        *experiment_outputs(registry.BY_NAME["depth"], only),
+    }
+
+
+def test_an_explicit_aggregate_or_reload_target_rests_on_the_per_job_files():
+    from harness import tiny_config
+
+    config = tiny_config({"save_models": True})
+    best = registry.BY_NAME["best"]
+    assert isinstance(best, Recipe)
+    found = explicit_targets(["results/best/summary.csv"], config)
+    assert "results/best/evaluation/seed~0.parquet" in found
+    assert "results/best/models/seed~1.pt" in found
+    reload = "results/depth/reloaded/layers~1_n~30_seed~0.parquet"
+    assert explicit_targets([reload], config) == [
+        reload,
+        "results/depth/models/layers~1_n~30_seed~0.pt",
+    ]
+    per_job = "results/depth/result/layers~1_n~30_seed~0.parquet"
+    assert explicit_targets([per_job, "depth"], config) == [per_job, "depth"]
+
+
+def test_plot_calls_get_inputs_values_and_figures_by_name(monkeypatch):
+    seen = []
+    monkeypatch.setattr("moredata.steps.resolve", lambda name: lambda *args: seen.append(args))
+    run_plot(
+        [(Call("m:f", ("results", "seed", "figure")).function, ["results", "seed", "figure"])],
+        {"results": "r.parquet"},
+        {"seed": 3},
+        {"figure": ["f.png", "f.pdf"]},
+    )
+    assert seen == [("r.parquet", 3, ["f.png", "f.pdf"])]
+    with pytest.raises(KeyError, match="no input, value or figure named"):
+        run_plot([("m:f", ["missing"])], {}, {}, {})
+
+
+def test_a_refused_checkpoint_is_moved_aside_and_a_diverged_one_kept(tmp_path: Path):
+    model = tmp_path / "seed~0.pt"
+    model.write_bytes(b"x")
+    refused = r"moved it to .*seed~0\.pt\.refused"
+    with pytest.raises(DataError, match=refused), quarantine_refused([str(model)]):
+        raise DataError(f"{model}: not a readable checkpoint; rerun the job that writes it")
+    assert not model.exists() and Path(f"{model}{REFUSED_SUFFIX}").exists()
+    model.write_bytes(b"x")
+    with pytest.raises(DataError, match=r"^[^(]*diverged"), quarantine_refused([str(model)]):
+        raise DataError(f"{model}: the run diverged at epoch 3; lower its learning rate")
+    assert model.exists()
