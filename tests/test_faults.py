@@ -74,10 +74,21 @@ def processes_in(directory: Path) -> dict[int, list[str]]:
 
 
 def job_process(directory: Path, rule: str) -> int | None:
-    """The pid of a running Python job of ``rule`` in ``directory``, if any."""
-    for pid, argv in processes_in(directory).items():
-        if "python" in Path(argv[0]).name and any(a.endswith(f".{rule}.py") for a in argv):
-            return pid
+    """The pid of a running Python job of ``rule`` in ``directory``, if any: the process
+    there that holds a log of the rule open (logs/<rule>/...; the training rules share one
+    script, so its name does not tell the rule)."""
+    logs = f"{directory}/logs/{rule}/"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "cwd") != str(directory):
+                continue
+            files = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue
+        if any(path.startswith(logs) for path in files):
+            return int(entry.name)
     return None
 
 
