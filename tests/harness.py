@@ -4,6 +4,7 @@ config of .test/, and the parser of a dry run's job counts."""
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -91,3 +92,23 @@ def error_lines(stderr: str) -> list[str]:
         for line in stderr.splitlines()
         if " ERROR moredata: " in line
     ]
+
+
+def rule_job_pids(directory: str | Path, rule: str) -> list[int]:
+    """Running jobs of ``rule`` in ``directory``: the processes there that hold a log file of
+    the rule open (``logs/<rule>/...`` or ``logs/<rule>.log``; rules share generic scripts, so
+    the script's name does not tell them apart)."""
+    pids = []
+    folder, single = f"{directory}/logs/{rule}/", f"{directory}/logs/{rule}.log"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "cwd") != str(directory):
+                continue
+            files = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue
+        if any(path.startswith(folder) or path == single for path in files):
+            pids.append(int(entry.name))
+    return pids

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import Workflow, served_config
+from harness import rule_job_pids
 
 # Four wine training jobs (2 thresholds x 2 seeds) and their aggregate: enough to kill a run
 # with some jobs done and some not, small enough for seconds.
@@ -74,22 +75,9 @@ def processes_in(directory: Path) -> dict[int, list[str]]:
 
 
 def job_process(directory: Path, rule: str) -> int | None:
-    """The pid of a running Python job of ``rule`` in ``directory``, if any: the process
-    there that holds a log of the rule open (logs/<rule>/...; the training rules share one
-    script, so its name does not tell the rule)."""
-    logs = f"{directory}/logs/{rule}/"
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.readlink(entry / "cwd") != str(directory):
-                continue
-            files = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
-        except OSError:
-            continue
-        if any(path.startswith(logs) for path in files):
-            return int(entry.name)
-    return None
+    """The pid of a running Python job of ``rule`` in ``directory``, if any."""
+    pids = rule_job_pids(directory, rule)
+    return pids[0] if pids else None
 
 
 def finished_jobs(output: Path, rule: str) -> int:

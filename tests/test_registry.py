@@ -45,6 +45,8 @@ def test_the_landing_page_lists_every_lecture_with_its_seeds():
     text = landing.render()
     for experiment in registry.EXPERIMENTS:
         assert f'"{registry.category(experiment)}" in shown' in text
+        # Not linked (a report without the category): in italics, not a numbered list item.
+        assert f"{{% else %}}- *{registry.category(experiment)}*{{% endif %}}" in text
         assert f'snakemake.config["{experiment.name}"]' in text
     assert 'snakemake.config["seeds"]' not in text  # the removed top-level key
 

@@ -17,7 +17,7 @@ import pytest
 from recipes import RECIPES
 
 from conftest import RED_WINE, Workflow
-from harness import REPO, deep_merge, snakemake_command, tiny_config
+from harness import REPO, deep_merge, rule_job_pids, snakemake_command, tiny_config
 from moredata import checkpoint
 
 pytestmark = pytest.mark.slow
@@ -89,25 +89,6 @@ def same_results(a: Workflow, b: Workflow) -> None:
     assert compare.returncode == 0, compare.stdout[-3000:]
 
 
-def job_pids(directory: Path, rule: str) -> list[int]:
-    """Running jobs of ``rule`` in ``directory``: the processes there that hold a log file of
-    the rule open (logs/<rule>/...; the training rules share one script)."""
-    pids = []
-    logs = f"{directory}/logs/{rule}/"
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.readlink(entry / "cwd") != str(directory):
-                continue
-            files = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
-        except OSError:
-            continue
-        if any(path.startswith(logs) for path in files):
-            pids.append(int(entry.name))
-    return pids
-
-
 def rerun_killing_training(run: Workflow, sig: signal.Signals) -> set[str]:
     """Run snakemake (--keep-going) and kill the first job of every training rule; return
     the rules whose job was killed."""
@@ -120,7 +101,7 @@ def rerun_killing_training(run: Workflow, sig: signal.Signals) -> set[str]:
         deadline = time.monotonic() + 300
         while process.poll() is None and time.monotonic() < deadline:
             for rule in rules - killed:
-                for pid in job_pids(run.directory, rule):
+                for pid in rule_job_pids(run.directory, rule):
                     os.kill(pid, sig)
                     killed.add(rule)
             time.sleep(0.02)

@@ -258,6 +258,20 @@ def test_a_refused_checkpoint_is_moved_aside_and_retrained(finished, tmp_path):
     }
 
 
+def test_one_experiment_at_a_time(finished):
+    """`snakemake depth` and `--config experiments=[depth]` plan the depth jobs only."""
+    depth = {
+        "make_qwerties": 2,
+        "train_depth": 4,
+        "aggregate_depth": 1,
+        "plot_depth": 1,
+        "render_pages_depth": 1,
+    }
+    assert finished.planned_jobs("--forceall", "depth") == depth | {"depth": 1}
+    scoped = finished.planned_jobs("--forceall", "--config", "experiments=[depth]")
+    assert scoped == depth | {"all": 1}
+
+
 def test_second_run_does_nothing(finished):
     result = finished.run()
     assert "Nothing to be done" in result.stdout + result.stderr

@@ -59,12 +59,12 @@ def seeds(experiment: Experiment) -> str:
 
 
 def entry(experiment: Experiment) -> str:
-    """One lecture's item: its category, linked when the report has it, what it does, and
-    its seeds."""
+    """One lecture's item: its category, linked when the report has it (in italics when not:
+    a bare "1. ..." would start a numbered list), what it does, and its seeds."""
     name = category(experiment)
     about = experiment.products.about
     return (
-        f'{{% if "{name}" in shown %}}- `{name}`_{{% else %}}- {name}{{% endif %}}: '
+        f'{{% if "{name}" in shown %}}- `{name}`_{{% else %}}- *{name}*{{% endif %}}: '
         f"{about} ({seeds(experiment)}).\n"
     )
 

@@ -279,7 +279,8 @@ def saved_model(wildcards):
             "their final models); set it in the config or pass --config save_models=true"
         )
     return remade_if_missing(
-        [f"results/{wildcards.experiment}/models/{wildcards.point}.pt"]
+        [f"results/{wildcards.experiment}/models/{wildcards.point}.pt"],
+        [f"results/{wildcards.experiment}/reloaded/{wildcards.point}.parquet"],
     )[0]
 
 
@@ -351,17 +352,19 @@ def experiment_outputs(experiment):
     return targets.experiment_outputs(experiment, config)
 
 
-def remade_if_missing(paths):
+def remade_if_missing(paths, made):
     """``paths``, and their jobs made to run where one is missing: Snakemake (9.27, DAG
     update_needrun) looks for missing files only among the run's targets and upstream of jobs
     that must run anyway, so an explicit target (`snakemake results/<name>/summary.csv`, a
     figure, a reloaded model) would keep a stale result over a deleted or refused per-job file
     that the default target, which lists every such file, remakes. Every rule that reads
     per-job files or aggregates takes them through this, so any target remakes them alike.
+    Only while a result ``made`` from them exists (one that would otherwise stay stale):
+    without one, Snakemake finds the missing files itself.
     """
     dag = getattr(workflow, "_dag", None)
     missing = [path for path in paths if not os.path.exists(path)]
-    if missing and dag is not None:
+    if missing and dag is not None and any(os.path.exists(path) for path in made):
         dag.forcefiles.update(missing)
     return paths
 
@@ -373,7 +376,10 @@ def aggregate_inputs(recipe):
         files = {
             kind: all_files(recipe, kind) for kind in recipe.products.aggregate.tables
         }
-        remade_if_missing([path for paths in files.values() for path in paths])
+        remade_if_missing(
+            [path for paths in files.values() for path in paths],
+            aggregate_outputs(recipe).values(),
+        )
         return files
 
     return inputs
@@ -389,7 +395,12 @@ def plot_input_files(experiment, plot):
                 path
                 for value in files.values()
                 for path in ([value] if isinstance(value, str) else value)
-            ]
+            ],
+            [
+                path
+                for figure in plot.figures
+                for path in figure_files(experiment, figure)
+            ],
         )
         return files
 
@@ -404,7 +415,10 @@ def page_sources(experiment):
             page.page: f"results/{experiment.name}/{page.source}"
             for page in experiment.products.pages
         }
-        remade_if_missing(list(files.values()))
+        remade_if_missing(
+            list(files.values()),
+            [page_file(page) for page in experiment.products.pages],
+        )
         return files
 
     return inputs
@@ -414,11 +428,13 @@ def job_models(recipe):
     """Input function of an evaluation job: the checkpoints of its points."""
 
     def models(wildcards):
+        names = [
+            point_pattern(recipe).format(**p) for p in points_of(recipe, wildcards)
+        ]
+        kind = recipe.products.evaluation.kind
         return remade_if_missing(
-            [
-                f"results/{recipe.name}/models/{point_pattern(recipe).format(**point)}.pt"
-                for point in points_of(recipe, wildcards)
-            ]
+            [f"results/{recipe.name}/models/{name}.pt" for name in names],
+            [f"results/{recipe.name}/{kind}/{name}.parquet" for name in names],
         )
 
     return models
