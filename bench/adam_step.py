@@ -31,7 +31,7 @@ from torch.optim.adam import adam as functional_adam
 
 from moredata import training
 from moredata.models import build_mlp
-from moredata.training import ADAM_BETAS, ADAM_EPS, Replicate, TrainSettings
+from moredata.training import ADAM_BETAS, ADAM_EPS, Replicate, Split, TrainSettings
 
 LAYERS = (11, 16, 32, 32, 1)  # the wine network of config/config.yaml
 LEARNING_RATE = 0.001  # unbalanced.learning_rate
@@ -228,9 +228,9 @@ def wine_replicates(replicas: int) -> list[Replicate]:
             build_mlp(list(LAYERS), "leaky_relu", seed=r),
             x[:1437],
             y[:1437],
-            x[1437:],
-            y[1437:],
             torch.Generator().manual_seed(r),
+            held_out={"test": Split(x[1437:], y[1437:])},
+            predict="test",
         )
         for r in range(replicas)
     ]
@@ -256,9 +256,9 @@ def measure_training(replicas: int, repeats: int) -> None:
             outcome[label] = [
                 result.train_loss,
                 result.train_acc,
-                result.test_acc,
-                *result.test_pred,
-                *result.test_score,
+                *result.held_out_acc.values(),
+                *(result.pred or []),
+                *(result.score or []),
                 *weights,
             ]
     same = all(

@@ -1,8 +1,9 @@
 """Two versions of the trainer side by side on the grid-mode bundles of the course grid.
 
 Each bundle (the 3 wine thresholds; the 11 sizes of each layer count) trains with an older
-training.py and with the current one, alternately, 3 times; the best time of each is scaled
-to the course's epochs. Get the older file from git, e.g.
+training.py and with the current one, alternately, 3 times; the best CPU time of each (one
+thread; less disturbed than wall time by other work on a shared machine) is scaled to the
+course's epochs. Get the older file from git, e.g.
     git show c6d1d08:scripts/moredata/training.py > /tmp/training_old.py
 
 Usage: python bench/trainer_ab.py /tmp/training_old.py
@@ -36,6 +37,21 @@ def load_old(path: str):
     return module
 
 
+def as_replicate(module, rep: new.Replicate):
+    """``rep`` as ``module``'s Replicate: the current one, or one from before held-out sets
+    were named (x_test/y_test: the set judged each epoch and predicted; x_dev/y_dev: the set
+    whose best epoch is kept)."""
+    names = {f.name for f in dataclasses.fields(module.Replicate)}
+    if "held_out" in names:
+        return rep
+    judged = rep.held_out[rep.predict or next(iter(rep.held_out))]
+    sets = {"x_test": judged.x, "y_test": judged.y}
+    if rep.keep_best is not None:
+        sets |= {"x_dev": rep.held_out[rep.keep_best].x, "y_dev": rep.held_out[rep.keep_best].y}
+    fields = {f.name: getattr(rep, f.name) for f in dataclasses.fields(rep) if f.name in names}
+    return module.Replicate(**fields, **sets)
+
+
 def main() -> None:
     old = load_old(sys.argv[1])
     torch.set_num_threads(1)
@@ -51,15 +67,12 @@ def main() -> None:
         for _ in range(3):
             for label, module in (("old", old), ("new", new)):
                 fields = dataclasses.asdict(dataclasses.replace(settings, epochs=epochs))
-                reps = [
-                    module.Replicate(
-                        **{f.name: copy.deepcopy(getattr(r, f.name)) for f in dataclasses.fields(r)}
-                    )
-                    for r in replicates
-                ]
-                start = time.perf_counter()
+                known = {f.name for f in dataclasses.fields(module.TrainSettings)}
+                fields = {key: value for key, value in fields.items() if key in known}
+                reps = [as_replicate(module, copy.deepcopy(r)) for r in replicates]
+                start = time.process_time()
                 module.train(reps, module.TrainSettings(**fields))
-                times[label].append((time.perf_counter() - start) * settings.epochs / epochs)
+                times[label].append((time.process_time() - start) * settings.epochs / epochs)
         best = {label: min(values) for label, values in times.items()}
         for label in totals:
             totals[label] += best[label]

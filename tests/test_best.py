@@ -67,14 +67,14 @@ def notebook_best(rep: Replicate, settings: TrainSettings) -> dict:
 
     def keep_the_best() -> None:
         with torch.no_grad():
-            dev_acc.append(100 * argmax_accuracy(net(rep.x_dev), rep.y_dev))
+            dev_acc.append(100 * argmax_accuracy(net(rep.held_out["dev"].x), rep.held_out["dev"].y))
         if dev_acc[-1] > best["acc"]:
             best.update(acc=dev_acc[-1], epoch=len(dev_acc), net=copy.deepcopy(net.state_dict()))
 
     history = course_training(
         net,
         (rep.x_train, rep.y_train),
-        (rep.x_test, rep.y_test),
+        (rep.held_out["test"].x, rep.held_out["test"].y),
         epochs=settings.epochs,
         batch_size=settings.batch_size,
         optimizer=torch.optim.SGD(net.parameters(), lr=settings.learning_rate),
@@ -95,7 +95,7 @@ def test_trainer_keeps_the_state_dict_the_notebook_keeps(seed):
     reference = notebook_best(prepare(data, seed).replicate, prepared.train)
     np.testing.assert_allclose(ours.train_loss[0].numpy(), reference["train_loss"], atol=1e-5)
     np.testing.assert_allclose(ours.train_acc[0].numpy(), reference["train_acc"], atol=1e-5)
-    np.testing.assert_allclose(ours.dev_acc[0].numpy(), reference["dev_acc"], atol=1e-5)
+    np.testing.assert_allclose(ours.held_out_acc["dev"][0].numpy(), reference["dev_acc"], atol=1e-5)
     assert ours.best_epoch[0] == reference["best"]["epoch"]
     state = ours.best_state[0]
     assert list(state) == list(reference["best"]["net"])
@@ -108,7 +108,7 @@ def test_ties_keep_the_earlier_epoch_and_batched_seeds_choose_alone():
     batched = train([prepare(d, s).replicate for s, d in enumerate(data)], SETTINGS.training())
     ties = 0
     for r, d in enumerate(data):
-        dev = batched.dev_acc[r].numpy()
+        dev = batched.held_out_acc["dev"][r].numpy()
         best = batched.best_epoch[r]
         assert dev[best - 1] == dev.max() and (dev[: best - 1] < dev.max()).all()
         ties += int((dev[best:] == dev.max()).any())
@@ -164,6 +164,8 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path, monk
 
 def test_dev_sets_must_be_given_to_every_replicate_or_none():
     with_dev = prepare(small_data(0), 0).replicate
-    without = dataclasses.replace(with_dev, x_dev=None, y_dev=None)
-    with pytest.raises(ValueError, match="every replicate of a training has a dev set or none"):
+    without = dataclasses.replace(
+        with_dev, held_out={"test": with_dev.held_out["test"]}, keep_best=None
+    )
+    with pytest.raises(ValueError, match="every replicate of a training needs the same held-out"):
         train([with_dev, without], SETTINGS.training())

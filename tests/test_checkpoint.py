@@ -83,7 +83,8 @@ def test_reloaded_model_reproduces_the_job_predictions_and_a_fresh_one_does_not(
     model = trained.trained.model
     with torch.inference_mode():
         assert not torch.equal(
-            rep.replicate.model(rep.replicate.x_test), model(rep.replicate.x_test)
+            rep.replicate.model(rep.replicate.held_out["test"].x),
+            model(rep.replicate.held_out["test"].x),
         )
 
 

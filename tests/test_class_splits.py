@@ -58,7 +58,7 @@ def seeds_where(wine, settings, threshold, predicate, n=1) -> list[int]:
 
 
 def no_bad_in_test(rep) -> bool:
-    return counts(rep.y_test)[0] == 0
+    return counts(rep.held_out["test"].y)[0] == 0
 
 
 def no_bad_in_training(rep) -> bool:
@@ -69,7 +69,7 @@ def test_class_absent_from_wine_training_split_stops_the_job(wine):
     settings = dataclasses.replace(SETTINGS, test_fraction=0.99)
     (seed,) = seeds_where(wine, settings, 3, no_bad_in_training)
     rep = replicate(wine, 3, seed, settings)
-    (bad_test, good_test), (_, good_train) = counts(rep.y_test), counts(rep.y_train)
+    (bad_test, good_test), (_, good_train) = counts(rep.held_out["test"].y), counts(rep.y_train)
     frames = {UNBALANCED.data_path(point(3, seed)): wine}
     with pytest.raises(ConfigError) as caught:
         jobs.train_job(UNBALANCED, frames, [point(3, seed)], settings)

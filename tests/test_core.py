@@ -17,6 +17,7 @@ from recipes import RECIPES, Example, example
 from moredata import checkpoint, jobs, tables
 from moredata.errors import ConfigError, DataError, DivergenceError
 from moredata.recipe import Prepared, Recipe, point_name
+from moredata.training import Split
 
 pytestmark = pytest.mark.parametrize("recipe", RECIPES, ids=[r.name for r in RECIPES])
 
@@ -44,9 +45,14 @@ def drop_class(
     def without(self: Recipe[Any], *args: Any) -> Prepared:
         prepared = prepare(self, *args)
         rep = prepared.replicate
-        x, y = getattr(rep, f"x_{split}"), getattr(rep, f"y_{split}")
-        keep = y != label
-        changed = {f"x_{split}": x[keep], f"y_{split}": y[keep]}
+        if split == "train":
+            keep = rep.y_train != label
+            changed: dict[str, Any] = {"x_train": rep.x_train[keep], "y_train": rep.y_train[keep]}
+        else:
+            part = rep.held_out[split]
+            keep = part.y != label
+            held_out = {**rep.held_out, split: Split(part.x[keep], part.y[keep])}
+            changed = {"held_out": held_out}
         return dataclasses.replace(prepared, replicate=dataclasses.replace(rep, **changed))
 
     monkeypatch.setattr(type(recipe), "prepare", without)
@@ -89,18 +95,17 @@ def test_a_class_missing_from_training_stops_the_job(
     assert job.recipe.split_keys in message
 
 
-def test_a_class_missing_from_the_test_split_warns_and_goes_on(
+def test_a_class_missing_from_a_held_out_split_warns_and_goes_on(
     job: Example, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    drop_class(monkeypatch, job.recipe, "test", 0)
+    first = jobs.prepare(job.recipe, job.frames, job.points[:1], job.settings)[0].replicate
+    split = first.predict or next(iter(first.held_out))  # test, or MNIST's devset
+    drop_class(monkeypatch, job.recipe, split, 0)
     with caplog.at_level(logging.WARNING):
         results = run(job)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    # The trainer's test split is the recipe's judged set (MNIST: its devset, named dev).
-    said = f"has no sample in the {job.recipe.judged_split} split"
-    assert len([w for w in warnings if said in w]) == len(job.points)
-    if job.recipe.name in ("oversampling", "noise"):  # no per-class metrics to speak of
-        assert all("per-class" not in w for w in warnings)
+    missing = f"has no sample in the {split} split"
+    assert len([w for w in warnings if missing in w]) == len(job.points)
     for result in results:
         assert not result.trained.diverged
         classes = result.tables.get("classes")
@@ -119,7 +124,7 @@ def test_recorded_divergence_leaves_nothing_made_up(
     for result in results:
         trained = result.trained
         assert trained.diverged and trained.diverged_epoch == 1
-        assert trained.model is None and trained.test_pred is None
+        assert trained.model is None and trained.pred is None
         assert trained.best_state is None
         for name, values in trained.epochs.items():
             if name not in ("epoch", "diverged"):
@@ -179,10 +184,11 @@ def test_a_reloaded_checkpoint_reproduces_its_recorded_accuracy(
         for key, value in reloaded.model.state_dict().items():
             assert torch.equal(value, expected[key]), key
         recorded = reloaded.provenance["recorded"]
-        split = "dev" if job.recipe.keeps_best_dev else job.recipe.judged_split
+        # The set the accuracy was judged on, by its name: MNIST's per-epoch set is its devset.
+        held_out = result.trained.prepared.replicate.held_out
+        split = "dev" if job.recipe.keeps_best_dev or "test" not in held_out else "test"
         assert recorded["split"] == split
-        # The trainer's column of the set it judges after each epoch is test_acc.
-        column = result.trained.epochs["dev_acc" if job.recipe.keeps_best_dev else "test_acc"]
+        column = result.trained.epochs[f"{split}_acc"]
         assert recorded["accuracy"] == column[recorded["epoch"] - 1]
         assert reloaded.provenance["settings"] == job.settings.at(point)
 

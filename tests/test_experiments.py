@@ -67,7 +67,7 @@ def test_remedies_share_the_draws_of_their_threshold_and_seed(scaled):
     base = wine_job(scaled, 4, "none", 0)
     for remedy in ["oversample", "class_weight"]:
         other = wine_job(scaled, 4, remedy, 0)
-        assert torch.equal(other.replicate.x_test, base.replicate.x_test)
+        assert torch.equal(other.replicate.held_out["test"].x, base.replicate.held_out["test"].x)
         assert same_weights(initial_weights(other), initial_weights(base))
 
 
@@ -76,7 +76,7 @@ def test_each_threshold_and_seed_draws_its_own_split_and_weights(scaled, thresho
     """As the course re-splits and re-initialises for every threshold."""
     base = wine_job(scaled, 4, "none", 0)
     other = wine_job(scaled, threshold, "none", seed)
-    assert not torch.equal(other.replicate.x_test, base.replicate.x_test)
+    assert not torch.equal(other.replicate.held_out["test"].x, base.replicate.held_out["test"].x)
     assert not same_weights(initial_weights(other), initial_weights(base))
     first = base.replicate.generator.initial_seed()
     assert first != other.replicate.generator.initial_seed()
@@ -108,13 +108,15 @@ def test_undersampling_balances_training_and_keeps_the_test_split(scaled):
     under = wine_job(scaled, 6, "undersample", 2).replicate
     minority = min(counts(plain.y_train))
     assert counts(under.y_train) == [minority, minority]
-    assert torch.equal(under.x_test, plain.x_test) and torch.equal(under.y_test, plain.y_test)
+    assert torch.equal(under.held_out["test"].x, plain.held_out["test"].x) and torch.equal(
+        under.held_out["test"].y, plain.held_out["test"].y
+    )
 
 
 def test_stratified_split_keeps_the_class_ratio(scaled):
     rep = wine_job(scaled, 4, "none", 0, dataclasses.replace(WINE, stratify=True)).replicate
     bad_share_all = (scaled["quality"] <= 4).mean()
-    bad_share_test = counts(rep.y_test)[0] / len(rep.y_test)
+    bad_share_test = counts(rep.held_out["test"].y)[0] / len(rep.held_out["test"].y)
     assert abs(bad_share_test - bad_share_all) < 0.01
 
 
@@ -124,7 +126,9 @@ def test_train_only_zscore_uses_training_statistics(cleaned):
     x = rep.x_train.double()
     np.testing.assert_allclose(x.mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(x.std(0, unbiased=False), 1, atol=1e-5)
-    assert rep.x_test.double().mean(0).abs().max() > 1e-3  # the test split is not re-fitted
+    assert (
+        rep.held_out["test"].x.double().mean(0).abs().max() > 1e-3
+    )  # the test split is not re-fitted
 
 
 def test_unbalanced_tables_have_the_counts_and_per_class_accuracy(scaled):

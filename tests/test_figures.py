@@ -9,17 +9,24 @@ from __future__ import annotations
 import colorsys
 import itertools
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from figure_checks import (
+    assert_every_point_inside,
+    assert_legend_keys_distinct,
+    assert_seed_counts,
+    figure_texts,
+    points_outside,
+)
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex, to_rgb, to_rgba
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import ScaledTranslation
 
 from moredata import figures, tables
-from moredata.depth.report import depth_figure, plot_depth
+from moredata.depth.report import chance_label, depth_figure, plot_depth
 from moredata.figures import CLASS_COLOURS, SPLIT_COLOURS, overlapping
 from moredata.mnist.conditions import CONDITIONS
 from moredata.unbalanced.report import remedies_figure, unbalanced_figure
@@ -64,6 +71,7 @@ def wine_tables(
                     "diverged": broken,
                 }
             )
+        overall = nan_if_broken * (85 + 10 * rng.random())
         for name in CLASS_COLOURS:
             absent = name == "bad" and seed in missing_bad
             classes.append(
@@ -76,8 +84,9 @@ def wine_tables(
                     "final_train_loss": nan_if_broken * 0.1,
                     "diverged": broken,
                     "balanced_acc": nan_if_broken * (60 + 30 * rng.random()),
+                    "overall_acc": overall,
                 }
-                | dict.fromkeys(["precision", "recall", "f1", "overall_acc", "roc_auc"], np.nan)
+                | dict.fromkeys(["precision", "recall", "f1", "roc_auc"], np.nan)
             )
     return (
         conform(epochs, tables.UNBALANCED_EPOCHS),
@@ -196,23 +205,66 @@ def test_accuracy_axes_leave_room_above_100_percent():
         assert ax.get_yticks().max() == 100
 
 
-def test_class_colours_are_the_same_in_every_figure():
+def test_class_colours_are_the_same_in_every_figure_and_not_colour_alone():
+    """The bad class' bars are hatched as well as coloured: no meaning rests on red and
+    green (or any colour) alone."""
     epochs, classes = wine_tables(3)
     bars = unbalanced_figure(epochs, classes).axes[2].patches
-    assert [bar.get_facecolor() for bar in bars] == [to_rgba(c) for c in CLASS_COLOURS.values()]
+    assert [bar.get_facecolor() for bar in bars] == [
+        *(to_rgba(c) for c in CLASS_COLOURS.values()),
+        to_rgba(figures.OVERALL_COLOUR),
+    ]
+    assert [bar.get_hatch() or "" for bar in bars[:2]] == [
+        figures.CLASS_HATCHES[name] for name in CLASS_COLOURS
+    ]
     remedies = remedies_figure(classes)
     handles, labels = (
         remedies.legends[0].legend_handles,
         [t.get_text() for t in remedies.legends[0].get_texts()],
     )
-    colours = {
-        label: h.get_facecolor()
+    keys = {
+        label: (h.get_facecolor(), h.get_hatch())
         for label, h in zip(labels, handles, strict=True)
         if isinstance(h, Rectangle)  # the bars' entries
     }
-    assert colours["balanced accuracy"] == to_rgba(figures.BALANCED_COLOUR)
-    assert colours["bad class"] == to_rgba(CLASS_COLOURS["bad"])
-    assert colours["good class"] == to_rgba(CLASS_COLOURS["good"])
+    assert keys["balanced accuracy"][0] == to_rgba(figures.BALANCED_COLOUR)
+    assert keys["bad class"] == (to_rgba(CLASS_COLOURS["bad"]), figures.CLASS_HATCHES["bad"])
+    assert keys["good class"][0] == to_rgba(CLASS_COLOURS["good"])
+    assert keys["bad class"][1] != keys["good class"][1]
+
+
+def test_class_bars_show_their_values_and_the_overall_accuracy():
+    """The lecture's point: overall the accuracy looks fine while the small class' is low;
+    each bar's value is written on it."""
+    epochs, classes = wine_tables(1, remedies=("none",))
+    fig = unbalanced_figure(epochs, classes)
+    bars_ax = fig.axes[2]
+    at = classes[classes["threshold"] == THRESHOLDS[0]]
+    expected = [
+        *(at.loc[at["class"] == name, "test_acc"].iloc[0] for name in CLASS_COLOURS),
+        at["overall_acc"].iloc[0],
+    ]
+    heights = [bar.get_height() for bar in bars_ax.patches]
+    assert heights == pytest.approx(expected)
+    assert [t.get_text() for t in bars_ax.texts] == [f"{v:.1f}%" for v in expected]
+    assert bars_ax.get_xticklabels()[-1].get_text() == "overall\ntest N=155"
+    remedies = remedies_figure(classes).axes[0]
+    bars = [bar.get_height() for bar in remedies.patches]
+    assert [t.get_text() for t in remedies.texts] == [f"{v:.1f}%" for v in bars]
+    assert_every_point_inside(fig)
+    assert_seed_counts(fig, 1)
+
+
+def test_epoch_ticks_are_few_and_round():
+    epochs, classes = wine_tables(1, remedies=("none",))
+    longer = pd.concat(
+        [epochs.assign(epoch=epochs["epoch"] + EPOCHS * k) for k in range(50)], ignore_index=True
+    )  # 300 epochs, as the course trains
+    fig = unbalanced_figure(longer, classes)
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[1].get_xticks() if 1 <= t <= 300]
+    assert 4 <= len(ticks) <= 8
+    assert all(t % 50 == 0 for t in ticks)
 
 
 def test_unbalanced_titles_state_the_threshold_as_configured_and_legend_the_splits():
@@ -220,10 +272,10 @@ def test_unbalanced_titles_state_the_threshold_as_configured_and_legend_the_spli
     assert titles(fig) == [
         "quality > 4: training loss",
         "quality > 4: accuracy",
-        "quality > 4: test accuracy per class",
+        "quality > 4: test accuracy per class and overall",
         "quality > 6: training loss",
         "quality > 6: accuracy",
-        "quality > 6: test accuracy per class",
+        "quality > 6: test accuracy per class and overall",
     ]
     assert not any("4.5" in t or "6.5" in t for t in titles(fig))
     assert legend_labels(fig) == ["Train", "Test"]
@@ -239,7 +291,11 @@ def test_class_bars_name_their_test_and_training_counts():
     count follows it, named."""
     epochs, classes = wine_tables(1)
     ticks = [t.get_text() for t in unbalanced_figure(epochs, classes).axes[2].get_xticklabels()]
-    assert ticks == ["bad\ntest N=5, train N=50", "good\ntest N=150, train N=1300"]
+    assert ticks == [
+        "bad\ntest N=5\ntrain N=50",
+        "good\ntest N=150\ntrain N=1300",
+        "overall\ntest N=155",
+    ]
 
 
 def test_bar_says_how_many_seeds_had_the_class_in_their_test_split():
@@ -248,8 +304,9 @@ def test_bar_says_how_many_seeds_had_the_class_in_their_test_split():
     ticks = [t.get_text() for t in fig.axes[2].get_xticklabels()]
     # Test counts are means over the seeds: 3 of 5 had 5 bad wines in their test split.
     assert ticks == [
-        "bad\ntest N≈3, train N≈50\nin test: 3/5 seeds",
-        "good\ntest N≈150, train N≈1300",
+        "bad\ntest N≈3\ntrain N≈50\nin test: 3/5 seeds",
+        "good\ntest N≈150\ntrain N≈1300",
+        "overall\ntest N≈153",
     ]
     remedies = remedies_figure(classes)
     assert "3/5 seeds" in [t.get_text() for t in remedies.axes[0].texts]
@@ -315,11 +372,12 @@ def test_depth_legend_and_titles():
         "5 layers, 16 units, 500 params",
         "10 layers, 8 units, 1000 params",
         "20 layers, 4 units, 2000 params",
-        "chance",
+        chance_label(3),
     ]
+    assert chance_label(3).startswith("chance: 33% (a uniform guess over 3 classes)")
     assert titles(fig) == ["Final training loss", "Final test accuracy"]
     assert fig.get_suptitle() == (
-        "Data size vs depth (mean of 3 seeds, 95% CI; mean of the last epochs; chance dotted)"
+        "Data size vs depth (mean of 3 seeds, 95% CI; mean of the last epochs; chance dashed)"
     )
     assert [ax.get_xlabel() for ax in fig.axes] == ["Data points per cloud (n)"] * 2
 
@@ -357,6 +415,11 @@ def test_overlap_note_is_computed_not_assumed():
     ]
     three = depth_figure(depth_results(2, layers=(1, 5, 10, 20), at_chance=(5, 10, 20)))
     assert titles(three)[0] == "Final training loss\n5, 10 and 20 layers overlap at chance"
+    alone = depth_figure(depth_results(2, layers=(1, 5), at_chance=(5,)))
+    assert titles(alone) == [
+        "Final training loss\n5 layers at chance at every n (learned nothing)",
+        "Final test accuracy\n5 layers at chance at every n (learned nothing)",
+    ]
 
 
 def test_overlapping_groups_curves_within_the_tolerance_transitively():
@@ -372,38 +435,47 @@ def test_overlapping_groups_curves_within_the_tolerance_transitively():
     assert overlapping(curves, 0.4) == []
 
 
-PALETTES = {
-    "classes": CLASS_COLOURS,
-    "splits": SPLIT_COLOURS,
-    "variants": figures.VARIANT_COLOURS,
-    "conditions": figures.CONDITION_COLOURS,
-    "groups": dict(enumerate(figures.GROUP_COLOURS)),
-    "neutral": {"neutral": figures.NEUTRAL},
+NEUTRALS = {"neutral": figures.NEUTRAL}
+# The palettes each figure draws together: none may share a colour.
+FIGURE_PALETTES = {
+    "unbalanced": [CLASS_COLOURS, SPLIT_COLOURS, {"overall": figures.OVERALL_COLOUR}, NEUTRALS],
+    "remedies": [CLASS_COLOURS, {"balanced": figures.BALANCED_COLOUR}, NEUTRALS],
+    "augment": [figures.VARIANT_COLOURS, dict(enumerate(figures.GROUP_COLOURS)), NEUTRALS],
+    "best": [SPLIT_COLOURS, NEUTRALS],
+    "mnist": [figures.CONDITION_COLOURS, NEUTRALS],
+    "depth": [
+        {k: s["color"] for k, s in figures.layer_styles(range(len(figures.LAYER_COLOURS))).items()},
+        NEUTRALS,
+    ],
 }
 
 
-def hue_is_red_or_green(colour: str) -> bool:
-    """A saturated red or a green (a brown, hue near red but dull, is neither)."""
-    hue, saturation, value = colorsys.rgb_to_hsv(*to_rgb(colour))
-    red = (hue < 0.03 or hue > 0.95) and saturation > 0.5 and value > 0.4
-    green = 0.22 < hue < 0.45 and saturation > 0.35 and value > 0.25
-    return red or green
+def is_grey(colour: str) -> bool:
+    return colorsys.rgb_to_hsv(*to_rgb(colour))[1] < 0.05
 
 
-def test_palettes_give_each_colour_one_meaning_and_red_green_only_to_the_wine_classes():
+@pytest.mark.parametrize("figure", FIGURE_PALETTES)
+def test_palettes_drawn_together_share_no_colour_and_are_colour_blind_safe(figure):
+    """Within a figure each colour means one thing; every colour is an Okabe-Ito colour or
+    a grey, which stay apart for every common colour vision."""
     seen: dict[str, str] = {}
-    for meaning, palette in PALETTES.items():
-        for colour in palette.values():
-            assert to_hex(colour) not in seen, (meaning, seen.get(to_hex(colour)))
-            seen[to_hex(colour)] = meaning
-    assert all(hue_is_red_or_green(c) for c in CLASS_COLOURS.values())
-    others = [c for meaning, p in PALETTES.items() if meaning != "classes" for c in p.values()]
-    layer_colours = [style["color"] for style in figures.layer_styles([1, 5, 10, 20]).values()]
-    assert not any(hue_is_red_or_green(c) for c in [*others, *layer_colours])
-    assert set(figures.CONDITION_COLOURS) == set(CONDITIONS)  # every MNIST condition, once
-    # The layer palette is the configured colour map, in order of depth.
-    colourmap = matplotlib.colormaps[figures.LAYER_COLOURMAP]
-    assert layer_colours[0] == to_hex(colourmap(0.0))
+    for palette in FIGURE_PALETTES[figure]:
+        for name, colour in palette.items():
+            assert to_hex(colour) not in seen, (figure, name, seen.get(to_hex(colour)))
+            seen[to_hex(colour)] = name
+    safe = {to_hex(c) for c in figures.OKABE_ITO}
+    assert all(c in safe or is_grey(c) for c in seen), figure
+
+
+def test_every_condition_and_layer_count_has_its_own_style():
+    assert set(figures.CONDITION_COLOURS) == set(CONDITIONS) == set(figures.CONDITION_MARKERS)
+    assert len(set(figures.CONDITION_COLOURS.values())) == len(CONDITIONS)
+    assert len(set(figures.CONDITION_MARKERS.values())) == len(CONDITIONS)
+    styles = figures.layer_styles([1, 5, 10, 20, 30])
+    assert len({s["color"] for s in styles.values()}) == 5
+    # The first two layer counts (1 and 5 in the course) are not two dark blues.
+    first, second = (to_rgb(s["color"]) for s in list(styles.values())[:2])
+    assert np.abs(np.subtract(first, second)).sum() > 0.6
 
 
 def test_plot_writes_both_formats_and_no_temporary(tmp_path):
@@ -417,3 +489,89 @@ def test_plot_writes_both_formats_and_no_temporary(tmp_path):
         "figure.png",
         "results.parquet",
     ]
+
+
+@pytest.mark.parametrize("seeds", [1, 2, 5])
+def test_every_point_inside_distinct_keys_and_the_data_seed_count(seeds):
+    """Each figure of this file: no data point off its axes, no two legend keys alike, the
+    titles' seed count the data's."""
+    epochs, classes = wine_tables(seeds, missing_bad={0})
+    for fig in (
+        unbalanced_figure(epochs, classes),
+        remedies_figure(classes),
+        depth_figure(depth_results(seeds, layers=(1, 5, 10, 20), at_chance=(20,))),
+    ):
+        assert_every_point_inside(fig)
+        assert_legend_keys_distinct(fig)
+        assert_seed_counts(fig, seeds)
+
+
+def failing_depth(seeds: int) -> pd.DataFrame:
+    """5 layers learn nothing at the smallest n only (the course's default run)."""
+    results = depth_results(seeds, layers=(1, 5, 10))
+    small = (results["layers"] == 5) & (results["n"] == 50)
+    results.loc[small, "final_train_loss"] = np.log(3)
+    results.loc[small, "final_test_acc"] = 24.0  # below 1/3: its class is a test minority
+    return results
+
+
+def test_depth_names_an_architecture_that_fails_at_some_sizes():
+    fig = depth_figure(failing_depth(2))
+    note = "5 layers no better than chance at n = 50"
+    assert [ax.get_title() for ax in fig.axes] == [
+        f"Final training loss\n{note}",
+        f"Final test accuracy\n{note}",
+    ]
+    (arrow,) = fig.axes[1].texts
+    assert arrow.get_text() == "5 layers, n = 50:\nno better than chance"
+    assert arrow.xy == (50, pytest.approx(24.0))
+    assert_every_point_inside(fig)
+    learning = depth_figure(depth_results(2, layers=(1, 5, 10)))
+    assert not any("no better than chance" in t for t in figure_texts(learning))
+    # Below chance on test while its loss moved: no better than chance all the same.
+    low = depth_results(2, layers=(1, 5))
+    low.loc[(low["layers"] == 1) & (low["n"] == 100), "final_test_acc"] = 30.0
+    assert titles(depth_figure(low))[1].endswith("\n1 layer no better than chance at n = 100")
+
+
+def test_every_seed_diverged_is_a_figure_that_says_so(tmp_path):
+    """Nothing to show (every run diverged under on_divergence: record) draws a figure
+    that says so; it never raises."""
+    epochs, classes = wine_tables(2, diverged={0, 1}, remedies=("none",))
+    fig = unbalanced_figure(epochs, classes)
+    assert "every seed diverged (2 of 2)" in figure_texts(fig)
+    assert_every_point_inside(fig)
+    assert [t.get_text() for t in fig.axes[5].texts] == ["n/a", "n/a", "n/a"]
+    remedies = remedies_figure(classes)
+    assert_every_point_inside(remedies)
+    results = depth_results(2, layers=(1,))
+    results["diverged"] = True
+    results[["final_test_acc", "final_train_loss"]] = np.nan
+    depth = depth_figure(results)
+    assert "every run diverged (6 of 6)" in figure_texts(depth)
+    path = tmp_path / "results.parquet"
+    results.to_parquet(path)
+    plot_depth(path, [tmp_path / "depth.png"])
+    assert (tmp_path / "depth.png").stat().st_size > 1000
+
+
+def test_the_checks_catch_what_they_look_for():
+    """The figure checks fail on a point off the axes (also one drawn shifted on the page),
+    on two legend keys that look alike, and on a title with another seed count."""
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a", color="#000000")
+    ax.plot([0, 1], [0.5, 0.5], label="b", color="#000000")
+    ax.set_ylim(-0.5, 1.5)
+    ax.set_xlim(-0.5, 1.5)
+    fig.legend()
+    fig.suptitle("over 3 seeds")
+    assert points_outside(fig) == []
+    with pytest.raises(AssertionError, match="look the same"):
+        assert_legend_keys_distinct(fig)
+    with pytest.raises(AssertionError):
+        assert_seed_counts(fig, 2)
+    assert_seed_counts(fig, 3)
+    shifted = ax.transData + ScaledTranslation(-3, 0, fig.dpi_scale_trans)  # 3 inches left
+    ax.scatter([0.0], [0.0], transform=shifted)
+    ax.plot([2.0], [0.0])  # right of the x limits
+    assert points_outside(fig) == ["axes: line '_child3'", "axes: PathCollection"]

@@ -11,17 +11,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from figure_checks import (
+    assert_every_point_inside,
+    assert_legend_keys_distinct,
+    assert_seed_counts,
+    handle_colour,
+    legend_entries,
+)
 from matplotlib.colors import to_hex
 from scipy import stats
 
 from moredata import tables
 from moredata.augment.report import (
+    LABELS,
     aggregate_augment,
     augment_comparison_figure,
     augment_lecture_figure,
 )
 from moredata.best.report import aggregate_best, best_figure
-from moredata.figures import SPLIT_COLOURS, VARIANT_COLOURS, group_colour
+from moredata.figures import MEAN_MARK, SPLIT_COLOURS, VARIANT_COLOURS, group_colour
 from moredata.stats import seed_statistics
 
 VARIANTS = ("xy", "xy_distance")
@@ -135,7 +143,7 @@ def test_augment_lecture_titles_legend_and_one_palette_per_meaning(tmp_path):
         "Training loss",
         "Accuracy",
         "Accuracy per group (train + test)",
-        "The data; crosses: misclassified",
+        "The data; marks: misclassified (x: by (x, y), ring: by (x, y, distance))",
     ]
     assert fig.get_suptitle() == "Feature augmentation, seed 0"
     assert legend_labels(fig) == [
@@ -160,9 +168,18 @@ def test_augment_lecture_titles_legend_and_one_palette_per_meaning(tmp_path):
     assert len(data_ax.collections) == 3 + 2  # a scatter per group, then per variant
     group_dots = [to_hex(c.get_facecolors()[0]) for c in data_ax.collections[:3]]
     assert group_dots == [group_colour(g) for g in range(3)]
-    cross_colours = [to_hex(c.get_facecolors()[0]) for c in data_ax.collections[3:]]
-    assert cross_colours == variant_colours
+    # The two variants' marks differ in shape and colour: a cross, and a ring around it.
+    cross, ring = data_ax.collections[3:]
+    assert to_hex(cross.get_facecolors()[0]) == variant_colours[0]
+    assert len(ring.get_facecolors()) == 0  # hollow: a cross inside shows
+    assert to_hex(ring.get_edgecolors()[0]) == variant_colours[1]
+    assert cross.get_paths()[0] != ring.get_paths()[0]
     assert not set(group_dots) & set(variant_colours)
+    assert data_ax.get_aspect() == 1.0  # equal units: distances to the origin read true
+    # Each group's accuracy is written on its bar.
+    assert len(group_ax.texts) == len(group_ax.patches)
+    assert_legend_keys_distinct(fig)
+    assert_every_point_inside(fig)
     assert_every_axis_labelled_and_legend_outside(fig)
 
 
@@ -207,7 +224,26 @@ def test_augment_comparison_shows_every_seed_and_labels_every_axis(tmp_path):
         f"paired t = {row['t_paired']:.2f}, p = {row['p_paired']:.3g}"
     )
     assert fig.get_suptitle() == "Feature augmentation over 6 seeds"
-    assert legend_labels(fig) == ["each seed (a line joins its pair)", "mean and 95% CI"]
+    assert legend_labels(fig) == [
+        "each seed (a line joins its pair)",
+        "mean and 95% CI: (x, y)",
+        "mean and 95% CI: (x, y, distance)",
+        "mean and 95% CI of the differences",
+    ]
+    # The keys are in the colours of the marks they stand for.
+    keys = dict(legend_entries(fig))
+    for features in VARIANTS:
+        key = keys[f"mean and 95% CI: {LABELS[features]}"]
+        assert handle_colour(key) == VARIANT_COLOURS[features]
+    # The means sit at their variant's x, not beside it like a third group.
+    means = [
+        line for line in pair_ax.get_lines() if line.get_markersize() == MEAN_MARK["markersize"]
+    ]
+    assert [list(line.get_xdata()) for line in means] == [[0], [1]]
+    assert [to_hex(line.get_color()) for line in means] == [VARIANT_COLOURS[f] for f in VARIANTS]
+    assert_every_point_inside(fig)
+    assert_legend_keys_distinct(fig)
+    assert_seed_counts(fig, seeds)
     for line in pair_ax.get_lines():  # error bars clipped to 0..100 %
         assert np.nanmin(line.get_ydata()) >= 0 and np.nanmax(line.get_ydata()) <= 100
     assert_every_axis_labelled_and_legend_outside(fig)
@@ -292,8 +328,15 @@ def test_best_figure_has_a_loss_panel_one_colour_per_split_and_explains_its_gap(
         "Best dev model on test: 66.0%",
         "Best dev epoch 3: 70.0%",
         "each seed (a line joins its pair)",
-        "mean and 95% CI",
+        "mean and 95% CI: dev",
+        "mean and 95% CI: test",
     ]
+    keys = dict(legend_entries(fig))
+    assert handle_colour(keys["mean and 95% CI: dev"]) == SPLIT_COLOURS["dev"]
+    assert handle_colour(keys["mean and 95% CI: test"]) == SPLIT_COLOURS["test"]
+    assert_every_point_inside(fig)
+    assert_legend_keys_distinct(fig)
+    assert_seed_counts(fig, 4)
     by_label = {line.get_label(): line for line in curve_ax.get_lines()}
     assert to_hex(by_label["Train"].get_color()) == SPLIT_COLOURS["train"]
     assert to_hex(by_label["Dev"].get_color()) == SPLIT_COLOURS["dev"]
@@ -301,7 +344,10 @@ def test_best_figure_has_a_loss_panel_one_colour_per_split_and_explains_its_gap(
     test_line = by_label["Best dev model on test: 66.0%"]
     assert to_hex(test_line.get_color()) == SPLIT_COLOURS["test"]
     # Right panel: the dev mean in the dev colour, the test mean in the test colour.
-    means = [line for line in gap_ax.get_lines() if line.get_marker() == "s"]
+    means = [
+        line for line in gap_ax.get_lines() if line.get_markersize() == MEAN_MARK["markersize"]
+    ]
+    assert [list(line.get_xdata()) for line in means] == [[0], [1]]
     assert [to_hex(line.get_color()) for line in means] == [
         SPLIT_COLOURS["dev"],
         SPLIT_COLOURS["test"],
@@ -356,8 +402,21 @@ def test_best_with_two_seeds_draws_the_seeds_and_means_without_a_ci_bar(tmp_path
     run = best_run(tmp_path, seeds=2)
     fig = best_figure(run["epochs"], run["results"], seed=0)
     gap_ax = fig.axes[2]
-    assert legend_labels(fig)[-2:] == ["each seed (a line joins its pair)", "mean"]
-    assert len([line for line in gap_ax.get_lines() if line.get_marker() == "s"]) == 2
+    assert legend_labels(fig)[-3:] == [
+        "each seed (a line joins its pair)",
+        "mean: dev",
+        "mean: test",
+    ]
+    assert (
+        len(
+            [
+                line
+                for line in gap_ax.get_lines()
+                if line.get_markersize() == MEAN_MARK["markersize"]
+            ]
+        )
+        == 2
+    )
     assert not gap_ax.collections  # no error bar stems
     three = best_run(tmp_path / "three", seeds=3)
     gap_ax = best_figure(three["epochs"], three["results"], seed=0).axes[2]
@@ -390,3 +449,38 @@ def test_lecture_figures_with_one_seed_left_say_so(tmp_path):
     none_left = best_run(tmp_path / "c", seeds=2, diverged={0, 1})
     gap_ax = best_figure(none_left["epochs"], none_left["results"], seed=0).axes[2]
     assert gap_ax.get_title() == "Best dev models over 0 seeds\nno gap: no seed kept a model"
+
+
+def test_mean_and_ci_panels_are_zoomed_to_their_data(tmp_path):
+    """Accuracies within 84-93 % on a 0-100 % axis hide the differences the panels exist
+    for: the axis spans the data (seeds, means and CIs) with a little room, no more."""
+    accuracies = {"xy": [84.0, 86.5, 88.0, 85.0], "xy_distance": [89.0, 90.0, 92.5, 88.0]}
+    run = augment_run(tmp_path / "a", accuracies)
+    pair_ax = augment_comparison_figure(run["results"], run["ttest"].iloc[0]).axes[0]
+    low, high = pair_ax.get_ylim()
+    assert 70 < low <= 84 and 92.5 <= high < 100
+    best = best_run(tmp_path / "b", seeds=4)
+    gap_ax = best_figure(best["epochs"], best["results"], seed=0).axes[2]
+    values = best["results"][["best_dev_acc", "test_acc"]].to_numpy()
+    low, high = gap_ax.get_ylim()
+    assert values.min() - 10 < low <= values.min() and values.max() <= high < values.max() + 10
+
+
+def test_augment_with_every_seed_diverged_says_so(tmp_path):
+    accuracies = {"xy": [80.0, 90.0], "xy_distance": [85.0, 95.0]}
+    run = augment_run(tmp_path, accuracies, diverged={("xy", 0), ("xy", 1)})
+    fig = augment_comparison_figure(run["results"], run["ttest"].iloc[0])
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts == [
+        "every seed diverged (2 of 2)",
+        "no paired difference: a variant has no seed left",
+    ]
+    assert_every_point_inside(fig)
+    preds = predictions()
+    preds["pred"] = None
+    both = augment_run(
+        tmp_path / "both", accuracies, diverged={(f, s) for f in VARIANTS for s in (0, 1)}
+    )
+    lecture = augment_lecture_figure(both["epochs"], preds, seed=0)
+    assert "no predictions: every variant diverged" in [t.get_text() for t in lecture.axes[3].texts]
+    assert_every_point_inside(lecture)

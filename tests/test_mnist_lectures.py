@@ -35,6 +35,7 @@ COMMON = {
     "batch_size": 10,
     "on_divergence": "fail",
     "log_every": 1,
+    "device": "cpu",
     "hidden_layers": [16, 8],
     "dev_fraction": 0.1,
     "result_epochs": 2,
@@ -148,12 +149,12 @@ def test_conditions_of_a_point_share_initial_weights_and_the_test_set(in_run):
     for one in prepared.values():
         for key, value in one.replicate.model.state_dict().items():
             assert torch.equal(value, first[key])
-        np.testing.assert_array_equal(one.extra.test_rows, seed_order(ROWS, 4)[N:])
+        np.testing.assert_array_equal(one.test_rows, seed_order(ROWS, 4)[N:])
     # The test images are never among a point's training or devset images.
     x, _ = mnist_arrays(data)
-    test = {row.tobytes() for row in x[prepared["original"].extra.test_rows]}
+    test = {row.tobytes() for row in x[prepared["original"].test_rows]}
     rep = prepared["original"].replicate
-    seen = {row.tobytes() for row in torch.cat([rep.x_train, rep.x_test]).numpy()}
+    seen = {row.tobytes() for row in torch.cat([rep.x_train, rep.held_out["dev"].x]).numpy()}
     assert not test & seen
     other = OVERSAMPLING.prepare(
         data, {"n": N, "condition": "original", "seed": 4}, SETTINGS["oversampling"]

@@ -19,11 +19,11 @@ JOB = textwrap.dedent(
     with rule_job(sys.argv[1], int(sys.argv[2]), uses_torch=True):
         import torch
         from moredata.models import build_mlp, depth_layer_sizes
-        from moredata.training import Replicate, TrainSettings, train
+        from moredata.training import Replicate, Split, TrainSettings, train
         n = int(sys.argv[3])
         x, y = torch.randn(n + 200, 2), torch.randint(0, 3, (n + 200,))
         rep = Replicate(build_mlp(depth_layer_sizes(20, 80), "relu", 0), x[:n], y[:n],
-                        x[n:], y[n:], torch.Generator().manual_seed(0))
+                        torch.Generator().manual_seed(0), {"test": Split(x[n:], y[n:])})
         settings = TrainSettings(epochs=1, batch_size=8, learning_rate=0.01, optimizer="sgd",
                                  loss="cross_entropy", log_every=100)
         cpu0, wall0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()

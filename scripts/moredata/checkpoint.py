@@ -136,11 +136,20 @@ def load_into(
 # What a training job saves ----------------------------------------------------------------
 
 
+def _activations(model: nn.Module) -> list[str | None] | None:
+    """Each Linear layer's following activation, for :func:`load_model` to rebuild the
+    network; None for a network of other modules (it reloads through its recipe only)."""
+    try:
+        return list(layer_activations(model))  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
+
+
 def save(recipe: Recipe[Any], trained: Trained, settings: Settings, path: str | Path) -> None:
     """The replicate's checkpoint: the final parameters, or those of its best dev epoch
     (``keeps_best_dev``), with everything that shaped them and the accuracy they had on the
-    set they were judged on (``recipe.judged_split`` names the trainer's held-out set). A
-    diverged replicate's file holds no parameters, only its provenance."""
+    held-out set they were judged on (named: dev or test). A diverged replicate's file holds
+    no parameters, only its provenance."""
     prepared = trained.prepared
     point = dict(prepared.point)
     model = prepared.replicate.model
@@ -151,7 +160,7 @@ def save(recipe: Recipe[Any], trained: Trained, settings: Settings, path: str | 
         "config_digest": tables.digest(settings.at(point)),
         "layer_sizes": layer_sizes(model),
         "activation": prepared.activation,
-        "layer_activations": layer_activations(model),
+        "layer_activations": _activations(model),
         "classes": list(prepared.classes),
         # How the outputs read: cross_entropy, the largest logit's class; bce, class 1 where
         # the one logit is > 0.
@@ -162,23 +171,24 @@ def save(recipe: Recipe[Any], trained: Trained, settings: Settings, path: str | 
     if trained.diverged:
         save_checkpoint(path, None, record)
         return
+    rep = prepared.replicate
     if recipe.keeps_best_dev:
-        if trained.best_state is None or trained.best_epoch is None:
-            raise ValueError(f"{recipe.name}: keeps_best_dev needs a dev split")
+        if trained.best_state is None or trained.best_epoch is None or rep.keep_best is None:
+            raise ValueError(f"{recipe.name}: keeps_best_dev needs a held-out set to keep on")
         state = trained.best_state
         record["recorded"] = {
-            "split": "dev",
+            "split": rep.keep_best,
             "epoch": trained.best_epoch,
-            "accuracy": float(trained.epochs["dev_acc"][trained.best_epoch - 1]),
+            "accuracy": float(trained.epochs[f"{rep.keep_best}_acc"][trained.best_epoch - 1]),
         }
     else:
         assert trained.model is not None
         state = trained.model.state_dict()
+        split = rep.predict or next(iter(rep.held_out))
         record["recorded"] = {
-            "split": recipe.judged_split,
+            "split": split,
             "epoch": len(trained.epochs["epoch"]),
-            # The trainer's column of its judged set (test_acc: named for the trainer).
-            "accuracy": float(trained.epochs["test_acc"][-1]),
+            "accuracy": float(trained.epochs[f"{split}_acc"][-1]),
         }
     record["weights_sha256"] = weights_digest(state)
     save_checkpoint(path, state, record)
@@ -206,14 +216,10 @@ class Reloaded:
 def held_out(
     recipe: Recipe[Any], prepared: Prepared, split: str
 ) -> tuple[Tensor | None, Tensor | None]:
-    """Inputs and labels of the ``split`` (dev or test) of a replicate: the trainer judges
-    its ``x_test`` after each epoch, which holds the set ``recipe.judged_split`` names."""
-    rep = prepared.replicate
-    if split == recipe.judged_split:
-        return rep.x_test, rep.y_test
-    if split == "dev":
-        return rep.x_dev, rep.y_dev
-    return None, None
+    """Inputs and labels of the held-out set ``split`` (dev or test) of a replicate; (None,
+    None) when it has no such set."""
+    judged = prepared.replicate.held_out.get(split)
+    return (None, None) if judged is None else (judged.x, judged.y)
 
 
 def check_recorded(record: Mapping[str, Any], path: str | Path) -> dict[str, Any]:

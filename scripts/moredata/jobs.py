@@ -1,6 +1,5 @@
 """The core every experiment shares: one training job, from its grid points to its written
-tables and checkpoints (what a checkpoint records, and its reload, are
-:mod:`moredata.checkpoint`'s). A recipe (:mod:`moredata.recipe`)
+tables and checkpoints, and the reload of a saved model. A recipe (:mod:`moredata.recipe`)
 says what differs; the guarantees below hold for every recipe because they live only here:
 
 - a class missing from a training split stops the job, naming the split, the grid point and
@@ -8,7 +7,8 @@ says what differs; the guarantees below hold for every recipe because they live 
 - a diverged replicate (``on_divergence: record``) has NaN metrics from the diverging epoch
   on, no model, no predictions and no saved parameters;
 - every table gets its grid values in every row and the provenance of its settings; every
-  file is written atomically.
+  file is written atomically; a checkpoint records everything that shaped the model, the
+  digest of its weights and the accuracy it had, and a reload checks all three.
 """
 
 from __future__ import annotations
@@ -145,12 +145,9 @@ def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
     point (its seed among them) and the keys to change. A class missing from a held-out
     split leaves its per-class metrics undefined: warn and go on."""
     rep, n = prepared.replicate, len(prepared.classes)
-    # The trainer's x_test holds the set the recipe judges after each epoch (MNIST: its dev).
-    held_out = {recipe.judged_split: rep.y_test}
-    if rep.y_dev is not None:
-        held_out["dev"] = rep.y_dev
+    held_out = {name: split.y for name, split in rep.held_out.items()}
     counts = {"train": class_counts(rep.y_train, n)} | {
-        split: class_counts(labels, n) for split, labels in held_out.items() if labels is not None
+        split: class_counts(labels, n) for split, labels in held_out.items()
     }
     name = point_name(prepared.point)
     if counts["train"].min() == 0:
@@ -164,33 +161,30 @@ def check_classes(recipe: Recipe[Any], prepared: Prepared) -> None:
             f"{recipe.name} {name}: the training split has no {missing!r} sample ({listed}); "
             f"seed {prepared.point['seed']} cannot learn it: change {recipe.split_keys}"
         )
-    # Only a recipe with a per-class table has per-class metrics to miss.
-    per_class = any("class" in schema.names for schema in recipe.outputs.values())
     for split in held_out:
         for label in np.flatnonzero(counts.get(split, np.ones(n)) == 0):
             log.warning(
-                "%s %s: class %r has no sample in the %s split; %s for this seed",
+                "%s %s: class %r has no sample in the %s split; its per-class %s metrics are "
+                "missing (null) for this seed",
                 recipe.name,
                 name,
                 prepared.classes[label],
                 split,
-                f"its per-class {split} metrics are missing (null)"
-                if per_class
-                else f"its {split} accuracy is over the other classes only",
+                split,
             )
 
 
 def train_prepared(
     recipe: Recipe[Any], prepared: Sequence[Prepared], settings: Settings
 ) -> list[Trained]:
-    """Train replicates with equal training settings together. A divergence names the key
-    that set that replicate's learning rate: as the job's error, or as a WARNING when
-    ``on_divergence: record``."""
-    groups: dict[TrainSettings, list[int]] = defaultdict(list)
+    """Train replicates with equal training settings (and equal values of the recipe's
+    ``train_apart`` axes) together. A divergence names the key that set that replicate's
+    learning rate: as the job's error, or as a WARNING when ``on_divergence: record``."""
+    groups: dict[tuple[TrainSettings, tuple[Any, ...]], list[int]] = defaultdict(list)
     for i, one in enumerate(prepared):
-        groups[one.train].append(i)
+        groups[one.train, tuple(one.point[axis] for axis in recipe.train_apart)].append(i)
     results: dict[int, Trained] = {}
-    for train_settings, members in groups.items():
+    for (train_settings, _), members in groups.items():
         smallest = min(members, key=lambda i: prepared[i].replicate.x_train.shape[0])
         n_smallest = prepared[smallest].replicate.x_train.shape[0]
         if n_smallest < train_settings.batch_size:
@@ -201,8 +195,7 @@ def train_prepared(
             )
         replicates = [prepared[i].replicate for i in members]
         try:
-            work = partial(train, replicates, train_settings, recipe.name, recipe.judged_split)
-            result = _guard_memory(recipe, work)
+            result = _guard_memory(recipe, partial(train, replicates, train_settings, recipe.name))
         except DivergenceError as error:
             culprit = next(prepared[i] for i in members if prepared[i].replicate is error.replicate)
             raise DivergenceError(
@@ -231,28 +224,31 @@ def trained_replicate(prepared: Prepared, result: TrainResult, r: int) -> Traine
     epochs = result.train_loss.shape[1]
     diverged_at = result.diverged_epoch[r]
     after = np.arange(epochs) >= (epochs if diverged_at is None else diverged_at)
-    held_out = ("test_acc", "dev_acc") if result.dev_acc is not None else ("test_acc",)
+    metrics = {
+        "train_loss": result.train_loss,
+        "train_acc": result.train_acc,
+        **{f"{name}_acc": acc for name, acc in result.held_out_acc.items()},
+    }
     # From the diverging epoch on the weights are not finite: the numbers are NaN, not the
     # accuracy of a network that predicts one class.
     columns = {
         "epoch": np.arange(1, epochs + 1, dtype=np.int32),
         **{
-            name: np.where(after, np.nan, getattr(result, name)[r].double().numpy())
-            for name in ("train_loss", "train_acc", *held_out)
+            name: np.where(after, np.nan, values[r].double().numpy())
+            for name, values in metrics.items()
         },
         "diverged": after,
     }
     if diverged_at is not None:
         return Trained(prepared, columns, diverged_at + 1, None, None, None)
-    best_epoch = result.best_epoch[r] if result.best_epoch is not None else None
     return Trained(
         prepared=prepared,
         epochs=columns,
         diverged_epoch=None,
         model=prepared.replicate.model,
-        test_pred=result.test_pred[r].numpy(),
-        test_score=result.test_score[r].double().numpy(),
-        best_epoch=best_epoch,
+        pred=result.pred[r].numpy() if result.pred is not None else None,
+        score=result.score[r].double().numpy() if result.score is not None else None,
+        best_epoch=result.best_epoch[r] if result.best_epoch is not None else None,
         best_state=result.best_state[r] if result.best_state is not None else None,
     )
 

@@ -49,9 +49,10 @@ def build_mlp(
         return nn.Sequential(*modules)
 
 
-def layer_sizes(model: nn.Sequential) -> list[int]:
-    """The widths [inputs, hidden..., outputs] of a model made by :func:`build_mlp`."""
-    linears = [m for m in model if isinstance(m, nn.Linear)]
+def layer_sizes(model: nn.Module) -> list[int]:
+    """The widths [inputs, hidden..., outputs] of the Linear layers of ``model`` in the order
+    it registers them (a model made by :func:`build_mlp`: its layers in order)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     return [linears[0].in_features, *(m.out_features for m in linears)]
 
 

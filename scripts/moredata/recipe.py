@@ -87,6 +87,7 @@ class ClassifierSettings(Settings):
     batch_size: int
     on_divergence: Literal["fail", "record"]
     log_every: int
+    device: Literal["auto", "cpu", "cuda"]
 
     def training(self, **changes: Any) -> TrainSettings:
         """The trainer's settings: cross-entropy with these values, and ``changes`` (the
@@ -102,6 +103,7 @@ class ClassifierSettings(Settings):
                 "loss": "cross_entropy",
                 "on_divergence": self.on_divergence,
                 "log_every": self.log_every,
+                "device": self.device,
                 **changes,
             }
         )
@@ -119,7 +121,11 @@ class Prepared:
     train: TrainSettings
     classes: Sequence[str]  # class names, indexed by label
     activation: str  # of the hidden layers, recorded with a checkpoint
-    extra: Any = None  # whatever else the recipe's tables need (e.g. the data frame)
+    # The point's data table, for tables that report on rows beyond the replicate's splits
+    # (e.g. a prediction for every row), and the rows of it that form a test set judged once
+    # on the final model instead of after every epoch (MNIST's true test set).
+    table: pd.DataFrame | None = None
+    test_rows: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -129,12 +135,15 @@ class Trained:
     state to report as if real."""
 
     prepared: Prepared
-    epochs: dict[str, np.ndarray]  # epoch, train_loss, train_acc, test_acc[, dev_acc], diverged
+    # epoch, train_loss, train_acc, <name>_acc of each held-out set (e.g. dev_acc), diverged
+    epochs: dict[str, np.ndarray]
     diverged_epoch: int | None  # 1-based
-    model: nn.Sequential | None  # the trained network; None when it diverged
-    test_pred: np.ndarray | None  # final predictions of the test split; None when diverged
-    test_score: np.ndarray | None
-    best_epoch: int | None = None  # with a dev set: the epoch of the best dev accuracy
+    model: nn.Module | None  # the trained network; None when it diverged
+    # Final predictions (class, score) of the held-out set named by the replicate's
+    # ``predict``; None when it diverged or predicts nothing.
+    pred: np.ndarray | None
+    score: np.ndarray | None
+    best_epoch: int | None = None  # with keep_best: the epoch of the best accuracy on that set
     best_state: dict[str, Tensor] | None = None  # and its parameters
 
     @property
@@ -163,15 +172,18 @@ class Recipe(ABC, Generic[S]):
     grid: ClassVar[Mapping[str, str]]
     # Axes whose points always train in separate jobs (never bundled into one training).
     separate: ClassVar[tuple[str, ...]] = ()
+    # Axes whose points a job that bundles them trains one after another, each value its own
+    # batched training (e.g. data sizes: one training would pad every replicate to the
+    # largest), in one process instead of one job each.
+    train_apart: ClassVar[tuple[str, ...]] = ()
+    # Axes bundled with the seeds (batching: seeds): points that share their initial
+    # weights and batch order, compared pairwise, and too short to pay a process each.
+    with_seeds: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[Mapping[str, pa.Schema]]  # the per-point tables of a training job
     # The axes that the data file of a point depends on (none: one file for all points).
     data_axes: ClassVar[tuple[str, ...]] = ()
     # Which parameters a checkpoint holds: the final ones, or those of the best dev epoch.
     keeps_best_dev: ClassVar[bool] = False
-    # The held-out set the trainer judges after each epoch (its replicate's x_test/y_test):
-    # "test", or "dev" where the recipe puts its devset there (MNIST). Checkpoints record
-    # their accuracy under this name, and messages and logs use it.
-    judged_split: ClassVar[Literal["dev", "test"]] = "test"
     # Config keys to change when a training split lacks a class, and keys that set the size
     # of the data and network (named when memory runs out).
     split_keys: ClassVar[str]

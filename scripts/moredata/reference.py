@@ -15,12 +15,16 @@ from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 from moredata.training import Replicate, TrainSettings, balancing_weights
 
 
-def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, list[float]]:
-    """Train ``replicate.model`` in place the way the course's notebooks do."""
+def train_reference(
+    replicate: Replicate, settings: TrainSettings, name: str = "test"
+) -> dict[str, list[float]]:
+    """Train ``replicate.model`` in place the way the course's notebooks do; the held-out
+    set ``name`` is judged after each epoch (recorded as ``<name>_acc``)."""
     model = replicate.model
     bce = settings.loss == "bce"
     y_train = replicate.y_train.float().unsqueeze(1) if bce else replicate.y_train
-    y_test = replicate.y_test.float().unsqueeze(1) if bce else replicate.y_test
+    judged = replicate.held_out[name]
+    y_test = judged.y.float().unsqueeze(1) if bce else judged.y
     dataset = TensorDataset(replicate.x_train, y_train)
     generator = replicate.generator
     order: dict = {"shuffle": True}
@@ -39,7 +43,7 @@ def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, 
     optimizer = optimizer_cls(
         model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
     )
-    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "test_acc": []}
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], f"{name}_acc": []}
     for _ in range(settings.epochs):
         model.train()
         batch_loss, batch_acc = [], []
@@ -55,7 +59,7 @@ def train_reference(replicate: Replicate, settings: TrainSettings) -> dict[str, 
         history["train_acc"].append(float(np.mean(batch_acc)))
         model.eval()
         with torch.no_grad():
-            history["test_acc"].append(100 * _accuracy(model(replicate.x_test), y_test, bce))
+            history[f"{name}_acc"].append(100 * _accuracy(model(judged.x), y_test, bce))
     return history
 
 

@@ -83,7 +83,8 @@ RECIPES: tuple[Recipe[Any], ...] = tuple(e for e in EXPERIMENTS if isinstance(e,
 BY_NAME: dict[str, Experiment] = {experiment.name: experiment for experiment in EXPERIMENTS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 # Settings of the tiny test grid outside every experiment's section.
-TINY_SHARED: dict[str, Any] = {"training": {"log_every": 1}}
+# The suite trains on the CPU (tests/test_paths.py compares a GPU with it where one exists).
+TINY_SHARED: dict[str, Any] = {"training": {"log_every": 1, "device": "cpu"}}
 
 
 def experiment(name: str) -> Experiment:

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from moredata.training import Replicate
+from moredata.training import Replicate, Split
 
 
 def split_tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tuple[Tensor, Tensor]:
@@ -23,20 +23,22 @@ def split_tensors(data: pd.DataFrame, columns: Sequence[str], split: str) -> tup
 def table_replicate(
     data: pd.DataFrame, columns: Sequence[str], model: nn.Sequential, shuffle_seed: int, name: str
 ) -> Replicate:
-    """The replicate of a data table (columns ..., label, split): its train and test
-    rows as ``columns`` and labels, and its dev rows when the table has a dev split."""
+    """The replicate of a data table (columns ..., label, split): its train rows as
+    ``columns`` and labels; its held-out sets, judged after every epoch, are the ``test``
+    rows (whose final predictions it returns) and, when the table has a dev split, the
+    ``dev`` rows (whose best epoch's parameters it keeps)."""
     x_train, y_train = split_tensors(data, columns, "train")
-    x_test, y_test = split_tensors(data, columns, "test")
+    held_out = {"test": Split(*split_tensors(data, columns, "test"))}
     has_dev = bool((data["split"] == "dev").any())
-    x_dev, y_dev = split_tensors(data, columns, "dev") if has_dev else (None, None)
+    if has_dev:
+        held_out["dev"] = Split(*split_tensors(data, columns, "dev"))
     return Replicate(
         model=model,
         x_train=x_train,
         y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
         generator=torch.Generator().manual_seed(shuffle_seed),
+        held_out=held_out,
         name=name,
-        x_dev=x_dev,
-        y_dev=y_dev,
+        predict="test",
+        keep_best="dev" if has_dev else None,
     )

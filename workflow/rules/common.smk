@@ -99,7 +99,7 @@ def bundled(recipe):
     if config["batching"] == "none":
         return set()
     if config["batching"] == "seeds":
-        return {"seed"}
+        return {"seed", *recipe.with_seeds}
     return set(recipe.grid) - set(recipe.separate)
 
 

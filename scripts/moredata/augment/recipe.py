@@ -134,13 +134,14 @@ class AugmentRecipe(Recipe[AugmentSettings]):
             train=settings.training(),
             classes=[f"cloud {c}" for c in range(len(settings.centers))],
             activation="relu",
-            extra=data,
+            table=data,
         )
 
     def tables(self, trained: Trained, settings: AugmentSettings) -> dict[str, dict[str, Any]]:
         import torch
 
-        data: pd.DataFrame = trained.prepared.extra
+        data = trained.prepared.table
+        assert data is not None
         columns = FEATURES[trained.prepared.point["features"]]
         if trained.model is None:  # diverged: NaN weights predict nothing
             pred: Any = [None] * len(data)

@@ -20,7 +20,6 @@ from moredata.figures import (
     SPLIT_LINESTYLES,
     VARIANT_COLOURS,
     accuracy_axis,
-    ci_error_bar,
     diverged_epoch,
     diverged_note,
     epoch_axis,
@@ -28,9 +27,14 @@ from moredata.figures import (
     jitter,
     legend_below,
     legend_columns,
+    mean_key,
     mean_label,
+    mean_mark,
+    nothing_to_show,
     plural,
     save_figure,
+    value_label,
+    zoom_accuracy,
 )
 from moredata.stats import seed_statistics, summarise, write_summary, write_table
 
@@ -57,8 +61,8 @@ def compare_variants(results: pd.DataFrame) -> pd.DataFrame:
     row = {
         "comparison": f"{AUGMENTED} - {BASELINE}",
         "n_seeds": len(wide),
-        f"mean_{BASELINE}": base.mean(),
-        f"mean_{AUGMENTED}": aug.mean(),
+        f"mean_{BASELINE}": base.mean() if len(base) else np.nan,
+        f"mean_{AUGMENTED}": aug.mean() if len(aug) else np.nan,
         "mean_difference": difference["mean"],
         "ci95_low": difference["ci95_low"],
         "ci95_high": difference["ci95_high"],
@@ -98,7 +102,17 @@ def aggregate_augment(
 LABELS = {BASELINE: "(x, y)", AUGMENTED: "(x, y, distance)"}
 
 
-MARKERS = {BASELINE: "x", AUGMENTED: "+"}
+# A point misclassified by both variants shows both marks: a cross inside a ring.
+WRONG_MARKS = {
+    BASELINE: {"marker": "x", "color": VARIANT_COLOURS[BASELINE], "s": 60, "linewidths": 1.6},
+    AUGMENTED: {
+        "marker": "o",
+        "facecolors": "none",
+        "edgecolors": VARIANT_COLOURS[AUGMENTED],
+        "s": 90,
+        "linewidths": 1.6,
+    },
+}
 
 
 def augment_lecture_figure(epochs: pd.DataFrame, predictions: pd.DataFrame, seed: int) -> Figure:
@@ -138,9 +152,10 @@ def augment_lecture_figure(epochs: pd.DataFrame, predictions: pd.DataFrame, seed
         part = predictions[predictions["features"] == features]
         accuracy = [(part.loc[part["label"] == g, "pred"] == g).mean() * 100 for g in groups]
         offset = (k - (len(predicted) - 1) / 2) * width
-        group_ax.bar(
-            np.arange(len(groups)) + offset, accuracy, width, color=VARIANT_COLOURS[features]
-        )
+        x = np.arange(len(groups)) + offset
+        group_ax.bar(x, accuracy, width, color=VARIANT_COLOURS[features])
+        for at, value in zip(x, accuracy, strict=True):
+            value_label(group_ax, at, value, "{:.0f}%")
     group_ax.set_xticks(np.arange(len(groups)), [f"group {g}" for g in groups])
     group_ax.set(title="Accuracy per group (train + test)", xlabel="Group", ylabel="Accuracy (%)")
     accuracy_axis(group_ax)
@@ -156,16 +171,28 @@ def augment_lecture_figure(epochs: pd.DataFrame, predictions: pd.DataFrame, seed
         points = predictions[predictions["features"] == predicted[0]]
         for g in groups:
             cloud = points[points["label"] == g]
-            dots = data_ax.scatter(cloud["x"], cloud["y"], s=12, color=group_colour(g))
-            group_entries.append((dots, f"group {g}"))
+            # Above the misclassified marks (a ring around a dot, a cross through it), so
+            # every point's group stays visible.
+            data_ax.scatter(
+                cloud["x"], cloud["y"], s=14, color=group_colour(g), linewidths=0, zorder=3
+            )
+            key = Line2D([], [], marker="o", linestyle="none", color=group_colour(g))
+            group_entries.append((key, f"group {g}"))
     for features in predicted:
         part = predictions[predictions["features"] == features]
         wrong = part[part["pred"] != part["label"]]
-        crosses = data_ax.scatter(
-            wrong["x"], wrong["y"], marker=MARKERS[features], color=VARIANT_COLOURS[features], s=30
-        )
+        crosses = data_ax.scatter(wrong["x"], wrong["y"], **WRONG_MARKS[features])
         wrong_entries.append((crosses, f"misclassified by {LABELS[features]} ({len(wrong)})"))
-    data_ax.set(title="The data; crosses: misclassified", xlabel="x", ylabel="y")
+    if not predicted:
+        nothing_to_show(data_ax, "no predictions: every variant diverged")
+        nothing_to_show(group_ax, "no predictions: every variant diverged")
+    # Equal units on x and y: the distance to the origin, the augmented feature, reads true.
+    data_ax.set_aspect("equal", adjustable="datalim")
+    data_ax.set(
+        title="The data; marks: misclassified (x: by (x, y), ring: by (x, y, distance))",
+        xlabel="x",
+        ylabel="y",
+    )
     legend_columns(fig, [variant_entries, split_entries, group_entries, wrong_entries])
     fig.suptitle("\n".join([f"Feature augmentation, seed {seed}", *notes]))
     fig.tight_layout()
@@ -199,8 +226,12 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
     n_seeds = results["seed"].nunique()
     broken = set(results.loc[results["diverged"], "seed"])
     kept = results[~results["seed"].isin(broken)]
-    wide = kept.pivot(index="seed", columns="features", values="final_test_acc").sort_index()
-    variants = [f for f in (BASELINE, AUGMENTED) if f in wide.columns]
+    variants = [f for f in (BASELINE, AUGMENTED) if f in set(results["features"])]
+    wide = (
+        kept.pivot(index="seed", columns="features", values="final_test_acc")
+        .reindex(columns=variants)
+        .sort_index()
+    )
     offsets = jitter(len(wide))
     fig, (pair_ax, diff_ax) = plt.subplots(1, 2, figsize=(12, 5))
     for offset, (_, row) in zip(offsets, wide.iterrows(), strict=True):
@@ -212,18 +243,16 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
             marker="o",
             markersize=4,
         )
-    for k, features in enumerate(variants):
-        ci_error_bar(
-            pair_ax,
-            k + 0.25,
-            seed_statistics(wide[features]),
-            ACCURACY_RANGE,
-            color=VARIANT_COLOURS[features],
-            marker="s",
-            markersize=8,
-            markeredgecolor="black",
-            capsize=6,
+    entries = [
+        (
+            Line2D([], [], color=NEUTRAL, marker="o", markersize=4),
+            "each seed (a line joins its pair)",
         )
+    ]
+    for k, features in enumerate(variants):
+        colour = VARIANT_COLOURS[features]
+        mean_mark(pair_ax, k, seed_statistics(wide[features]), colour, ACCURACY_RANGE)
+        entries.append((mean_key(colour), f"{mean_label(len(wide))}: {LABELS[features]}"))
     pair_ax.set_xticks(range(len(variants)), [LABELS[f] for f in variants])
     pair_ax.set(
         title="Final test accuracy per seed",
@@ -231,37 +260,34 @@ def augment_comparison_figure(results: pd.DataFrame, ttest: pd.Series) -> Figure
         ylabel="Final test accuracy (%)",
         xlim=(-0.5, len(variants) - 0.5),
     )
-    accuracy_axis(pair_ax)
-    if len(variants) == 2:
+    if wide.empty:
+        nothing_to_show(pair_ax, f"every seed diverged ({len(broken)} of {n_seeds})")
+    else:
+        zoom_accuracy(pair_ax)
+    if len(variants) == 2 and not wide.empty:
         difference = wide[AUGMENTED] - wide[BASELINE]
         diff_ax.plot(offsets, difference, "o", color=NEUTRAL, alpha=0.7, markersize=5)
-        ci_error_bar(
+        mean_mark(
             diff_ax,
-            0.25,
+            0.0,
             {key: ttest[key] for key in ("n_seeds", "ci95_low", "ci95_high")}
             | {"mean": ttest["mean_difference"]},
+            "black",
             (-100.0, 100.0),
-            marker="s",
-            markersize=8,
-            capsize=6,
         )
+        entries.append((mean_key("black"), f"{mean_label(len(wide))} of the differences"))
         diff_ax.axhline(0, color=NEUTRAL, linestyle=":")
         tests = "; ".join(t_test_text(ttest, kind) for kind in ("independent", "paired"))
         diff_ax.set_title(f"{LABELS[AUGMENTED]} minus {LABELS[BASELINE]}, per seed\n{tests}")
+    else:
+        nothing_to_show(diff_ax, "no paired difference: a variant has no seed left")
     diff_ax.set_xticks([])
     diff_ax.set(
         xlabel="Seeds (spread sideways)",
         ylabel="Difference (percentage points)",
         xlim=(-0.5, 0.5),
     )
-    legend_below(
-        fig,
-        [
-            Line2D([], [], color=NEUTRAL, marker="o", markersize=4),
-            Line2D([], [], color="black", marker="s", linestyle="none", markersize=8),
-        ],
-        ["each seed (a line joins its pair)", mean_label(len(wide))],
-    )
+    legend_below(fig, *zip(*entries, strict=True), columns=2)
     note = diverged_note(len(broken), n_seeds)
     fig.suptitle(
         f"Feature augmentation over {plural(len(wide), 'seed')}" + (f" ({note})" if note else "")

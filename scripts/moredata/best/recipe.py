@@ -172,7 +172,7 @@ def evaluate_best_job(
         row = {
             "best_epoch": recorded.get("epoch"),
             "best_dev_acc": recorded.get("accuracy"),
-            "n_test": len(reloaded.prepared.replicate.y_test),
+            "n_test": len(reloaded.prepared.replicate.held_out["test"].y),
             "test_acc": None if scored is None else scored.accuracy,
         }
         meta = tables.provenance({**settings.at(point), **point}, int(point["seed"]), 1, 0.0)

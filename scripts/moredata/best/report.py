@@ -21,15 +21,19 @@ from moredata.figures import (
     SPLIT_COLOURS,
     SPLIT_LINESTYLES,
     accuracy_axis,
-    ci_error_bar,
     diverged_epoch,
     diverged_note,
     epoch_axis,
     jitter,
     legend_below,
+    loss_axis,
+    mean_key,
     mean_label,
+    mean_mark,
+    nothing_to_show,
     plural,
     save_figure,
+    zoom_accuracy,
 )
 from moredata.stats import seed_statistics, summarise, write_summary
 
@@ -109,7 +113,7 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
     fig, (loss_ax, curve_ax, gap_ax) = plt.subplots(1, 3, figsize=(17, 5))
     loss_ax.plot(run["epoch"], run["train_loss"], color=SPLIT_COLOURS["train"], **points)
     loss_ax.set(title=f"Seed {seed}: training loss", ylabel="Loss")
-    loss_ax.set_ylim(bottom=0)
+    loss_axis(loss_ax)
     for split in ("train", "dev"):
         curve_ax.plot(
             run["epoch"],
@@ -158,18 +162,11 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
             marker="o",
             markersize=4,
         )
+    mean_entries = []
     for k, (column, split) in enumerate((("best_dev_acc", "dev"), ("test_acc", "test"))):
-        ci_error_bar(
-            gap_ax,
-            k + 0.25,
-            seed_statistics(kept[column].astype(float)),
-            ACCURACY_RANGE,
-            color=SPLIT_COLOURS[split],
-            marker="s",
-            markersize=8,
-            markeredgecolor="black",
-            capsize=6,
-        )
+        colour = SPLIT_COLOURS[split]
+        mean_mark(gap_ax, k, seed_statistics(kept[column].astype(float)), colour, ACCURACY_RANGE)
+        mean_entries.append((mean_key(colour), f"{mean_label(len(kept))}: {split}"))
     gap_ax.set_xticks([0, 1], ["dev accuracy\nof the best epoch", "test accuracy\nof that model"])
     gap_ax.set(
         title=f"Best dev models over {plural(len(kept), 'seed')}\n{gap_text(kept['gap'])}",
@@ -177,13 +174,16 @@ def best_figure(epochs: pd.DataFrame, results: pd.DataFrame, seed: int) -> Figur
         ylabel="Accuracy (%)",
         xlim=(-0.5, 1.5),
     )
-    accuracy_axis(gap_ax)
+    if kept.empty:
+        nothing_to_show(gap_ax, f"every seed diverged ({len(results)} of {len(results)})")
+    else:
+        zoom_accuracy(gap_ax)
     handles, labels = curve_ax.get_legend_handles_labels()
-    handles += [
-        Line2D([], [], color=NEUTRAL, marker="o", markersize=4),
-        Line2D([], [], color="black", marker="s", linestyle="none", markersize=8),
-    ]
-    labels += ["each seed (a line joins its pair)", mean_label(len(kept))]
+    handles.append(Line2D([], [], color=NEUTRAL, marker="o", markersize=4))
+    labels.append("each seed (a line joins its pair)")
+    for handle, label in mean_entries:
+        handles.append(handle)
+        labels.append(label)
     legend_below(fig, handles, labels, columns=3)
     note = diverged_note(int(results["diverged"].sum()), len(results))
     fig.suptitle(

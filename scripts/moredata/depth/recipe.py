@@ -107,13 +107,12 @@ class DepthRecipe(Recipe[DepthSettings]):
             train=settings.training(),
             classes=classes,
             activation="relu",
-            extra=sizes,
         )
 
     def tables(self, trained: Trained, settings: DepthSettings) -> dict[str, dict[str, Any]]:
-        from moredata.models import count_parameters
+        from moredata.models import count_parameters, layer_sizes
 
-        sizes = trained.prepared.extra
+        sizes = layer_sizes(trained.prepared.replicate.model)
         network = {
             "units": settings.total_units // int(trained.prepared.point["layers"]),
             "params": count_parameters(sizes),

@@ -28,8 +28,11 @@ from moredata.figures import (
     join_words,
     layer_styles,
     legend_below,
+    loss_axis,
+    nothing_to_show,
     overlapping,
     plot_curve,
+    plural,
     save_figure,
     seeds_note,
 )
@@ -71,10 +74,64 @@ def overlap_notes(
         int(layers): run.groupby("n")[column].mean()
         for layers, run in kept.groupby("layers", sort=True)
     }
-    notes = []
+    notes, named = [], set()
     for group in overlapping(curves, tolerance):
         where = " at chance" if set(group) <= at_chance else ""
         notes.append(f"{join_words([str(g) for g in group])} layers overlap{where}")
+        named |= set(group)
+    # An architecture at chance on its own is named too.
+    for layers in sorted(at_chance - named):
+        notes.append(f"{plural(layers, 'layer')} at chance at every n (learned nothing)")
+    return notes
+
+
+def chance_label(n_classes: int) -> str:
+    """The chance line's legend entry, and why models that learned nothing sit below it."""
+    return (
+        f"chance: {100 / n_classes:.0f}% (a uniform guess over {n_classes} classes); a net\n"
+        "that learned nothing predicts one class and scores\nthat class' share of the test "
+        "split, often less"
+    )
+
+
+def chance_points(
+    kept: pd.DataFrame, chance_loss: float, chance_acc: float
+) -> tuple[set[int], dict[int, list]]:
+    """The layer counts whose mean training loss stays at chance (within
+    ``CHANCE_LOSS_TOLERANCE`` of ln(classes)) at every data size; and for the others the
+    data sizes where they did no better than chance (that loss, or a mean test accuracy at
+    or below 1/classes): the architecture failed there."""
+    means = kept.groupby(["layers", "n"])[["final_train_loss", "final_test_acc"]].mean()
+    near = (means["final_train_loss"] - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
+    at_chance = {
+        int(layers) for layers, all_near in near.groupby("layers").all().items() if all_near
+    }
+    failed = near | (means["final_test_acc"] <= chance_acc)
+    failures: dict[int, list] = {}
+    for (layers, n), failing in failed.items():
+        if failing and int(layers) not in at_chance:
+            failures.setdefault(int(layers), []).append(int(n))
+    return at_chance, failures
+
+
+def annotate_failures(ax, kept: pd.DataFrame, failures: dict[int, list]) -> list[str]:
+    """An arrow and a note at the first data size where an otherwise learning architecture
+    did no better than chance (the course's 5 layers at small n); the notes, for the
+    titles."""
+    notes = []
+    for layers, sizes in sorted(failures.items()):
+        words = join_words([str(n) for n in sizes])
+        notes.append(f"{plural(layers, 'layer')} no better than chance at n = {words}")
+        first = kept[(kept["layers"] == layers) & (kept["n"] == sizes[0])]
+        ax.annotate(
+            f"{plural(layers, 'layer')}, n = {sizes[0]}:\nno better than chance",
+            (sizes[0], first["final_test_acc"].mean()),
+            xytext=(25, 35),
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "->", "color": "black"},
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.9},
+        )
     return notes
 
 
@@ -98,22 +155,22 @@ def depth_figure(results: pd.DataFrame) -> Figure:
         for n, k in diverged.items():
             acc_ax.plot([n], [0], clip_on=False, **DIVERGED_MARKER)
             acc_ax.annotate(f"{k}", (n, 0), xytext=(4, 4), textcoords="offset points")
-    loss_ax.axhline(chance_loss, color=NEUTRAL, linestyle=":")
-    acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle=":", label="chance")
-    loss_ax.set_ylim(bottom=0)
+    loss_ax.axhline(chance_loss, color=NEUTRAL, linestyle="--")
+    acc_ax.axhline(chance_acc, color=NEUTRAL, linestyle="--", label=chance_label(n_classes))
+    loss_axis(loss_ax)
     accuracy_axis(acc_ax)
-    mean_loss = kept.groupby(["layers", "n"])["final_train_loss"].mean()
-    near = (mean_loss - chance_loss).abs() <= CHANCE_LOSS_TOLERANCE * chance_loss
-    at_chance = {
-        int(layers) for layers, all_near in near.groupby("layers").all().items() if all_near
-    }
+    at_chance, failures = chance_points(kept, chance_loss, chance_acc)
+    failure_notes = annotate_failures(acc_ax, kept, failures)
+    if kept.empty:
+        for ax in (loss_ax, acc_ax):
+            nothing_to_show(ax, f"every run diverged ({len(results)} of {len(results)})")
     for ax, column, title in (
         (loss_ax, "final_train_loss", "Final training loss"),
         (acc_ax, "final_test_acc", "Final test accuracy"),
     ):
         low, high = ax.get_ylim()
         notes = overlap_notes(kept, column, OVERLAP_FRACTION * (high - low), at_chance)
-        ax.set_title("\n".join([title, *notes]))
+        ax.set_title("\n".join([title, *notes, *failure_notes]))
         ax.set_xlabel("Data points per cloud (n)")
     loss_ax.set_ylabel("Loss")
     acc_ax.set_ylabel("Accuracy (%)")
@@ -122,14 +179,14 @@ def depth_figure(results: pd.DataFrame) -> Figure:
     if n_diverged:
         handles.append(Line2D([], [], **DIVERGED_MARKER))
         labels.append("diverged seeds (count; left out)")
-    legend_below(fig, handles, labels)
+    legend_below(fig, handles, labels, columns=3)
     note = "; ".join(
         filter(
             None,
             [
-                seeds_note(n_seeds),
+                seeds_note(n_seeds, "thin lines"),
                 "mean of the last epochs",
-                "chance dotted",
+                "chance dashed",
                 diverged_note(n_diverged, len(results), "runs"),
             ],
         )

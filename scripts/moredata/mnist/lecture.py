@@ -116,22 +116,16 @@ def plot_title(title: str) -> ConfigValues:
     return values
 
 
-@dataclass(frozen=True)
-class _Extra:
-    """What a grid point's tables need after training: the table and its test rows."""
-
-    data: pd.DataFrame
-    test_rows: np.ndarray
-
-
 class MnistLecture(Recipe[MnistSettings]):
     """A lecture on MNIST: one grid point is (N, condition, seed)."""
 
     grid: Mapping[str, str] = {"n": "sizes", "condition": "conditions", "seed": "seeds"}
-    # Bundling sizes would pad every replicate to the largest N's rows.
-    separate = ("n",)
-    # The trainer judges the devset after each epoch; the test rows are scored once after.
-    judged_split = "dev"
+    # One batched training of all sizes would pad every replicate to the largest N's rows:
+    # a job that bundles sizes (batching: grid, one job per lecture) trains each apart.
+    train_apart = ("n",)
+    # The conditions of one (N, seed) share initial weights and batch order; a job each would
+    # cost more in start-up (about 2.5 CPU-s) than most of them train.
+    with_seeds = ("condition",)
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
     data_source = MNIST_DATA
     resources = Resources(mem_mb=2000, runtime=60)
@@ -145,7 +139,7 @@ class MnistLecture(Recipe[MnistSettings]):
 
         from moredata.mnist.data import mnist_arrays, seed_order
         from moredata.models import build_mlp
-        from moredata.training import Replicate
+        from moredata.training import Replicate, Split
 
         n, condition, seed = int(point["n"]), str(point["condition"]), int(point["seed"])
         if n + settings.min_test_images > len(data):
@@ -184,15 +178,15 @@ class MnistLecture(Recipe[MnistSettings]):
                 model=build_mlp(sizes, "relu", derive_seed(seed, Purpose.INIT, key, n)),
                 x_train=torch.from_numpy(rows.x_train),
                 y_train=torch.from_numpy(rows.y_train),
-                x_test=torch.from_numpy(rows.x_dev),
-                y_test=torch.from_numpy(rows.y_dev),
                 generator=torch.Generator().manual_seed(derive_seed(seed, Purpose.SHUFFLE, key, n)),
+                held_out={"dev": Split(torch.from_numpy(rows.x_dev), torch.from_numpy(rows.y_dev))},
                 name=point_name(point),
             ),
             train=dataclasses.replace(settings.training(), epochs=epochs),
             classes=[str(digit) for digit in range(DIGITS)],
             activation="relu",
-            extra=_Extra(data, order[n:]),
+            table=data,
+            test_rows=order[n:],
         )
 
     def tables(self, trained: Trained, settings: MnistSettings) -> dict[str, dict[str, Any]]:
@@ -201,29 +195,28 @@ class MnistLecture(Recipe[MnistSettings]):
         from moredata.mnist.data import mnist_arrays
         from moredata.training import evaluate_accuracy
 
-        prepared, extra = trained.prepared, trained.prepared.extra
-        rep = prepared.replicate
-        epochs = {**trained.epochs}
-        epochs["dev_acc"] = epochs.pop("test_acc")
+        prepared = trained.prepared
+        rep, data, test_rows = prepared.replicate, prepared.table, prepared.test_rows
+        assert data is not None and test_rows is not None
         test_acc = np.nan
         if trained.model is not None:
-            x_test, y_test = mnist_arrays(extra.data.iloc[extra.test_rows])
+            x_test, y_test = mnist_arrays(data.iloc[test_rows])
             test_acc = evaluate_accuracy(
                 trained.model, torch.tensor(x_test), torch.tensor(y_test), prepared.train
             )
         last = settings.result_epochs
         return {
-            "epochs": epochs,
+            "epochs": trained.epochs,
             "result": {
                 "epochs": prepared.train.epochs,
                 "steps": prepared.train.epochs * (len(rep.y_train) // prepared.train.batch_size),
                 "n_train": len(rep.y_train),
-                "n_dev": len(rep.y_test),
-                "n_test": len(extra.test_rows),
+                "n_dev": len(rep.held_out["dev"].y),
+                "n_test": len(test_rows),
                 "train_acc": trained.last("train_acc", last),
-                "dev_acc": trained.last("test_acc", last),
+                "dev_acc": trained.last("dev_acc", last),
                 "train_loss": trained.last("train_loss", last),
-                "final_dev_acc": trained.last("test_acc"),
+                "final_dev_acc": trained.last("dev_acc"),
                 "test_acc": test_acc,
                 "diverged": trained.diverged,
             },

@@ -20,27 +20,38 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.transforms import ScaledTranslation
 
 from moredata import tables
 from moredata.figures import (
+    ACCURACY_RANGE,
     CONDITION_COLOURS,
+    CONDITION_MARKERS,
     FEW_SEEDS,
     LOSS_RANGE,
+    NEUTRAL,
+    OVERLAP_FRACTION,
     diverged_note,
+    join_words,
+    least_span,
     legend_below,
+    loss_axis,
+    nothing_to_show,
+    overlapping,
     plot_curve,
+    plural,
     save_figure,
     seeds_note,
+    zoom_accuracy,
 )
-from moredata.mnist.conditions import CONDITIONS, MATCHED_STEPS, ORIGINAL, copy_kind
+from moredata.mnist.conditions import CONDITIONS, MATCHED_STEPS, ORIGINAL, TRAIN_ONLY, copy_kind
 from moredata.mnist.lecture import MNIST_EPOCHS, MNIST_RESULT
 from moredata.stats import SUMMARY_COLUMNS, seed_statistics, summarise, write_summary, write_table
 
 log = logging.getLogger(__name__)
 
 RESULT_METRICS = ["train_acc", "dev_acc", "train_loss", "final_dev_acc", "test_acc"]
-# The course's accuracy axes.
-ACCURACY_AXIS = (20.0, 102.0)
 LABELS = {
     "original": "Original",
     "doubled": "Doubled (copies before the split: course)",
@@ -153,80 +164,200 @@ def aggregate_mnist(
         )
 
 
+def condition_style(condition: str) -> dict:
+    """A condition's colour, marker (hollow, so coinciding markers of two conditions both
+    show) and line style: solid for the original data and copies made before the split,
+    dashed for copies of the training rows only, dotted for the matched-steps control."""
+    if condition == MATCHED_STEPS:
+        linestyle = ":"
+    elif condition.endswith(TRAIN_ONLY):
+        linestyle = "--"
+    else:
+        linestyle = "-"
+    return {
+        "color": CONDITION_COLOURS[condition],
+        "marker": CONDITION_MARKERS[condition],
+        "markerfacecolor": "none",
+        "markersize": 7,
+        "markeredgewidth": 1.4,
+        "linestyle": linestyle,
+        "label": LABELS[condition],
+    }
+
+
+def diverged_message(results: pd.DataFrame) -> str:
+    return f"every run diverged ({len(results)} of {len(results)}): nothing to show"
+
+
+def overlap_notes(kept: pd.DataFrame, column: str, ax) -> list[str]:
+    """``doubled_train_only and original_matched_steps overlap``: the conditions whose mean
+    lines of ``column`` lie within a marker's size of each other at every N of ``ax``."""
+    curves = {
+        condition: part.groupby("n")[column].mean()
+        for condition, part in kept.groupby("condition", sort=False)
+    }
+    curves = {c: curves[c] for c in ordered(list(curves))}
+    low, high = ax.get_ylim()
+    groups = overlapping(curves, OVERLAP_FRACTION * (high - low))
+    return [f"{join_words(group)} overlap" for group in groups]
+
+
 def lecture_figure(results: pd.DataFrame, title: str) -> Figure:
     """The course's 1 x 3 figure: train accuracy, devset accuracy and loss (the grid
-    points' results) against the unique sample size, a line per condition with its 95 % CI
-    band over seeds (each seed's line with fewer than 3 seeds)."""
+    points' results) against the unique sample size, a line per condition (colour, marker
+    and line style its own) with its 95 % CI band over seeds (each seed's line with fewer
+    than 3 seeds). Accuracy axes are zoomed to the data. Diverged runs are left out and
+    counted; with none left, each panel says so."""
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     kept = results[~results["diverged"]]
-    for condition in ordered(results["condition"].unique()):
+    for condition in ordered(kept["condition"].unique()):
         part = kept[kept["condition"] == condition]
-        style = {"marker": "o", "color": CONDITION_COLOURS[condition], "label": LABELS[condition]}
-        plot_curve(axes[0], part, "train_acc", "n", ACCURACY_AXIS, **style)
-        plot_curve(axes[1], part, "dev_acc", "n", ACCURACY_AXIS, **style)
+        style = condition_style(condition)
+        plot_curve(axes[0], part, "train_acc", "n", ACCURACY_RANGE, **style)
+        plot_curve(axes[1], part, "dev_acc", "n", ACCURACY_RANGE, **style)
         plot_curve(axes[2], part, "train_loss", "n", LOSS_RANGE, **style)
     for ax, name in zip(axes, ("Train", "Devset", "Losses"), strict=True):
         ax.set(title=name, xlabel="Unique sample size")
-    axes[0].set(ylabel="Accuracy (%)", ylim=ACCURACY_AXIS)
-    axes[1].set(ylabel="Accuracy (%)", ylim=ACCURACY_AXIS)
+        ax.set_xticks(sorted(results["n"].unique()))
+    axes[0].set(ylabel="Accuracy (%)")
+    axes[1].set(ylabel="Accuracy (%)")
     axes[2].set(ylabel="Loss")
-    axes[2].set_ylim(bottom=0)
+    if kept.empty:
+        for ax in axes:
+            nothing_to_show(ax, diverged_message(results))
+    else:
+        zoom_accuracy(axes[0])
+        zoom_accuracy(axes[1])
+        loss_axis(axes[2])
+        for ax, column in zip(axes, ("train_acc", "dev_acc", "train_loss"), strict=True):
+            notes = overlap_notes(kept, column, ax)
+            ax.set_title("\n".join([ax.get_title(), *notes]))
     handles, labels = axes[0].get_legend_handles_labels()
-    legend_below(fig, handles, labels)
-    note = diverged_note(int(results["diverged"].sum()), len(results))
-    seeds = seeds_note(results["seed"].nunique())
-    fig.suptitle(f"{title} (means of the last epochs; {seeds}){note}")
+    legend_below(fig, handles, labels, columns=3)
+    note = diverged_note(int(results["diverged"].sum()), len(results), "runs")
+    seeds = seeds_note(kept["seed"].nunique(), "thin lines") if len(kept) else "no run left"
+    fig.suptitle(f"{title} (means of the last epochs; {seeds})" + (f"\n{note}" if note else ""))
     fig.tight_layout()
     return fig
 
 
-def gains_figure(results: pd.DataFrame, title: str) -> Figure:
-    """Each condition's devset and test gain over ``original`` per N (final models): every
-    seed's paired difference as a dot, the mean with its 95 % CI over seeds."""
+# The gains figure's panels: the statistic of ``paired_statistics`` each draws, its title
+# and whether it compares with the original data.
+GAIN_PANELS = (
+    ("dev_gain", "final_dev_acc", "Devset gain over the original data", True),
+    ("test_gain", "test_acc", "Test gain over the original data", True),
+    ("leak", None, "Leak: devset minus test accuracy", False),
+)
+# Conditions drawn at one N sit this many points apart (a fixed distance on the page, not
+# in N: the x positions stay the sample sizes).
+DODGE_POINTS = 7.0
+SEED_DOTS = "each seed (a pale dot in its condition's colour)"
+
+
+def seed_values(results: pd.DataFrame, statistic: str, condition: str) -> pd.Series:
+    """Each seed's value of ``statistic`` (``dev_gain``, ``test_gain``: the paired
+    difference with ``original``; ``leak``: final devset minus test accuracy), indexed by
+    (n, seed); NaN seeds (diverged) dropped."""
     dev, test = per_seed(results, "final_dev_acc"), per_seed(results, "test_acc")
-    others = [c for c in ordered(dev.columns) if c != ORIGINAL]
-    fig, axes = plt.subplots(1, 2, figsize=(14, 4.8), sharey=True)
-    sizes = sorted(results["n"].unique())
-    step = min(np.diff(sizes)) if len(sizes) > 1 else sizes[0]
-    width = 0.6 * step / max(len(others), 1)
-    for ax, values, name in ((axes[0], dev, "Devset"), (axes[1], test, "Test")):
-        if ORIGINAL not in values.columns:
-            break
-        for k, condition in enumerate(others):
-            gain = (values[condition] - values[ORIGINAL]).dropna()
-            offset = (k - (len(others) - 1) / 2) * width
-            by_n = gain.groupby(level="n")
-            colour = CONDITION_COLOURS[condition]
-            x = gain.index.get_level_values("n") + offset
-            ax.scatter(x, gain, s=12, color=colour, alpha=0.5, linewidths=0)
-            stats = pd.DataFrame([seed_statistics(part) | {"n": n} for n, part in by_n])
-            # Below FEW_SEEDS seeds a CI is wider than the axis: the dots say it all.
-            few = stats["n_seeds"] < FEW_SEEDS
-            ax.errorbar(
-                stats["n"] + offset,
-                stats["mean"],
-                yerr=[
-                    (stats["mean"] - stats["ci95_low"]).mask(few, 0),
-                    (stats["ci95_high"] - stats["mean"]).mask(few, 0),
-                ],
-                color=colour,
-                marker="s",
-                markersize=5,
-                capsize=3,
-                label=LABELS[condition],
+    if statistic == "leak":
+        return (dev[condition] - test[condition]).dropna()
+    values = dev if statistic == "dev_gain" else test
+    return (values[condition] - values[ORIGINAL]).dropna()
+
+
+def gains_figure(results: pd.DataFrame, title: str) -> Figure:
+    """Per N (final models): each condition's devset and test gain over ``original`` (the
+    paired difference of a seed's two runs) and each condition's leak (devset minus test
+    accuracy: what the devset overstates). Every seed's value a dot, the mean joined
+    across N (with its 95 % CI from 3 seeds). Conditions at one N are set a few points
+    apart on the page. A panel with nothing to compare says why."""
+    stats = paired_statistics(results)
+    present = ordered(results["condition"].unique())
+    kept = results[~results["diverged"]]
+    fig, axes = plt.subplots(1, 3, figsize=(18, 5))
+    for ax, (statistic, _, name, paired) in zip(axes, GAIN_PANELS, strict=True):
+        ax.set(title=name, xlabel="Unique sample size", ylabel="Accuracy difference (points)")
+        drawn = [c for c in present if not paired or c != ORIGINAL]
+        if kept.empty:
+            nothing_to_show(ax, diverged_message(results))
+            continue
+        if paired and ORIGINAL not in present:
+            nothing_to_show(
+                ax, f"no gain to show: the conditions ({', '.join(present)}) omit original"
             )
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.set(
-            title=f"{name} gain over the original data (final models)",
-            xlabel="Unique sample size",
-            ylabel="Accuracy difference (points)",
-        )
-    handles, labels = axes[0].get_legend_handles_labels()
-    legend_below(fig, handles, labels)
-    note = diverged_note(int(results["diverged"].sum()), len(results))
+            continue
+        if not drawn:
+            nothing_to_show(ax, "no gain to show: original is the only condition")
+            continue
+        if all(seed_values(results, statistic, c).empty for c in drawn):
+            nothing_to_show(
+                ax,
+                "no gain to show: no seed has an original run and another\n"
+                "condition's that did not diverge",
+            )
+            continue
+        for k, condition in enumerate(drawn):
+            shift = ScaledTranslation(
+                (k - (len(drawn) - 1) / 2) * DODGE_POINTS / 72, 0, fig.dpi_scale_trans
+            )
+            transform = ax.transData + shift
+            style = condition_style(condition)
+            values = seed_values(results, statistic, condition)
+            ax.scatter(
+                values.index.get_level_values("n"),
+                values,
+                s=14,
+                color=style["color"],
+                alpha=0.45,
+                linewidths=0,
+                transform=transform,
+            )
+            rows = stats[(stats["condition"] == condition) & (stats["statistic"] == statistic)]
+            rows = rows[rows["n_seeds"] > 0].sort_values("n")
+            few = rows["n_seeds"] < FEW_SEEDS
+            ax.errorbar(
+                rows["n"],
+                rows["mean"],
+                yerr=[
+                    (rows["mean"] - rows["ci95_low"]).mask(few, 0),
+                    (rows["ci95_high"] - rows["mean"]).mask(few, 0),
+                ],
+                capsize=3,
+                transform=transform,
+                **style,
+            )
+            # Drawn through a shifted transform, the marks do not update the data limits.
+            shown = [values, rows["ci95_low"].mask(few), rows["ci95_high"].mask(few)]
+            x = [values.index.get_level_values("n"), rows["n"], rows["n"]]
+            ax.update_datalim(np.column_stack([np.concatenate(x), np.concatenate(shown)]))
+        ax.axhline(0, color=NEUTRAL, linewidth=0.8)
+        ax.margins(x=0.08, y=0.08)
+        ax.autoscale_view()
+        least_span(ax, 2.0)
+        ax.set_xticks(sorted(results["n"].unique()))
+    handles, labels = [], []
+    for ax in axes:  # the leak panel has every condition; a gain panel all but original
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    order = [LABELS[c] for c in present]
+    entries = sorted(zip(handles, labels, strict=True), key=lambda e: order.index(e[1]))
+    if entries:
+        seed_key = Line2D([], [], color=NEUTRAL, marker="o", linestyle="none", alpha=0.45)
+        entries.append((seed_key, SEED_DOTS))
+        legend_below(fig, *zip(*entries, strict=True), columns=3)
+    n_kept = kept["seed"].nunique()
+    if not n_kept:
+        how = "no run left"
+    elif n_kept >= FEW_SEEDS:
+        how = f"means over {plural(n_kept, 'seed')} with 95% CI"
+    else:
+        how = f"means over {plural(n_kept, 'seed')}, no CI"
+    note = diverged_note(int(results["diverged"].sum()), len(results), "runs")
     fig.suptitle(
-        f"{title}: dots = each seed's paired difference, squares = mean with 95% CI "
-        f"(from {FEW_SEEDS} seeds){note}"
+        f"{title}: paired gains and the leak (final models; dots: each seed; {how})"
+        + (f"\n{note}" if note else "")
     )
     fig.tight_layout()
     return fig
@@ -238,6 +369,8 @@ def plot_mnist(
     lecture_paths: Sequence[str | Path],
     gains_paths: Sequence[str | Path],
 ) -> None:
+    """Both MNIST lectures' figures from the aggregated results table: ``title`` names the
+    lecture; the conditions, sizes and seeds drawn are those in the table."""
     results = pd.read_parquet(results_path)
     save_figure(lecture_figure(results, title), lecture_paths)
     save_figure(gains_figure(results, title), gains_paths)

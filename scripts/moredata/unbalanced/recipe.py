@@ -180,7 +180,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
 
         from moredata.models import build_mlp
         from moredata.splits import split_indices
-        from moredata.training import Replicate
+        from moredata.training import Replicate, Split
         from moredata.wine.data import WINE_FEATURES, WINE_TARGET, binarise, zscore
 
         threshold, remedy, seed = int(point["threshold"]), point["remedy"], int(point["seed"])
@@ -210,12 +210,12 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
                 model=build_mlp(sizes, spec.activation, derive_seed(seed, Purpose.INIT, threshold)),
                 x_train=x[train_idx],
                 y_train=y[train_idx],
-                x_test=x[test_idx],
-                y_test=y[test_idx],
                 generator=torch.Generator().manual_seed(
                     derive_seed(seed, Purpose.SHUFFLE, threshold)
                 ),
+                held_out={"test": Split(x[test_idx], y[test_idx])},
                 name=point_name(point),
+                predict="test",
             ),
             train=spec.training(
                 loss="bce",
@@ -233,9 +233,9 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     def tables(self, trained: Trained, settings: UnbalancedSettings) -> dict[str, dict[str, Any]]:
         rep = trained.prepared.replicate
         y_train = rep.y_train.numpy().astype(np.int64)
-        y_test = rep.y_test.numpy().astype(np.int64)
+        y_test = rep.held_out["test"].y.numpy().astype(np.int64)
         n = len(y_test)
-        per_class = per_class_accuracy(y_train, y_test, trained.test_pred)
+        per_class = per_class_accuracy(y_train, y_test, trained.pred)
         per_class["final_train_loss"] = [trained.epochs["train_loss"][-1]] * len(CLASS_NAMES)
         per_class["diverged"] = [trained.diverged] * len(CLASS_NAMES)
         return {
@@ -245,8 +245,8 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
                 "sample": np.arange(n),
                 "y_true": y_test,
                 # NaN weights predict nothing: no predicted class, no score.
-                "pred": [None] * n if trained.test_pred is None else trained.test_pred,
-                "score": np.full(n, np.nan) if trained.test_score is None else trained.test_score,
+                "pred": [None] * n if trained.pred is None else trained.pred,
+                "score": np.full(n, np.nan) if trained.score is None else trained.score,
             },
         }
 

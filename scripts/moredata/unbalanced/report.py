@@ -21,8 +21,10 @@ from moredata.figures import (
     ACCURACY_RANGE,
     BALANCED_COLOUR,
     CLASS_COLOURS,
+    CLASS_HATCHES,
     LOSS_RANGE,
     NEUTRAL,
+    OVERALL_COLOUR,
     SPLIT_COLOURS,
     SPLIT_LINESTYLES,
     accuracy_axis,
@@ -30,6 +32,8 @@ from moredata.figures import (
     diverged_runs,
     epoch_axis,
     legend_below,
+    loss_axis,
+    nothing_to_show,
     plot_bar,
     plot_curve,
     save_figure,
@@ -165,11 +169,20 @@ def class_tick(name: str, per_class: pd.DataFrame, contributed: int) -> str:
     if rows.empty:  # every seed diverged
         return name
     approx = "=" if rows["seed"].nunique() == 1 else "≈"
-    label = f"{name}\ntest N{approx}{rows['n_test'].mean():.0f}, train N{approx}"
+    label = f"{name}\ntest N{approx}{rows['n_test'].mean():.0f}\ntrain N{approx}"
     label += f"{rows['n_train'].mean():.0f}"
     if contributed < len(rows):  # the class was missing from some seeds' test splits
         label += f"\nin test: {contributed}/{len(rows)} seeds"
     return label
+
+
+def overall_tick(per_class: pd.DataFrame) -> str:
+    """The overall bar's label: every class of the test split together."""
+    per_seed = per_class.groupby("seed")["n_test"].sum()
+    if per_seed.empty:
+        return "overall"
+    approx = "=" if len(per_seed) == 1 else "≈"
+    return f"overall\ntest N{approx}{per_seed.mean():.0f}"
 
 
 def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
@@ -182,7 +195,13 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
     classes = classes[classes["remedy"] == remedy]
     thresholds = sorted(classes["threshold"].unique())
     n_seeds = classes["seed"].nunique()
-    fig, axes = plt.subplots(len(thresholds), 3, figsize=(14, 3.8 * len(thresholds)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(thresholds),
+        3,
+        figsize=(15, 4.2 * len(thresholds)),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [1, 1, 1.25]},
+    )
     for row, threshold in zip(axes, thresholds, strict=True):
         per_class = classes[classes["threshold"] == threshold]
         n_diverged = per_class.loc[per_class["diverged"], "seed"].nunique()
@@ -191,7 +210,7 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
         plot_curve(row[0], run, "train_loss", "epoch", LOSS_RANGE, color=SPLIT_COLOURS["train"])
         note = diverged_note(n_diverged, n_seeds)
         row[0].set(title=f"{title}: training loss" + (f"\n{note}" if note else ""), ylabel="Loss")
-        row[0].set_ylim(bottom=0)
+        loss_axis(row[0])
         for split in ("train", "test"):
             plot_curve(
                 row[1],
@@ -207,15 +226,27 @@ def unbalanced_figure(epochs: pd.DataFrame, classes: pd.DataFrame) -> Figure:
         accuracy_axis(row[1])
         for ax in row[:2]:
             epoch_axis(ax)
+            if run.empty:
+                nothing_to_show(ax, f"every seed diverged ({n_diverged} of {n_seeds})")
         kept = per_class[~per_class["diverged"]]
         ticks = []
         for x, (name, colour) in enumerate(CLASS_COLOURS.items()):
             contributed = plot_bar(
-                row[2], x, kept.loc[kept["class"] == name, "test_acc"], 0.6, colour
+                row[2],
+                x,
+                kept.loc[kept["class"] == name, "test_acc"],
+                0.6,
+                colour,
+                hatch=CLASS_HATCHES[name],
+                show_value=True,
             )
             ticks.append(class_tick(name, kept, contributed))
-        row[2].set_xticks(range(len(CLASS_COLOURS)), ticks)
-        row[2].set(title=f"{title}: test accuracy per class", ylabel="Accuracy (%)")
+        # The lecture's point: overall, the accuracy looks fine.
+        overall = kept.drop_duplicates("seed")["overall_acc"]
+        plot_bar(row[2], len(ticks), overall, 0.6, OVERALL_COLOUR, show_value=True)
+        ticks.append(overall_tick(kept))
+        row[2].set_xticks(range(len(ticks)), ticks)
+        row[2].set(title=f"{title}: test accuracy per class and overall", ylabel="Accuracy (%)")
         accuracy_axis(row[2])
     legend_below(fig, *axes[0][1].get_legend_handles_labels())
     fig.suptitle(f"Unbalanced wine data, remedy: {remedy} ({seeds_note(n_seeds)})")
@@ -232,9 +263,9 @@ def plot_unbalanced(
 
 
 REMEDY_BARS = (
-    ("balanced_acc", "balanced accuracy", BALANCED_COLOUR),
-    ("bad", "bad class", CLASS_COLOURS["bad"]),
-    ("good", "good class", CLASS_COLOURS["good"]),
+    ("balanced_acc", "balanced accuracy", BALANCED_COLOUR, None),
+    ("bad", "bad class", CLASS_COLOURS["bad"], CLASS_HATCHES["bad"]),
+    ("good", "good class", CLASS_COLOURS["good"], CLASS_HATCHES["good"]),
 )
 
 
@@ -265,7 +296,7 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
         at = classes[classes["threshold"] == threshold]
         ticks = [remedy_tick(remedy, at[at["remedy"] == remedy]) for remedy in remedies]
         at = at[~at["diverged"]]
-        for k, (key, label, colour) in enumerate(REMEDY_BARS):
+        for k, (key, label, colour, hatch) in enumerate(REMEDY_BARS):
             for i, remedy in enumerate(remedies):
                 rows = at[at["remedy"] == remedy]
                 values = (
@@ -275,7 +306,15 @@ def remedies_figure(classes: pd.DataFrame) -> Figure:
                 )
                 x = i + (k - 1) * width
                 contributed = plot_bar(
-                    ax, x, values, width, colour, label=label if i == 0 else None
+                    ax,
+                    x,
+                    values,
+                    width,
+                    colour,
+                    label=label if i == 0 else None,
+                    hatch=hatch,
+                    show_value=True,
+                    value_rotation=90,
                 )
                 if contributed < len(values):  # a class missing from some test splits
                     ax.text(
