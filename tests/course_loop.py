@@ -1,4 +1,4 @@
-"""The course's training loop as a notebook writes it (REFERENCE.md): a ``DataLoader``, a
+"""The course's training loop as a notebook writes it (the course's settings): a ``DataLoader``, a
 ``torch.optim`` optimiser and the lecture's per-epoch metrics. It shares no training code with
 the pipeline, so the fidelity and save-the-best tests can hold the trainer against it."""
 

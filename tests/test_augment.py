@@ -1,4 +1,4 @@
-"""Feature augmentation (REFERENCE.md §4): the data, the tables, the trainer against the
+"""Feature augmentation (the course's lecture): the data, the tables, the trainer against the
 course-style loop, the t-tests against hand computations and the config's checks (the
 workflow end to end: tests/test_workflow.py)."""
 

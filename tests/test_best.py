@@ -1,5 +1,6 @@
-"""Save the best (REFERENCE.md §5): the three-way split, the trainer's dev tracking against a
-notebook-style loop, the saved checkpoint, and its reload on the test set."""
+"""Save the best (the course's lecture on the best-performing model): the three-way split,
+the trainer's dev tracking against a notebook-style loop, the saved checkpoint, and its reload
+on the test set."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fidelity to the course: a notebook-style reference written from REFERENCE.md (an
+"""Fidelity to the course: a notebook-style reference written from the course's settings (an
 ``nn.Module`` built here as the lecture builds it, trained by the loop of course_loop.py: a
 ``DataLoader``, a ``torch.optim`` optimiser and the lecture's per-epoch metrics), trained from
 the seeds of one pipeline grid point, gives the pipeline's per-epoch metrics. It shares no
@@ -30,7 +30,8 @@ COURSE_CENTERS = [[1, 1], [5, 1], [4, 4]]
 
 
 class CourseDepthNet(nn.Module):
-    """REFERENCE §2: Linear(2, u), no activation; L hidden Linear(u, u) -> ReLU; Linear(u, 3)."""
+    """The course's depth network: Linear(2, u), no activation; L hidden Linear(u, u) -> ReLU;
+    Linear(u, 3)."""
 
     def __init__(self, hidden_layers: int, units: int) -> None:
         super().__init__()
@@ -46,7 +47,7 @@ class CourseDepthNet(nn.Module):
 
 
 class CourseWineNet(nn.Module):
-    """REFERENCE §3: 11 -> 16 -> 32 -> 32 -> 1 with LeakyReLU between, a logit out."""
+    """The course's wine network: 11 -> 16 -> 32 -> 32 -> 1 with LeakyReLU between, a logit out."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -111,7 +112,7 @@ def test_depth_point_equals_the_course_notebook(tmp_path, layers):
 
 @pytest.fixture(scope="module")
 def course_wine_table(red_wine) -> pd.DataFrame:
-    """REFERENCE §3's preparation, done here with pandas: drop total sulfur dioxide >= 200,
+    """The course's wine preparation, done here with pandas: drop total sulfur dioxide >= 200,
     z-score the 11 features (population std) over the whole cleaned table."""
     raw = pd.read_csv(red_wine, sep=";")
     table = raw[raw["total sulfur dioxide"] < 200].reset_index(drop=True)

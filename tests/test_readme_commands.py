@@ -1,6 +1,6 @@
-"""Every ``snakemake`` command in README.md works with the pinned Snakemake: each is taken from
-the README's code blocks and inline code and run in a small checkout (tiny config, the real
-workflow and presets), as a dry run where that shows whether the command is right."""
+"""Every ``snakemake`` command in README.md and docs/*.md works with the pinned Snakemake: each
+is taken from their code blocks and inline code and run in a small checkout (the course config,
+the real workflow and presets), as a dry run where that shows whether the command is right."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import pytest
 from conftest import REPO, SNAKEMAKE
 from harness import make_checkout
 
-README = REPO / "README.md"
+# The README first, then docs/ (the notes others leave for the docs are not documentation).
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+PAGES = [page for page in PAGES if not page.name.startswith("NOTES-")]
 # A report needs the figures of a finished run; without them the command gets as far as this
 # (so its flags and config were accepted) and stops.
 REPORT_NEEDS_RESULTS = "marked for report but does not exist"
@@ -37,19 +39,24 @@ def readme_commands(text: str) -> list[str]:
             while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
                 words.pop(0)  # environment assignments
             command = shlex.join(words)
+            if any(re.search(r"<[a-z][^>]*>", word) for word in words):
+                continue  # a pattern to fill in (`snakemake <name>`), not a command
             if words and Path(words[0]).name == "snakemake" and command not in commands:
                 commands.append(command)
     return commands
 
 
-COMMANDS = readme_commands(README.read_text())
+COMMANDS = readme_commands("\n".join(page.read_text() for page in PAGES))
 
 
 def test_the_readme_commands_are_found():
     """The extraction sees the commands of every kind of place they appear in."""
-    assert ".venv/bin/snakemake --cores all" in COMMANDS  # after && in a code block
-    assert "snakemake --unlock" in COMMANDS  # a code block line of its own
+    assert "snakemake --cores all" in COMMANDS  # the Quick start, after the venv's activation
+    assert "snakemake --unlock" in COMMANDS  # a code block line of its own (docs/reruns.md)
+    assert "snakemake --cores all --configfile my.yaml" in COMMANDS  # keeping a change
     assert "snakemake --forcerun train_depth" in COMMANDS  # inline code
+    assert readme_commands("`a && .venv/bin/snakemake -n`") == [".venv/bin/snakemake -n"]
+    assert readme_commands("`snakemake <name>`") == []
     assert any(c.startswith(".venv-slurm/bin/snakemake --profile") for c in COMMANDS)  # after env
     assert len(COMMANDS) >= 10
 

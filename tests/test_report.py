@@ -154,13 +154,13 @@ def test_a_successful_run_prints_no_error_like_line(finished):
 
 
 def test_save_models_after_a_finished_run_writes_every_model(tmp_path, checkout, finished):
-    """The README's command for turning on save_models after a finished run writes the model
+    """docs/models.md's command for turning on save_models after a finished run writes the model
     of every training job (a plain `--config save_models=true` found nothing to do: the
     models were no target, and the outputs they would recompute existed)."""
-    readme = (REPO / "README.md").read_text()
+    models = (REPO / "docs" / "models.md").read_text()
     command = next(
         line.strip()
-        for line in readme.splitlines()
+        for line in models.splitlines()
         if line.startswith("snakemake --config save_models=true")
     )
     copy = tmp_path / "checkout"

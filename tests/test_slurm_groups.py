@@ -1,4 +1,4 @@
-"""The README's count of SLURM submissions for the course grid is the profile's grouping of
+"""docs/cluster.md's count of SLURM submissions for the course grid is the profile's grouping of
 a dry run of the default config (no cluster needed: Snakemake groups jobs in any dry run)."""
 
 from __future__ import annotations
@@ -59,5 +59,5 @@ def test_the_readme_states_the_course_grids_submissions(tmp_path):
     submissions = groups + len([rule for rule in alone if not is_local(rule)])
     jobs = int(next(line.split()[1] for line in lines if line.startswith("total ")))
     jobs -= 1  # rule all is no job
-    readme = " ".join((REPO / "README.md").read_text().split())
-    assert f"The course grid takes {submissions} submissions for its {jobs} jobs" in readme
+    cluster = " ".join((REPO / "docs" / "cluster.md").read_text().split())
+    assert f"The course grid takes {submissions} submissions for its {jobs} jobs" in cluster

@@ -22,8 +22,12 @@ from moredata import checkpoint
 
 pytestmark = pytest.mark.slow
 
-# Every experiment's training changes: each training job is stale after the change.
-CHANGE = {recipe.name: {"epochs": tiny_config()[recipe.name]["epochs"] + 1} for recipe in RECIPES}
+# Every experiment's training changes: each training job is stale after the change (every
+# recipe has a learning rate; not every one counts epochs: balance trains a number of steps).
+CHANGE = {
+    recipe.name: {"learning_rate": tiny_config()[recipe.name]["learning_rate"] / 2}
+    for recipe in RECIPES
+}
 
 
 # The smallest grid that still trains every experiment, each training rule's points in one

@@ -486,3 +486,31 @@ def test_report_is_self_contained_with_captions(finished):
         # Its first words, up to the first quote or markup (rendered differently in HTML).
         start = re.split(r"[`\"'(]", caption.read_text().splitlines()[0])[0].strip()
         assert len(start) >= 10 and start in html, caption.name
+
+
+def test_the_bench_tables_of_the_docs_read_a_finished_run(finished, monkeypatch, capsys):
+    """bench/runtimes.py (the run-time table of docs/speed.md) and bench/findings.py (the
+    numbers of docs/findings.md) read a real run: every job and every experiment."""
+    import importlib.util
+    import sys
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    modules = {}
+    for name in ("runtimes", "findings"):
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+        modules[name] = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, name, modules[name])
+        spec.loader.exec_module(modules[name])
+    jobs = modules["runtimes"].read_jobs(finished.directory)
+    summary = modules["runtimes"].table(jobs)
+    benchmarks = list(finished.path("benchmarks").rglob("*.tsv"))
+    assert summary.loc["total", "jobs"] == len(jobs)
+    assert summary.loc["total", "training jobs"] == len(benchmarks)
+    experiments = {"unbalanced", "depth", "anatomy", "augment", "best", "oversampling", "noise"}
+    assert experiments <= set(summary.index)
+    monkeypatch.setattr(sys, "argv", ["findings.py", str(finished.directory)])
+    modules["findings"].main()
+    out = capsys.readouterr().out
+    assert out.startswith("Run of ")
+    for name in experiments - {"anatomy"}:
+        assert f"\n {name}\n" in out, name

@@ -315,6 +315,7 @@ def validate_config(config: Any, schema_path: str | Path) -> None:
     check_config(config)
     check_lectures(config)
     check_mnist_lectures(config)
+    check_experiments(config)
 
 
 def n_train(n_total: int, test_fraction: float) -> int:
@@ -403,6 +404,17 @@ def check_lectures(config: Mapping[str, Any]) -> None:
             f"config key 'best.batch_size': {best['batch_size']} is more than best.n_train="
             f"{best['n_train']}; allowed: batch_size <= n_train"
         )
+
+
+def check_experiments(config: Mapping[str, Any]) -> None:
+    """Each registered experiment's own cross-key rules: a recipe's ``check_config(config)``,
+    where it has one (its rules live in its package, not here)."""
+    from moredata.registry import RECIPES
+
+    for recipe in RECIPES:
+        check = getattr(recipe, "check_config", None)
+        if check is not None:
+            check(config)
 
 
 def check_mnist_lectures(config: Mapping[str, Any]) -> None:

@@ -129,7 +129,7 @@ class MnistLecture(Recipe[MnistSettings]):
     outputs: Mapping[str, pa.Schema] = {"epochs": MNIST_EPOCHS, "result": MNIST_RESULT}
     data_source = MNIST_DATA
     resources = Resources(mem_mb=2000, runtime=60)
-    # The section's number in REFERENCE.md: the lectures' random streams are independent.
+    # The lecture's number in the course: the lectures' random streams are independent.
     stream_key: ClassVar[int]
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: MnistSettings) -> Prepared:

@@ -1,1 +1,2 @@
-"""The data noise augmentation lecture on MNIST, with devset and test (REFERENCE.md §7)."""
+"""The data noise augmentation lecture on MNIST, with devset and test (the course's lecture on
+noise augmentation)."""

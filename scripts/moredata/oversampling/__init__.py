@@ -1,1 +1,1 @@
-"""The data oversampling lecture on MNIST (REFERENCE.md §6)."""
+"""The data oversampling lecture on MNIST (the course's lecture on oversampling)."""

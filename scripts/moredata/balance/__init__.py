@@ -1,0 +1,1 @@
+"""How balanced is balanced enough? The imbalance lecture's thought experiment, measured."""
