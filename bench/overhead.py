@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import course_config, job_counts, snakemake_command, timed, with_seeds, write_config
 
+from moredata import tables
 from moredata.depth.report import aggregate_depth
 
 AGGREGATED_FILES = 10_000
@@ -41,7 +42,7 @@ def replicate_files(source: Path, directory: Path, count: int) -> list[Path]:
             column, table.schema.field("seed"), pa.array([seed] * table.num_rows, pa.int64())
         )
         path = directory / f"seed~{seed}.parquet"
-        pq.write_table(copy, path)
+        tables.write_parquet(copy, path)  # the digest of the copy's own contents
         paths.append(path)
     return paths
 

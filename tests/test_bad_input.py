@@ -669,7 +669,8 @@ def test_unreachable_url_fails_the_download(make_workflow):
     one_line(
         line,
         E(f"wine.url: cannot download http://127.0.0.1:{port}/x.csv (")
-        + r".*\); to use a local copy instead, run: snakemake --cores all --config "
+        + r".*\); to use a local copy instead, run: \S*snakemake --cores all "
+        + r"(--directory \S+ )?(--snakefile \S+ )?--config "
         + E("'wine={path: /path/to/x.csv}'"),
     )
     assert "Traceback" not in stderr

@@ -15,7 +15,7 @@ from torch import nn
 
 from course_loop import argmax_accuracy, course_training
 from harness import tiny_config
-from moredata import jobs, tables
+from moredata import checkpoint, jobs, tables
 from moredata.best.data import make_best_data, make_best_data_job, three_way_split
 from moredata.best.recipe import RECIPE as BEST
 from moredata.best.recipe import BestSettings, evaluate_best_job
@@ -135,7 +135,7 @@ def test_reloaded_best_model_gives_the_test_accuracy_of_its_epoch(tmp_path, monk
         for name in paths:
             paths[name].append(tmp_path / f"{name}_{point['seed']}.parquet")
         paths["models"][-1] = paths["models"][-1].with_suffix(".pt")
-        jobs.save(BEST, result.trained, SETTINGS, paths["models"][-1])
+        checkpoint.save(BEST, result.trained, SETTINGS, paths["models"][-1])
         for name in ("epochs", "choice"):
             tables.write_parquet(result.tables[name], paths[name][-1])
         _, record = load_checkpoint(paths["models"][-1])

@@ -142,11 +142,11 @@ def test_recorded_divergence_leaves_nothing_made_up(
                     values = table.column(column.name).to_numpy(zero_copy_only=False)
                     assert not np.isfinite(values).any(), column.name
         path = tmp_path / f"{point_name(trained.prepared.point)}.pt"
-        jobs.save(job.recipe, trained, settings, path)
+        checkpoint.save(job.recipe, trained, settings, path)
         state, record = checkpoint.load_checkpoint(path)
         assert state is None and record["diverged_epoch"] == 1
         frame = job.frames[job.recipe.data_path(trained.prepared.point)]
-        reloaded = jobs.reload(job.recipe, path, frame, trained.prepared.point, settings)
+        reloaded = checkpoint.reload(job.recipe, path, frame, trained.prepared.point, settings)
         assert reloaded.model is None
     rate_key = job.recipe.rate_key(settings, job.points[0])
     warnings = [r.getMessage() for r in caplog.records if "diverged" in r.getMessage()]
@@ -165,14 +165,14 @@ def saved(job: Example, tmp_path: Path) -> list[tuple[jobs.JobResult, Path]]:
     pairs = []
     for result in run(job):
         path = tmp_path / f"{point_name(result.trained.prepared.point)}.pt"
-        jobs.save(job.recipe, result.trained, job.settings, path)
+        checkpoint.save(job.recipe, result.trained, job.settings, path)
         pairs.append((result, path))
     return pairs
 
 
-def reload(job: Example, path: Path, point: Any, settings: Any = None) -> jobs.Reloaded:
+def reload(job: Example, path: Path, point: Any, settings: Any = None) -> checkpoint.Reloaded:
     frame = job.frames[job.recipe.data_path(point)]
-    return jobs.reload(job.recipe, path, frame, point, settings or job.settings)
+    return checkpoint.reload(job.recipe, path, frame, point, settings or job.settings)
 
 
 def test_a_reloaded_checkpoint_reproduces_its_recorded_accuracy(
@@ -238,7 +238,7 @@ def test_tampered_weights_are_refused(job: Example, tmp_path: Path) -> None:
         reload(job, path, point)
     # Weights changed with a matching digest: the accuracy they reproduce gives them away.
     checkpoint.save_checkpoint(
-        path, zeroed, {**record, "weights_sha256": jobs.weights_digest(zeroed)}
+        path, zeroed, {**record, "weights_sha256": checkpoint.weights_digest(zeroed)}
     )
     with pytest.raises(DataError, match=f"^{path}: the reloaded network has"):
         reload(job, path, point)

@@ -4,6 +4,7 @@ the output, each failed job's rule and the one-line cause from its log
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -141,3 +142,46 @@ def test_a_failed_run_ends_with_each_failed_jobs_cause(make_workflow, tmp_path):
         f"  download_wine ({log}): {message}",
     ]
     assert workflow.path("results/anatomy/report.md").is_file()  # --keep-going: the rest ran
+
+
+def test_each_log_line_names_its_job(tmp_path):
+    """Parallel jobs' lines interleave on the terminal: each names the rule and wildcards of
+    its job (from the log's path), in the log file and on stderr; the cause is still found."""
+    log = tmp_path / "logs" / "train_depth" / "layers~5_n~200_seed~all.log"
+    log.parent.mkdir(parents=True)
+    code = textwrap.dedent(
+        f"""\
+        import logging
+        from moredata.entry import rule_job
+        from moredata.errors import DataError
+        with rule_job({str(log)!r}):
+            logging.getLogger("moredata.jobs").info("layers=5 n=200 seed=0: written")
+            raise DataError("x.parquet: the cause")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    lines = log.read_text().splitlines()
+    tag = "[train_depth layers~5_n~200_seed~all]"
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        f"{tag} INFO moredata.jobs: layers=5 n=200 seed=0: written",
+        f"{tag} ERROR moredata: x.parquet: the cause",
+    ]
+    assert [line.split(" ", 2)[2] for line in done.stderr.splitlines()] == [
+        line.split(" ", 2)[2] for line in lines
+    ]
+    assert job_cause(log) == "x.parquet: the cause"
+
+
+def test_mnist_epoch_lines_call_the_devset_dev(red_wine, caplog):
+    """The MNIST trainer judges the devset after each epoch: its progress lines say dev_acc."""
+    from recipes import example
+
+    from moredata import jobs
+    from moredata.registry import BY_NAME
+
+    job = example(BY_NAME["oversampling"], red_wine, seeds=[0])
+    with caplog.at_level(logging.INFO, logger="moredata.training"):
+        jobs.train_job(job.recipe, job.frames, job.points, job.settings)
+    epochs = [r.getMessage() for r in caplog.records if " epoch " in f" {r.getMessage()}"]
+    assert epochs and all(" dev_acc " in line and "test_acc" not in line for line in epochs)

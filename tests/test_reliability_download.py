@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -22,8 +24,9 @@ from conftest import (
     base_config,
 )
 from harness import error_lines
+from moredata.entry import remember_invocation, rerun_command
 from moredata.errors import DownloadError
-from moredata.wine.download import fetch_verified
+from moredata.wine.download import fetch_verified, local_copy_hint
 
 PLACEHOLDER = "/path/to/winequality-red.csv"
 LOCAL_COPY = (
@@ -158,13 +161,129 @@ def test_the_printed_command_runs_the_pipeline_on_the_local_copy(tmp_path):
     assert failed.returncode != 0
     (line,) = set(error_lines(failed.stderr))
     command = line.rsplit("; to use a local copy instead, run: ", 1)[1]
-    assert command == f"snakemake --cores all --config 'wine={{path: {PLACEHOLDER}}}'"
+    # Complete for this run: started elsewhere, it names its directory.
+    assert shlex.split(command)[1:] == [
+        "--cores",
+        "all",
+        "--directory",
+        str(checkout),
+        "--config",
+        f"wine={{path: {PLACEHOLDER}}}",
+    ]
     assert not (checkout / target).exists()
 
     program, *arguments = shlex.split(command.replace(PLACEHOLDER, str(RED_WINE)))
-    assert program == "snakemake"
+    assert shutil.which(program) == SNAKEMAKE or program == SNAKEMAKE
     # Targets go before --config, which takes every word after it.
     done = run(target, *arguments)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (checkout / target).read_bytes() == RED_WINE.read_bytes()
     assert list((checkout / "results" / "data").iterdir()) == [checkout / target]
+
+
+HOSTILE = {
+    "quotes-and-substitution": "x'$(touch${IFS}PWNED)'.csv",
+    "backticks": "x`touch PWNED`.csv",
+    "double-quotes": 'x"$(touch PWNED)".csv',
+    "space-and-semicolon": "x y; touch PWNED.csv",
+    "newline": "x%0Atouch PWNED%0A.csv",
+    "yaml-syntax": "x}, url: {a.csv",
+}
+
+
+def run_printed(command: str, folder: Path) -> list[str]:
+    """Paste ``command`` into bash in ``folder`` with a ``snakemake`` that only reports its
+    arguments (NUL-separated): the words the real program would get."""
+    script = f"snakemake() {{ printf '%s\\0' \"$@\"; }}\n{command}\n"
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=folder, capture_output=True, check=True, timeout=30
+    )
+    return done.stdout.decode().split("\0")[:-1]
+
+
+@pytest.mark.parametrize("name", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_printed_command_is_shell_safe_whatever_the_url(tmp_path, name, monkeypatch):
+    """The file name of a hostile URL never reaches the shell or the YAML of ``--config``:
+    pasted, the command runs nothing and gives the program exactly the words shlex reads."""
+    monkeypatch.setenv("MOREDATA_INVOCATION", "")  # none: a plain `snakemake` run
+    url = f"http://127.0.0.1:9/{name}"
+    line = local_copy_hint(url)
+    command = line.split("to use a local copy instead, run: ", 1)[1]
+    assert "\n" not in command
+    words = shlex.split(command)
+    assert words[:4] == ["snakemake", "--cores", "all", "--config"]
+    (entry,) = words[4:]
+    key, value = entry.split("=", 1)
+    assert key == "wine"
+    assert yaml.load(value, Loader=yaml.BaseLoader) == {"path": "/path/to/wine.csv"}
+    assert run_printed(command, tmp_path) == words[1:]
+    assert list(tmp_path.iterdir()) == []
+
+
+HOSTILE_PATH = "run 'a' $(touch PWNED) `touch PWNED` \"b\"\nc"
+
+
+def test_a_printed_command_is_complete_for_its_run(tmp_path, monkeypatch):
+    """In a run with its own directory, config files, --config entries and a program called by
+    a path, the command names all of them, each word quoted whatever characters it holds."""
+    workdir = tmp_path / HOSTILE_PATH
+    workdir.mkdir()
+    configfile = workdir / f"my {HOSTILE_PATH}.yaml"
+    workflow = SimpleNamespace(
+        is_main_process=True,
+        overwrite_configfiles=[configfile],
+        config_settings=SimpleNamespace(config_args=["save_models=true", "seeds=[0, 1]"]),
+        main_snakefile=str(REPO / "workflow" / "Snakefile"),
+    )
+    monkeypatch.chdir(workdir)
+    monkeypatch.setenv("PWD", str(tmp_path))  # where the user started it
+    monkeypatch.setenv("MOREDATA_INVOCATION", "")  # restored when the test ends
+    remember_invocation(workflow, [".venv/bin/snakemake", "--directory", "x", "all"])
+    command = local_copy_hint("http://127.0.0.1:9/data/winequality-red.csv")
+    command = command.split("run: ", 1)[1]
+    expected = [
+        ".venv/bin/snakemake",
+        "--cores",
+        "all",
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--config",
+        "save_models=true",
+        "seeds=[0, 1]",
+        "wine={path: /path/to/winequality-red.csv}",
+    ]
+    assert shlex.split(command) == expected
+    # Pasted into bash (here with .venv/bin/snakemake a script reporting its arguments).
+    fake = tmp_path / ".venv" / "bin" / "snakemake"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\nprintf '%s\\0' \"$@\"\n")
+    fake.chmod(0o755)
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, check=True, timeout=30
+    )
+    assert done.stdout.decode().split("\0")[:-1] == expected[1:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".venv", HOSTILE_PATH])
+
+
+def test_the_program_found_on_path_is_printed_by_its_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOREDATA_INVOCATION", "")  # restored when the test ends
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("PATH", f"{Path(SNAKEMAKE).parent}:/usr/bin:/bin")
+    workflow = SimpleNamespace(is_main_process=True, overwrite_configfiles=[])
+    remember_invocation(workflow, [SNAKEMAKE, "--cores", "2"])
+    assert shlex.split(rerun_command("wine={path: x}")) == [
+        "snakemake",
+        "--cores",
+        "all",
+        "--config",
+        "wine={path: x}",
+    ]
+    # A job's own Snakemake process keeps the main process's words, and so does a workflow
+    # run through Snakemake's API by another program (a test, a notebook).
+    remember_invocation(SimpleNamespace(is_main_process=False), ["/elsewhere/snakemake"])
+    remember_invocation(workflow, ["/usr/bin/pytest", "-x"])
+    remember_invocation(workflow, ["/venv/lib/python3.11/site-packages/pytest/__main__.py"])
+    assert rerun_command().startswith("snakemake ")

@@ -206,7 +206,8 @@ def test_saved_models_reproduce_their_jobs_predictions(finished, tmp_path):
     )
     depth_meta = tables.read_provenance(workflow.path(reloaded["depth"]))
     final = pd.read_parquet(workflow.path("results/depth/epochs/layers~5_n~30_seed~0.parquet"))
-    assert depth_meta["test_acc"]["reloaded"] == pytest.approx(final["test_acc"].iloc[-1])
+    assert depth_meta["split"] == "test"  # the set its recorded accuracy is of
+    assert depth_meta["accuracy"]["reloaded"] == pytest.approx(final["test_acc"].iloc[-1])
 
 
 def test_bad_checkpoint_stops_evaluate_best_with_one_line(finished, tmp_path):

@@ -20,8 +20,9 @@ from typing import TextIO
 # among them "    log: a.log, b.log (check log file(s) for error details)".
 _ERROR_IN_RULE = re.compile(r"^Error in rule (\S+):$")
 _LOG_LINE = re.compile(r"^\s+log: (.*?)(?: \(check log file\(s\) for error details\))?$")
-# moredata.entry.LOG_FORMAT: "<date> <time> ERROR <logger>: <message>".
-_JOB_ERROR = re.compile(r"^\S+ \S+ ERROR \S+: (.*)$")
+# moredata.entry.LOG_FORMAT: "<date> <time> [<job>] ERROR <logger>: <message>" (logs of
+# before the job's name was added lack the "[<job>] ").
+_JOB_ERROR = re.compile(r"^\S+ \S+ (?:\[[^\]]*\] )?ERROR \S+: (.*)$")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ says what differs; the guarantees below hold for every recipe because they live 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -26,15 +25,12 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
-import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from moredata import checkpoint, tables
 from moredata.errors import ConfigError, DataError, DivergenceError
-from moredata.models import layer_sizes
 from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, class_counts, point_name
-from moredata.training import TrainResult, TrainSettings, evaluate_accuracy, train
+from moredata.training import TrainResult, TrainSettings, train
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +67,7 @@ def run_training_job(
         for name, table in result.tables.items():
             tables.write_parquet(table, outputs[name][index])
         if outputs.get(MODELS):
-            save(recipe, result.trained, settings, outputs[MODELS][index])
+            checkpoint.save(recipe, result.trained, settings, outputs[MODELS][index])
         line = recipe.summary(result.tables)
         log.info("%s: %s", point_name(result.trained.prepared.point), line or "written")
 
@@ -124,7 +120,7 @@ def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
     """The data table at ``path``, which must have been made for the ``expected`` settings
     and grid values (a file swapped in from another config or point is refused)."""
     try:
-        table = pq.read_table(path)
+        table = tables.read_checked(path)
         record = tables.provenance_of(table)
     except (OSError, ValueError, KeyError, pa.ArrowException) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "no provenance"
@@ -133,7 +129,7 @@ def read_data(path: str | Path, expected: Mapping[str, Any]) -> pd.DataFrame:
             "snakemake again, which recomputes it"
         ) from None
     if record != dict(expected):
-        differences = checkpoint.settings_change(
+        differences = tables.settings_change(
             {**record.get("data", {}), **record.get("point", {})},
             {**expected["data"], **expected["point"]},
         )
@@ -300,125 +296,3 @@ def _guard_memory(recipe: Recipe[Any], work: Callable[[], T]) -> T:
         f"{recipe.name}: out of memory building or training the job's networks; lower "
         f"{recipe.size_keys}, or give the job more memory"
     ) from None
-
-
-# Checkpoints ------------------------------------------------------------------------------
-
-
-def weights_digest(state: Mapping[str, Tensor]) -> str:
-    """sha256 of a state dict's names, shapes and values, in key order."""
-    digest = hashlib.sha256()
-    for key in sorted(state):
-        value = state[key].detach().contiguous().cpu()
-        digest.update(f"{key}:{tuple(value.shape)}:{value.dtype}".encode())
-        digest.update(value.numpy().tobytes())
-    return digest.hexdigest()
-
-
-def save(recipe: Recipe[Any], trained: Trained, settings: Settings, path: str | Path) -> None:
-    """The replicate's checkpoint: the final parameters, or those of its best dev epoch
-    (``keeps_best_dev``), with everything that shaped them and the accuracy they had. A
-    diverged replicate's file holds no parameters, only its provenance."""
-    prepared = trained.prepared
-    point = dict(prepared.point)
-    record: dict[str, Any] = {
-        "experiment": recipe.name,
-        "point": point,
-        "settings": settings.at(point),
-        "config_digest": tables.digest(settings.at(point)),
-        "layer_sizes": layer_sizes(prepared.replicate.model),
-        "activation": prepared.activation,
-        "torch": torch.__version__,
-        "diverged_epoch": trained.diverged_epoch,
-    }
-    if trained.diverged:
-        checkpoint.save_checkpoint(path, None, record)
-        return
-    rep = prepared.replicate
-    if recipe.keeps_best_dev:
-        if trained.best_state is None or trained.best_epoch is None or rep.keep_best is None:
-            raise ValueError(f"{recipe.name}: keeps_best_dev needs a held-out set to keep on")
-        state = trained.best_state
-        record["recorded"] = {
-            "split": rep.keep_best,
-            "epoch": trained.best_epoch,
-            "accuracy": float(trained.epochs[f"{rep.keep_best}_acc"][trained.best_epoch - 1]),
-        }
-    else:
-        assert trained.model is not None
-        state = trained.model.state_dict()
-        split = rep.predict or next(iter(rep.held_out))
-        record["recorded"] = {
-            "split": split,
-            "epoch": len(trained.epochs["epoch"]),
-            "accuracy": float(trained.epochs[f"{split}_acc"][-1]),
-        }
-    record["weights_sha256"] = weights_digest(state)
-    checkpoint.save_checkpoint(path, state, record)
-
-
-@dataclass(frozen=True)
-class Reloaded:
-    """A checkpoint loaded into a freshly built network of its grid point (``model`` is None
-    when the replicate diverged: it has no parameters to load)."""
-
-    prepared: Prepared
-    model: nn.Sequential | None
-    provenance: dict[str, Any]
-
-
-def reload(
-    recipe: Recipe[Any],
-    path: str | Path,
-    data: pd.DataFrame,
-    point: Point,
-    settings: Settings,
-) -> Reloaded:
-    """Load the checkpoint at ``path`` into a fresh network built as ``point``'s job built
-    it. It must have been saved by this experiment for this point with these settings, its
-    weights must match their digest, and the reloaded network must reproduce the accuracy
-    recorded when it was saved; otherwise one line names the file and what differs."""
-    state, record = checkpoint.load_checkpoint(path)
-    wanted = {
-        "experiment": recipe.name,
-        "point": {key: str(value) for key, value in point.items()},
-        "config_digest": tables.digest(settings.at(point)),
-    }
-    stored = {
-        "experiment": record.get("experiment"),
-        "point": {key: str(value) for key, value in dict(record.get("point") or {}).items()},
-        "config_digest": record.get("config_digest"),
-    }
-    for key, value in wanted.items():
-        if stored[key] != value:
-            what = (
-                checkpoint.settings_change(record.get("settings"), settings.at(point))
-                if key == "config_digest"
-                else f"{stored[key]}, not {value}"
-            )
-            raise DataError(
-                f"{path}: checkpoint was saved for another {key.replace('config_digest', 'config')}"
-                f" ({what}); rerun the job that writes it"
-            )
-    prepared = recipe.prepare(data, point, settings)
-    if record.get("diverged_epoch") is not None:
-        return Reloaded(prepared, None, record)
-    if state is None or weights_digest(state) != record.get("weights_sha256"):
-        raise DataError(
-            f"{path}: the checkpoint's weights do not match the digest saved with them "
-            "(changed after saving); rerun the job that writes it"
-        )
-    model = prepared.replicate.model
-    checkpoint.load_into(model, state, record, path)
-    recorded = record.get("recorded") or {}
-    judged = prepared.replicate.held_out.get(str(recorded.get("split")))
-    if judged is None:
-        raise DataError(f"{path}: records an accuracy on a split the data has not; rerun its job")
-    accuracy = evaluate_accuracy(model, judged.x, judged.y, prepared.train)
-    if accuracy != recorded.get("accuracy"):
-        raise DataError(
-            f"{path}: the reloaded network has {accuracy:.4f}% {recorded.get('split')} "
-            f"accuracy, the checkpoint recorded {recorded.get('accuracy')}% at epoch "
-            f"{recorded.get('epoch')}; rerun the job that writes it"
-        )
-    return Reloaded(prepared, model, record)

@@ -2,7 +2,10 @@
 experiment declares its tables' schemas with (``moredata.<experiment>.schema``).
 
 Every metrics file carries its grid values in its rows (so aggregation never parses paths)
-and a JSON provenance record in the Parquet key-value metadata under ``moredata``.
+and a JSON provenance record in the Parquet key-value metadata under ``moredata``. Every file
+written here also records the sha256 of its contents (:func:`content_digest`, under
+``moredata.sha256``), which every reader checks: a value edited after writing, with the
+provenance kept, is refused naming the file.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from moredata.entry import DISK_ERRNOS
+from moredata.entry import DISK_ERRNOS, error_line
 from moredata.errors import DataError, WriteError
 
 PROVENANCE_KEY = b"moredata"
+CONTENT_KEY = b"moredata.sha256"
 
 
 def required(name: str, type_: pa.DataType) -> pa.Field:
@@ -111,6 +116,76 @@ def table(
     return result
 
 
+def content_digest(table: pa.Table) -> str:
+    """sha256 of a table's contents: its column names, types, row count, which values are
+    null and the values themselves, whatever the chunking, the encoding of strings or the
+    bytes under a null (so a table and its Parquet round trip agree)."""
+    digest = hashlib.sha256(f"{table.num_rows}\n".encode())
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
+        if pa.types.is_large_string(array.type):  # Parquet reads pandas' large strings back
+            array = array.cast(pa.string())  # as strings: the same text
+        digest.update(f"{name}:{array.type}:{array.null_count}\n".encode())
+        values = array
+        if array.null_count:
+            digest.update(np.packbits(array.is_valid().to_numpy(zero_copy_only=False)))
+            values = array.drop_null()
+        if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+            digest.update(np.ascontiguousarray(values.to_numpy(zero_copy_only=False)))
+        elif pa.types.is_boolean(values.type):
+            digest.update(np.packbits(values.to_numpy(zero_copy_only=False)))
+        else:
+            digest.update(json.dumps(values.to_pylist(), default=str).encode())
+    return digest.hexdigest()
+
+
+def with_content_digest(data: pa.Table) -> pa.Table:
+    """``data`` with the digest of its contents in its schema metadata."""
+    # JSON text, as the provenance beside it: every value of the metadata reads as JSON.
+    metadata = {**(data.schema.metadata or {}), CONTENT_KEY: json.dumps(content_digest(data))}
+    return data.replace_schema_metadata(metadata)
+
+
+# Files whose contents this process has checked, with the (size, mtime) they had then: the
+# check before aggregation and the reading that follows digest each file once.
+_CHECKED: dict[str, tuple[int, int]] = {}
+
+
+def _stamp(path: str | Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def check_contents(data: pa.Table, path: str | Path) -> None:
+    """Refuse a table read from ``path`` whose contents are not those it was written with."""
+    key = os.path.abspath(path)
+    if key in _CHECKED and _CHECKED.get(key) == _stamp(path):
+        return
+    recorded = (data.schema.metadata or {}).get(CONTENT_KEY)
+    if recorded is None:
+        raise DataError(
+            f"{path}: no digest of its contents recorded (not written by this workflow's "
+            "current version); rerun the job that writes it (delete it and run snakemake again)"
+        )
+    if recorded != json.dumps(content_digest(data)).encode():
+        raise DataError(
+            f"{path} changed after it was written; rerun the job that writes it (delete the "
+            "file and run snakemake again; its contents do not match the digest recorded with "
+            "them)"
+        )
+    _CHECKED[key] = _stamp(path)
+
+
+def read_checked(path: str | Path) -> pa.Table:
+    """The table at ``path`` with its metadata, its contents checked against their digest.
+    Parquet's errors propagate (callers name the file and what it should have been)."""
+    data = pq.ParquetFile(path, pre_buffer=False).read(use_threads=False)
+    check_contents(data, path)
+    return data
+
+
 def read_provenance(path: str | Path) -> dict:
     metadata = pq.read_schema(path).metadata or {}
     return json.loads(metadata[PROVENANCE_KEY])
@@ -131,16 +206,17 @@ def write_frame(frame: Any, path: str | Path, record: Mapping[str, Any]) -> None
 
 def check_record(path: str | Path, settings: Mapping[str, Any]) -> None:
     """Refuse a metrics file whose provenance is missing, malformed or for other settings
-    or grid values than ``settings``, naming the file and what differs."""
+    or grid values than ``settings``, or whose contents changed after it was written, naming
+    the file and what differs."""
     try:
-        metadata = pq.read_schema(path).metadata or {}
+        data = pq.ParquetFile(path, pre_buffer=False).read(use_threads=False)
     except (OSError, pa.ArrowException) as error:
         raise DataError(
-            f"{path}: not a readable metrics file ({str(error).strip().splitlines()[0]}); delete "
+            f"{path}: not a readable metrics file ({error_line(error)}); delete "
             "it and run snakemake again, which recomputes it"
         ) from None
     try:
-        record = json.loads(metadata[PROVENANCE_KEY])
+        record = json.loads((data.schema.metadata or {})[PROVENANCE_KEY])
         stored = record["settings"]
         digest_ = record["config_digest"]
     except (KeyError, TypeError, ValueError) as error:
@@ -149,15 +225,27 @@ def check_record(path: str | Path, settings: Mapping[str, Any]) -> None:
             "and run snakemake again, which recomputes it"
         ) from None
     if digest_ != digest(dict(settings)):
-        changed = ", ".join(
-            f"{key} {stored.get(key)!r} (expected {settings.get(key)!r})"
-            for key in sorted(set(stored) | set(settings))
-            if stored.get(key) != settings.get(key)
-        )
         raise DataError(
-            f"{path}: written for other settings or grid values ({changed or 'its digest'}); "
-            "delete it and run snakemake again, which recomputes it"
+            f"{path}: written for other settings or grid values "
+            f"({settings_change(stored, settings)}); delete it and run snakemake again, which "
+            "recomputes it"
         )
+    check_contents(data, path)
+
+
+def settings_change(saved: Any, now: Mapping[str, Any]) -> str:
+    """``key old -> new, ...`` for the settings that differ (``saved`` may be malformed): the
+    one format of every "made for other settings" message (tables, data files,
+    checkpoints)."""
+    saved = saved if isinstance(saved, Mapping) else {}
+    return (
+        ", ".join(
+            f"{key} {saved.get(key)!r} -> {now.get(key)!r}"
+            for key in sorted(set(saved) | set(now))
+            if saved.get(key) != now.get(key)
+        )
+        or "settings differ"
+    )
 
 
 def provenance_of(table: pa.Table) -> dict:
@@ -189,6 +277,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_parquet(data: pa.Table, path: str | Path) -> None:
+    """Write ``data`` to ``path`` atomically, recording the digest of its contents."""
+    data = with_content_digest(data)
     write_atomically(path, lambda tmp: pq.write_table(data, tmp))
 
 
@@ -252,11 +342,12 @@ def _read_table(path: str | Path, schema: pa.Schema) -> pa.Table:
         # ParquetFile reads a small file in a third of the time pq.read_table's dataset layer
         # takes (0.5 ms against 1.4 ms here; bench/README.md, the sweep).
         table = pq.ParquetFile(path, pre_buffer=False).read(use_threads=False)
+        check_contents(table, path)
         if not table.schema.equals(schema):
             table = table.select(schema.names).cast(schema)
         return table.replace_schema_metadata(None)
     except (pa.ArrowException, OSError, KeyError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+        reason = error_line(error)
         raise DataError(
             f"{path}: not a readable metrics file ({reason}); delete it and run snakemake "
             "again, which recomputes it"

@@ -186,25 +186,19 @@ def evaluate_best_job(
 ) -> None:
     """The lecture's last step: a freshly built network loads each seed's kept state dict
     and is judged on the test set, which played no part in training or choosing."""
-    from moredata import jobs
-    from moredata.training import evaluate_accuracy
+    from moredata import checkpoint, jobs
 
     settings = BestSettings.from_params(params)
     for model_path, point, out_path in zip(model_paths, points, out_paths, strict=True):
         data = jobs.read_data(RECIPE.data_path(point), RECIPE.data_record(point, settings))
-        reloaded = jobs.reload(RECIPE, model_path, data, point, settings)
-        test = reloaded.prepared.replicate.held_out["test"]
-        recorded = reloaded.provenance.get("recorded") or {}
-        test_acc = (
-            None
-            if reloaded.model is None
-            else evaluate_accuracy(reloaded.model, test.x, test.y, reloaded.prepared.train)
-        )
+        reloaded = checkpoint.reload(RECIPE, model_path, data, point, settings)
+        recorded = reloaded.recorded
+        scored = None if reloaded.model is None else checkpoint.score(reloaded, "test")
         row = {
             "best_epoch": recorded.get("epoch"),
             "best_dev_acc": recorded.get("accuracy"),
-            "n_test": len(test.y),
-            "test_acc": test_acc,
+            "n_test": len(reloaded.prepared.replicate.held_out["test"].y),
+            "test_acc": None if scored is None else scored.accuracy,
         }
         meta = tables.provenance({**settings.at(point), **point}, int(point["seed"]), 1, 0.0)
         meta["checkpoint"] = reloaded.provenance
@@ -214,7 +208,7 @@ def evaluate_best_job(
             meta,
         )
         tables.write_parquet(table, out_path)
-        if test_acc is None:
+        if scored is None:
             log.info("%s: diverged, no model to judge", point_name(point))
         else:
             log.info(
@@ -222,6 +216,6 @@ def evaluate_best_job(
                 point_name(point),
                 row["best_epoch"],
                 row["best_dev_acc"],
-                test_acc,
+                scored.accuracy,
                 row["n_test"],
             )

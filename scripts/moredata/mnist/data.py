@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gzip
 import importlib.resources
+import io
+import itertools
 import logging
 import re
-import tempfile
+import shutil
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +20,7 @@ import pandas as pd
 
 from moredata import tables
 from moredata.errors import DataError
-from moredata.mnist import DIGITS, PIXELS
+from moredata.mnist import DIGITS, PIXELS, RECORDED
 from moredata.seeds import Purpose, derive_seed
 from moredata.wine.download import fetch_verified
 
@@ -72,25 +74,71 @@ def _column_name(column: int, label_at: LabelAt) -> str:
     return f"column {column + 1} (pixel {pixel + 1})"
 
 
+class _Inflated(DataError):
+    """A gzip file that decompresses to more than its bound."""
+
+
+class _CappedGzip(io.RawIOBase):
+    """The decompressed bytes of a gzip file, stopping with :class:`_Inflated` once more than
+    ``max_bytes`` came out: a small file cannot inflate past the bound on the source's size."""
+
+    def __init__(self, path: Path, max_bytes: int, message: str) -> None:
+        super().__init__()
+        self._file = gzip.open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._left = max_bytes
+        self._message = message
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # One byte more than is left: reaching it means the bound is passed.
+        view = memoryview(buffer)[: max(1, min(len(buffer), self._left + 1))]
+        count = self._file.readinto(view)
+        self._left -= count
+        if self._left < 0:
+            raise _Inflated(self._message)
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 def read_mnist_csv(
-    path: str | Path, name: str | None = None, label_at: LabelAt = "first"
+    path: str | Path,
+    name: str | None = None,
+    label_at: LabelAt = "first",
+    max_bytes: int | None = None,
+    bound: str = "mnist.max_download_bytes",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV of MNIST images, one image per line without a header: a label 0-9 and 784
     pixel values 0-255 (``label_at`` says whether the label is the first or the last value).
-    Plain or gzip-compressed. Returns the pixels (n, 784) as uint8 and the labels as int64.
-    Any fault raises :class:`DataError` with one line naming the file (``name``), the line and
-    column and what is allowed."""
+    Plain or gzip-compressed; a gzip file may decompress to at most ``max_bytes`` (the config
+    key ``bound``), as a plain file may hold. Returns the pixels (n, 784) as uint8 and the
+    labels as int64. Any fault raises :class:`DataError` with one line naming the file
+    (``name``), the line and column and what is allowed."""
     path = Path(path)
     name = name or str(path)
     layout = "a label, then 784 pixel values" if label_at == "first" else "784 pixels, then a label"
+    source: Any = path
+    compression: str | None = "gzip" if _is_gzip(path) else None
+    if compression and max_bytes is not None:
+        inflated = (
+            f"{name}: decompresses to more than {bound}={max_bytes} bytes (the bound holds for "
+            f"the decompressed file too); raise {bound} if it is the right file"
+        )
+        source, compression = io.BufferedReader(_CappedGzip(path, max_bytes, inflated)), None
     try:
         frame = pd.read_csv(
-            path,
+            source,
             header=None,
-            compression="gzip" if _is_gzip(path) else None,
+            compression=compression,
             skip_blank_lines=True,
             low_memory=False,
         )
+    except _Inflated as error:
+        raise DataError(str(error)) from None
     except pd.errors.EmptyDataError:
         raise DataError(
             f"{name}: the file is empty; expected one image per line ({layout})"
@@ -108,13 +156,16 @@ def read_mnist_csv(
         raise DataError(
             f"{name}: cannot read it as a CSV of MNIST images ({error_reason(error)})"
         ) from None
+    finally:
+        if isinstance(source, io.IOBase):
+            source.close()
     if frame.shape[1] != PIXELS + 1:
         raise DataError(
             f"{name}: {frame.shape[1]} values per line, expected {PIXELS + 1} ({layout}; "
             "no header line)"
         )
     values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
-    _check_cells(frame, values, name, label_at)
+    _check_cells(frame, values, name, label_at, path)
     labels = (values[:, 0] if label_at == "first" else values[:, -1]).astype(np.int64)
     pixels = values[:, 1:] if label_at == "first" else values[:, :-1]
     counts = np.bincount(labels, minlength=DIGITS)
@@ -127,8 +178,11 @@ def read_mnist_csv(
     return pixels.astype(np.uint8), labels
 
 
-def _check_cells(frame: pd.DataFrame, values: np.ndarray, name: str, label_at: LabelAt) -> None:
-    """The first cell that is not a number, not a whole number, or out of range."""
+def _check_cells(
+    frame: pd.DataFrame, values: np.ndarray, name: str, label_at: LabelAt, path: Path
+) -> None:
+    """The first cell that is not a number, not a whole number, or out of range, quoted as
+    the file has it (pandas reads ``nan`` as missing and ``1e400`` as infinity)."""
     label_column = 0 if label_at == "first" else PIXELS
     high = np.full(values.shape[1], MAX_PIXEL)
     high[label_column] = DIGITS - 1
@@ -142,11 +196,32 @@ def _check_cells(frame: pd.DataFrame, values: np.ndarray, name: str, label_at: L
         if not bad.any():
             continue
         row, column = np.argwhere(bad)[0]
-        cell = frame.iat[row, column]
+        cell = _raw_cell(path, row, column)
+        if cell is None:  # not found as written: as parsed
+            parsed = frame.iat[row, column]
+            cell = "" if pd.isna(parsed) else str(parsed)
         where = f"line {row + 1}, {_column_name(column, label_at)}"
         allowed = "a digit 0-9" if column == label_column else f"a whole number 0-{MAX_PIXEL}"
-        shown = "empty" if pd.isna(cell) else f"'{cell}' is {what}"
+        shown = "empty" if not cell.strip() else f"{cell!r} is {what}"
         raise DataError(f"{name}: {where}: {shown}; allowed: {allowed}")
+
+
+def _raw_cell(path: Path, row: int, column: int) -> str | None:
+    """The text of a cell as the file has it: value ``column`` of the ``row``-th line that
+    is not blank (pandas skips blank lines); None if the file does not read so. Called only
+    for a faulty cell, so the file is read again only on the way to an error."""
+    try:
+        with (
+            gzip.open(path, "rt", errors="replace")
+            if _is_gzip(path)
+            else path.open(errors="replace")
+        ) as handle:
+            lines = (line for line in handle if line.strip())
+            line = next(itertools.islice(lines, row, None), None)
+    except (OSError, EOFError, zlib.error):
+        return None
+    cells = None if line is None else line.rstrip("\r\n").split(",")
+    return cells[column] if cells is not None and column < len(cells) else None
 
 
 def error_reason(error: BaseException) -> str:
@@ -178,24 +253,34 @@ def prepare_mnist(
 ) -> None:
     """Fetch the MNIST source that ``settings`` (source, path, url, sha256) name, within
     ``max_bytes`` and ``timeout_s``; check its sha256 and every cell; write the scaled table
-    to ``out_path``, recording the settings (the training jobs check them)."""
+    to ``out_path``, recording what the file is (source and sha256, which the training jobs
+    check), not where it came from."""
     url, local, label_at = source_file(settings)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    # The fetched CSV is needed only until it is read: a scratch folder beside the output.
-    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".mnist-") as scratch:
+    # The fetched CSV is needed only until it is read: a scratch folder beside the output,
+    # named after it, so that what a killed job left there is removed by the next one (one
+    # job at a time writes the output: Snakemake locks it).
+    scratch = out_path.parent / f".{out_path.name}.scratch"
+    for left in [scratch, *out_path.parent.glob(".mnist-*")]:  # .mnist-*: earlier versions'
+        shutil.rmtree(left, ignore_errors=True)
+    scratch.mkdir()
+    try:
         pixels, labels = fetch_verified(
             url,
             local,
             settings["sha256"],
-            Path(scratch) / "source.csv",
+            scratch / "source.csv",
             max_bytes,
             timeout_s,
             section="mnist",
-            check=lambda path, name: read_mnist_csv(path, name, label_at),
+            check=lambda path, name: read_mnist_csv(path, name, label_at, max_bytes),
         )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     table = mnist_table(pixels, labels)
-    tables.write_frame(table, out_path, tables.data_record(settings, {}))
+    recorded = {key: settings[key] for key in RECORDED} | {"sha256": settings["sha256"].lower()}
+    tables.write_frame(table, out_path, tables.data_record(recorded, {}))
     counts = np.bincount(labels, minlength=DIGITS)
     log.info(
         "%d images from %s (%s), %d..%d per digit; pixels scaled to [0, 1]",

