@@ -366,7 +366,7 @@ def test_the_new_sections_have_the_bounds_of_their_kind(override, expected):
 
 def test_the_config_docs_point_to_no_file_outside_the_repository():
     """config/README.md and the schema it is generated from name only files of the checkout
-    (REFERENCE.md, the course notes, is not one: the descriptions cite the course)."""
+    (the course's notes are not one: the descriptions cite the course)."""
     for path in (REPO / "config" / "README.md", SCHEMA_PATH):
         for name in set(re.findall(r"[\w./-]+\.md\b", path.read_text())):
             if "/" in name or name == "README.md":
