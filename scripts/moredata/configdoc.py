@@ -8,13 +8,13 @@ The Snakemake workflow catalog shows config/README.md as the workflow's configur
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from moredata.config.schema import load_schema, resolve
+from moredata.generated import check_flag, write_or_check
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -171,18 +171,8 @@ def render(schema: Mapping[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
-    args = parser.parse_args(argv)
-    text = render(load_schema(SCHEMA))
-    if args.check:
-        current = README.read_text() if README.is_file() else ""
-        if current != text:
-            print(f"{README} is out of date: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(text)
-    return 0
+    check = check_flag(argv, __doc__.splitlines()[0])
+    return write_or_check(README, render(load_schema(SCHEMA)), COMMAND, check)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,10 @@ it (a run limited by the config key ``experiments`` has only theirs).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from moredata.generated import check_flag, write_or_check
 from moredata.recipe import Recipe
 from moredata.registry import EXPERIMENTS, Experiment, category
 
@@ -75,17 +75,8 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not LANDING.is_file() or LANDING.read_text() != text:
-            print(f"{LANDING} is out of date: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    LANDING.write_text(text)
-    return 0
+    check = check_flag(argv, __doc__.splitlines()[0])
+    return write_or_check(LANDING, render(), COMMAND, check)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ adding one is adding its folder (docs/adding-an-experiment.md), not an entry her
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import pkgutil
@@ -23,6 +22,7 @@ from typing import Any
 import yaml
 
 import moredata
+from moredata.generated import check_flag, write_or_check
 from moredata.products import Computation, Page, Products, Step
 from moredata.recipe import Recipe
 
@@ -160,17 +160,8 @@ def rule_code() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
-    args = parser.parse_args(argv)
-    text = test_config_text()
-    if args.check:
-        if not TEST_CONFIG.is_file() or TEST_CONFIG.read_text() != text:
-            print(f"{TEST_CONFIG} is out of date: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    TEST_CONFIG.write_text(text)
-    return 0
+    check = check_flag(argv, __doc__.splitlines()[0])
+    return write_or_check(TEST_CONFIG, test_config_text(), COMMAND, check)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ table or column has no description, or a description describes nothing."""
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import inspect
@@ -31,6 +30,7 @@ from types import ModuleType
 import pyarrow as pa
 
 import moredata
+from moredata.generated import check_flag, write_or_check
 from moredata.recipe import Recipe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -292,25 +292,14 @@ def render(found: list[Table]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
-    args = parser.parse_args(argv)
+    check = check_flag(argv, __doc__.splitlines()[0])
     found = tables()
     problems = undescribed(found)
     if problems:
         for problem in problems:
             print(f"{COMMAND}: {problem}", file=sys.stderr)
         return 1
-    text = render(found)
-    if args.check:
-        current = DOC.read_text() if DOC.is_file() else ""
-        if current != text:
-            print(f"{DOC} is out of date: run {COMMAND}", file=sys.stderr)
-            return 1
-        return 0
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
-    return 0
+    return write_or_check(DOC, render(found), COMMAND, check)
 
 
 if __name__ == "__main__":
