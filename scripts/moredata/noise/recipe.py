@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moredata.crosskeys import check_member
-from moredata.mnist.lecture import MnistLecture, MnistSettings, plot_title
-from moredata.products import Aggregate, Call, Figure, Page, Plot, Products
+from moredata.mnist.lecture import MnistLecture, MnistSettings, lecture_products
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,8 @@ class NoiseRecipe(MnistLecture):
         super().check_config(config)
         check_member(self, config[self.name], "table_n", "sizes")
 
-    products = Products(
+    products = lecture_products(
+        name="noise",
         lecture=7,
         title="Noise augmentation (MNIST)",
         about=(
@@ -50,44 +50,9 @@ class NoiseRecipe(MnistLecture):
             'at N = {{ snakemake.config["noise"]["sizes"]|join(", ") }}, with the '
             'conditions {{ snakemake.config["noise"]["conditions"]|join(", ") }}'
         ),
-        aggregate=Aggregate(
-            function="moredata.mnist.report:aggregate_mnist",
-            tables=("epochs", "result"),
-            files=(
-                "epochs.parquet",
-                "results.parquet",
-                "summary.parquet",
-                "summary.csv",
-                "statistics.parquet",
-                "statistics.csv",
-                "table.parquet",
-                "table.csv",
-            ),
-            keywords=noise_table_n,
-        ),
-        plots=(
-            Plot(
-                rule="plot_noise",
-                inputs=("results.parquet",),
-                values=plot_title("Data noise augmentation in MNIST"),
-                figures=(
-                    Figure("lecture", "noise_lecture.rst", "The lecture's figure"),
-                    Figure("gains", "noise_gains.rst", "Gains over the original data"),
-                ),
-                calls=(
-                    Call(
-                        "moredata.mnist.report:plot_mnist",
-                        ("results", "title", "lecture", "gains"),
-                    ),
-                ),
-            ),
-        ),
-        pages=(
-            Page("summary.csv", "noise_summary", "noise_summary.rst", "Summary table"),
-            Page("statistics.csv", "noise_statistics", "noise_statistics.rst", "Statistics"),
-            Page("table.csv", "noise_table", "noise_table.rst", "The lecture's table"),
-        ),
-        train_group="mnist_train",
+        figure_title="Data noise augmentation in MNIST",
+        tables=(("table", "noise_table.rst", "The lecture's table"),),
+        keywords=noise_table_n,
         tiny={
             "seeds": [0, 1],
             "sizes": [1000],

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moredata.mnist.lecture import MnistLecture, MnistSettings, plot_title
-from moredata.products import Aggregate, Call, Figure, Page, Plot, Products
+from moredata.mnist.lecture import MnistLecture, MnistSettings, lecture_products
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,8 @@ class OversamplingRecipe(MnistLecture):
     name = "oversampling"
     settings_class = OversamplingSettings
     stream_key = 6
-    products = Products(
+    products = lecture_products(
+        name="oversampling",
         lecture=6,
         title="Data oversampling (MNIST)",
         about=(
@@ -30,47 +30,7 @@ class OversamplingRecipe(MnistLecture):
             'at N = {{ snakemake.config["oversampling"]["sizes"]|join(", ") }}, with the '
             'conditions {{ snakemake.config["oversampling"]["conditions"]|join(", ") }}'
         ),
-        aggregate=Aggregate(
-            function="moredata.mnist.report:aggregate_mnist",
-            tables=("epochs", "result"),
-            files=(
-                "epochs.parquet",
-                "results.parquet",
-                "summary.parquet",
-                "summary.csv",
-                "statistics.parquet",
-                "statistics.csv",
-            ),
-        ),
-        plots=(
-            Plot(
-                rule="plot_oversampling",
-                inputs=("results.parquet",),
-                values=plot_title("Data oversampling in MNIST"),
-                figures=(
-                    Figure("lecture", "oversampling_lecture.rst", "The lecture's figure"),
-                    Figure("gains", "oversampling_gains.rst", "Gains over the original data"),
-                ),
-                calls=(
-                    Call(
-                        "moredata.mnist.report:plot_mnist",
-                        ("results", "title", "lecture", "gains"),
-                    ),
-                ),
-            ),
-        ),
-        pages=(
-            Page(
-                "summary.csv", "oversampling_summary", "oversampling_summary.rst", "Summary table"
-            ),
-            Page(
-                "statistics.csv",
-                "oversampling_statistics",
-                "oversampling_statistics.rst",
-                "Statistics",
-            ),
-        ),
-        train_group="mnist_train",
+        figure_title="Data oversampling in MNIST",
         tiny={
             "seeds": [0, 1],
             # A devset of 100 images holds every digit (the core's tests count missing classes).
