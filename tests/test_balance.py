@@ -18,9 +18,8 @@ from moredata.balance import data as bd
 from moredata.balance.metrics import bayes_metrics, network_metrics, prior_shift
 from moredata.balance.recipe import (
     RECIPE,
-    RESULT,
     BalanceSettings,
-    check_config,
+    check_section,
     check_wine_at_hand,
     check_wine_table,
     job_points,
@@ -35,6 +34,7 @@ from moredata.balance.report import (
     read_runs,
     summary_table,
 )
+from moredata.balance.schema import RESULT
 from moredata.config import validate_config
 from moredata.errors import ConfigError
 from moredata.jobs import train_job
@@ -208,7 +208,7 @@ def test_schema_refuses(change: dict, words: str) -> None:
 def test_cross_key_checks_refuse(change: dict, words: str) -> None:
     values = config(**change)
     with pytest.raises(ConfigError) as error:
-        check_config(values)
+        check_section(values)
     with pytest.raises(ConfigError, match=r"^config key"):  # before any job: in validation
         validate_config(values, SCHEMA)
     assert words in str(error.value) and "\n" not in str(error.value)
@@ -217,7 +217,7 @@ def test_cross_key_checks_refuse(change: dict, words: str) -> None:
 def test_default_and_tiny_configs_pass() -> None:
     for values in (config(), tiny_config({}) | {"balance": _defaults()}):
         validate_config(values, SCHEMA)
-        check_config(values)
+        check_section(values)
 
 
 def _defaults() -> dict:

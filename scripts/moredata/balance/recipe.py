@@ -15,7 +15,13 @@ import numpy as np
 import pyarrow as pa
 
 from moredata.balance import data as balance_data
-from moredata.balance.metrics import BAYES_METRICS, NETWORK_METRICS, bayes_metrics, network_metrics
+from moredata.balance.metrics import (
+    BAYES_METRICS,
+    NETWORK_METRICS,
+    bayes_metrics,
+    network_metrics,
+)
+from moredata.balance.schema import RESULT
 from moredata.errors import ConfigError, MoredataError
 from moredata.products import Aggregate, Call, DataStep, Figure, Page, Plot, Products, Resources
 from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, point_name
@@ -29,34 +35,6 @@ if TYPE_CHECKING:
 
 SECTION = "balance"
 Activation = Literal["relu", "leaky_relu"]
-
-
-def _required(name: str, type_: pa.DataType) -> pa.Field:
-    return pa.field(name, type_, nullable=False)
-
-
-GRID_FIELDS = [
-    _required("dataset", pa.string()),
-    _required("share", pa.float64()),
-    _required("seed", pa.int64()),
-]
-# One row per trained network: its dataset's source and size (the separation is the
-# source's: the aggregate adds it). The
-# Bayes values are null for wine; every metric, the Bayes values included, is NaN for a
-# diverged run (training.on_divergence: record), so nothing of it enters a statistic.
-RESULT = pa.schema(
-    [
-        *GRID_FIELDS,
-        _required("source", pa.string()),
-        _required("n", pa.int64()),
-        _required("n_minority", pa.int64()),
-        _required("n_majority", pa.int64()),
-        _required("minority", pa.string()),
-        *(pa.field(name, pa.float64()) for name in (*NETWORK_METRICS, *BAYES_METRICS)),
-        pa.field("final_train_loss", pa.float64()),
-        _required("diverged", pa.bool_()),
-    ]
-)
 
 
 GAUSSIAN_FIELDS = (
@@ -207,10 +185,10 @@ class BalanceRecipe(Recipe[BalanceSettings]):
     with_seeds = ("share",)
     data_axes = ("dataset", "seed")
     outputs: Mapping[str, pa.Schema] = {"result": RESULT}
-    split_keys = "balance.shares or balance.datasets"
+    split_fields = ("shares", "datasets")
     # A job of 45 replicates peaks at 0.6 GB (Gaussian) or 1.0 GB (wine).
     resources = Resources(mem_mb=1200, runtime=30)
-    size_keys = "balance.steps, balance.batch_size or the hidden layers"
+    size_fields = ("steps", "batch_size", "gaussian_hidden_layers", "wine_hidden_layers")
 
     products = Products(
         lecture=8,
@@ -285,7 +263,7 @@ class BalanceRecipe(Recipe[BalanceSettings]):
 
     def check_config(self, config: Mapping[str, Any]) -> None:
         """Before any job: the section's cross-key rules, and the wine rows when at hand."""
-        check_config(config)
+        check_section(config)
         check_wine_at_hand(config)
 
     def data_record(self, point: Point, settings: BalanceSettings) -> dict[str, Any]:
@@ -416,7 +394,7 @@ def _percent(value: float | None) -> str:
     return "missing" if value is None else f"{value:.1f}%"
 
 
-def check_config(config: Mapping[str, Any]) -> None:
+def check_section(config: Mapping[str, Any]) -> None:
     """Cross-key rules of the balance section the schema cannot express; one line naming
     the key and what is allowed. (The wine rows are checked against the grid when the wine
     table is at hand: :func:`check_wine_at_hand`.)"""

@@ -43,7 +43,7 @@ ENOUGH_COLUMNS = [
 
 def read_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
     """Every job's result row, with the network - Bayes gap of each metric."""
-    from moredata.balance.recipe import RESULT
+    from moredata.balance.schema import RESULT
 
     runs = tables.read_tables(paths, RESULT).to_pandas()
     for metric in NETWORK_METRICS:
