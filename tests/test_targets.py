@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
             "5 is not in config key 'unbalanced.thresholds' [4, 6]",
         ),
         (
-            "results/noise/result/n~1000_condition~doubled_seed~0.parquet",
-            "doubled is not in config key 'noise.conditions'",
+            "results/noise/result/n~999_condition~original_seed~0.parquet",
+            "999 is not in config key 'noise.sizes'",
         ),
         (
             "results/depth/reloaded/layers~1_n~30_seed~0.parquet",
