@@ -620,7 +620,7 @@ with rule_job(sys.argv[1]):
             id="library-failure",
         ),
         pytest.param(  # only MoredataErrors are the user's to fix: a package bug is a bug
-            "from moredata.models import depth_layer_sizes; depth_layer_sizes(3, 80)",
+            "from moredata.depth.network import depth_layer_sizes; depth_layer_sizes(3, 80)",
             "unexpected ValueError: total_units=80 is not divisible by layers=3 .*",
             True,
             id="package-bug",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from moredata.depth.network import depth_layer_sizes
 from moredata.models import (
     build_mlp,
     count_parameters,
-    depth_layer_sizes,
     layer_activations,
     layer_sizes,
 )

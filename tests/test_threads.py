@@ -18,7 +18,8 @@ JOB = textwrap.dedent(
     from moredata.entry import rule_job
     with rule_job(sys.argv[1], int(sys.argv[2]), uses_torch=True):
         import torch
-        from moredata.models import build_mlp, depth_layer_sizes
+        from moredata.depth.network import depth_layer_sizes
+        from moredata.models import build_mlp
         from moredata.training import Replicate, Split, TrainSettings, train
         n = int(sys.argv[3])
         x, y = torch.randn(n + 200, 2), torch.randint(0, 3, (n + 200,))

@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
-from moredata.models import build_mlp, depth_layer_sizes
+from moredata.depth.network import depth_layer_sizes
+from moredata.models import build_mlp
 from moredata.reference import train_reference
 from moredata.training import (
     DivergenceError,

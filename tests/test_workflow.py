@@ -19,7 +19,8 @@ from conftest import REPO, Workflow, served_config
 from harness import make_checkout
 from moredata import tables
 from moredata.codedigest import module_closure
-from moredata.models import count_parameters, depth_layer_sizes
+from moredata.depth.network import depth_layer_sizes
+from moredata.models import count_parameters
 from moredata.products import module_of
 from moredata.registry import EXPERIMENTS, rule_code
 from moredata.targets import shown_plots

@@ -122,7 +122,8 @@ class DepthRecipe(Recipe[DepthSettings]):
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: DepthSettings) -> Prepared:
         """Each (layers, n, seed) gets its own initialisation and shuffling."""
-        from moredata.models import build_mlp, depth_layer_sizes
+        from moredata.depth.network import depth_layer_sizes
+        from moredata.models import build_mlp
         from moredata.tensors import table_replicate
 
         layers, n, seed = int(point["layers"]), int(point["n"]), int(point["seed"])
