@@ -29,6 +29,15 @@ More on data: a reproducible pipeline
    before docutils reads the page: an HTML comment in the report's script breaks its page. #}}
 
 {{% set shown = categories|map(attribute="name")|list %}}
+.. raw:: html
+
+   <style>
+   /* The report centres each view in a flex box, which pushes the top of a view taller than
+      the window above its scroll range (this page's title and first lines, at 1000 px):
+      centre only what fits. */
+   .items-center.justify-center.overflow-auto {{ align-items: safe center; }}
+   </style>
+
 This report holds the results of the {count} lectures of the "More on data" section of *A
 deep understanding of deep learning* that this Snakemake workflow recomputes from scratch,
 extended with more seeds and confidence intervals. Each experiment is a category under
