@@ -304,7 +304,7 @@ def xpath_string(text: str) -> str:
         return f"'{text}'"
     if '"' not in text:
         return f'"{text}"'
-    parts = ", \"'\", ".join(f"'{part}'" for part in text.split("'"))
+    parts = ', "\'", '.join(f"'{part}'" for part in text.split("'"))
     return f"concat({parts})"
 
 
