@@ -155,3 +155,44 @@ def test_the_cpu_install_comes_first_and_cuda_is_a_choice():
         installs = [line for line in block if " install " in line]
         assert CPU_INDEX in installs[0]
     assert "CUDA" in quick
+
+
+def ci_commands() -> list[list[str]]:
+    """The install and test commands of .ci/run, as words (continuation lines joined; an
+    ``if ! ...; then`` taken as its command), without pip's quiet flag and its network
+    settings (``--timeout``, ``--retries``)."""
+    text = (REPO / ".ci" / "run").read_text().replace("\\\n", " ")
+    commands = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*if ! (.*); then$", r"\1", line).strip()
+        words = shlex.split(line) if line and not line.startswith("#") else []
+        if not words or not re.match(r"(python3\.11|\.venv/bin/)", words[0]):
+            continue
+        kept, skip = [], 0
+        for word in words:
+            if skip:
+                skip -= 1
+            elif word in ("--timeout", "--retries"):
+                skip = 1
+            elif word != "-q":
+                kept.append(word)
+        commands.append(kept)
+    return commands
+
+
+def test_ci_runs_the_readme_test_command_with_a_fallback_for_torch():
+    """.ci/run is the README's test block (its tools called from the venv), except that
+    torch's install from PyTorch's CPU index is tried once, briefly, and falls back to the same
+    pin from pip's own sources (an offline CI machine has the wheel there)."""
+    readme = [
+        shlex.split(line) for line in quick_start_blocks()[1] if not line.startswith("source")
+    ]
+    readme = [[".venv/bin/pytest", *w[1:]] if w[0] == "pytest" else w for w in readme]
+    ci = ci_commands()
+    torch = readme[1]
+    assert torch[-2:] == ["--index-url", CPU_INDEX]
+    fallback = torch[:-2]
+    assert ci == [readme[0], torch, fallback, *readme[2:]]
+    run = (REPO / ".ci" / "run").read_text().replace("\\\n", " ")
+    (line,) = [line for line in run.splitlines() if CPU_INDEX in line]
+    assert "--retries 0" in line and re.search(r"--timeout \d+\b", line)
