@@ -14,6 +14,7 @@ statements the job executes."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import subprocess
 import sys
@@ -33,7 +34,9 @@ from moredata.registry import EXPERIMENTS, rule_code
 SCRIPTS = REPO / "scripts"
 PROBE = r"""
 import builtins, json, os, sys, types
-import matplotlib, numpy, pandas, pyarrow.parquet, scipy.stats, sklearn.metrics, torch, yaml
+import matplotlib
+matplotlib.use("Agg")  # as moredata.figures sets it, before pyplot (which every plot loads)
+import matplotlib.pyplot, numpy, pandas, pyarrow.parquet, scipy.stats, sklearn.metrics, torch, yaml
 
 def probe(case):
     requested = set()
@@ -98,12 +101,24 @@ def module_file(module: str) -> Path:
     return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
-def deferred(modules: list[str]) -> set[str]:
+@functools.cache
+def closure(script: Path, modules: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """module_closure of ``script`` in the package, computed once per test session (each
+    rule's test and each deferred import ask for the same closures again)."""
+    return tuple(module_closure(script, SCRIPTS / "moredata", modules))
+
+
+@functools.cache
+def module_tree(module: str) -> ast.Module:
+    return ast.parse(module_file(module).read_text())
+
+
+def deferred(modules: tuple[str, ...]) -> set[str]:
     """The package modules that ``modules`` import only when a function runs, or only for
     type checking (``if TYPE_CHECKING:``), with their parent packages and what they import."""
     found: set[str] = set()
     for module in modules:
-        for node in ast.walk(ast.parse(module_file(module).read_text())):
+        for node in ast.walk(module_tree(module)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or (
                 isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
             ):
@@ -115,9 +130,8 @@ def deferred(modules: list[str]) -> set[str]:
                         for name in names:
                             pieces = name.split(".")
                             found.update(".".join(pieces[:i]) for i in range(1, len(pieces) + 1))
-    package = SCRIPTS / "moredata"
     real = {name for name in found if module_file(name).is_file()}
-    return real.union(*(module_closure(module_file(name), package) for name in real))
+    return real.union(*(closure(module_file(name)) for name in real))
 
 
 def training_jobs(directory: Path, wine: Path) -> dict[str, dict[str, Any]]:
@@ -213,7 +227,7 @@ def test_a_job_imports_what_its_digest_covers_and_torch_only_to_train(probed, ru
     script, modules = RULES[rule]
     loaded = probed[rule]
     assert loaded["error"] is None, loaded["error"]
-    covered = module_closure(script, SCRIPTS / "moredata", modules)
+    covered = closure(script, tuple(modules))
     assert set(loaded["package"]) <= set(covered)  # a change to any module it runs reruns it
     assert set(covered) - set(loaded["package"]) <= deferred(covered)
     # The jobs that set torch's threads are the ones that need it.
