@@ -4,12 +4,16 @@ real Snakefile in a temporary directory."""
 from __future__ import annotations
 
 import copy
+import fcntl
 import functools
 import http.server
+import json
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -247,3 +251,61 @@ def make_workflow(tmp_path: Path, wine_server: str):
         return Workflow(tmp_path / name, served_config(wine_server, override))
 
     return make
+
+
+# --- One finished run of the tiny grid for the whole session ---------------------------------
+
+NEWCOMER_RUN = "runs/tiny"
+
+
+def newcomer_command(*args: str) -> list[str]:
+    """``snakemake --directory runs/tiny --configfile config/config.yaml ARGS``, run from a
+    checkout's root: the README's pattern for a run in a directory of its own."""
+    return snakemake_command(NEWCOMER_RUN, "--configfile", "config/config.yaml", *args)
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """A finished run of the tiny config (wine from the local server, no models saved but
+    the best experiment's), made from a checkout's root as the README tells a newcomer:
+    ``root``/config/config.yaml, results in ``root``/runs/tiny. Nothing runs in it: each
+    test module takes a copy (its files keep their times, so the copy is as finished)."""
+
+    root: Path
+    config: dict
+    stdout: str  # the run's output: a newcomer's first look
+    stderr: str
+
+    def copy_root(self, directory: Path) -> Path:
+        """A copy of the whole checkout root at ``directory``."""
+        shutil.copytree(self.root, directory, symlinks=True)
+        return directory
+
+    def copy_run(self, directory: Path) -> Workflow:
+        """The run's directory copied to ``directory``, as a Workflow with its config."""
+        shutil.copytree(self.root / NEWCOMER_RUN, directory, symlinks=True)
+        return Workflow(directory, self.config)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(request: pytest.FixtureRequest, tmp_path_factory, wine_server: str) -> TinyRun:
+    """The session's one full run of the tiny grid, shared by the xdist workers: the first
+    test that asks makes it (a few minutes of jobs), a worker that asks meanwhile waits for
+    it on a lock, and a failed run fails every test that asked, with its output."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if hasattr(request.config, "workerinput") else base
+    root, record = shared / "tiny-run", shared / "tiny-run.json"
+    with (shared / "tiny-run.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not record.exists():
+            config = served_config(wine_server)
+            write_config(root, config)
+            result = subprocess.run(
+                newcomer_command(), cwd=root, capture_output=True, text=True, timeout=1200
+            )
+            made = {"returncode": result.returncode, "config": config}
+            made |= {"stdout": result.stdout, "stderr": result.stderr}
+            record.write_text(json.dumps(made))
+    made = json.loads(record.read_text())
+    assert made["returncode"] == 0, f"the tiny run failed:\n{made['stderr'][-6000:]}"
+    return TinyRun(root, made["config"], made["stdout"], made["stderr"])

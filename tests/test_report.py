@@ -1,7 +1,9 @@
 """A newcomer's run of the tiny grid, as the README tells it: the report made with the plain
 install's dependencies (no test extras), readable in a browser (landing page, every summary
 table as a page, a caption for every entry), the README's ``--directory`` + ``--report``
-pattern, ``save_models`` after a finished run, and a quiet output when nothing failed."""
+pattern, and a quiet output when nothing failed. The run is the session's tiny run
+(conftest.tiny_run); docs/models.md's ``save_models`` after a finished run is tested on it in
+tests/test_workflow.py."""
 
 from __future__ import annotations
 
@@ -21,8 +23,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import REPO, served_config
-from harness import snakemake_command, write_config
+from conftest import NEWCOMER_RUN, REPO, TinyRun, newcomer_command
 from moredata.registry import EXPERIMENTS
 from moredata.report_pages import MISSING, format_number
 from moredata.targets import page_file
@@ -41,34 +42,28 @@ REQUIRE_BROWSER = "MOREDATA_REQUIRE_BROWSER"
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory, wine_server) -> Path:
-    """A checkout's root with the tiny config as config/config.yaml; its run goes to
-    runs/tiny, with the README's pattern for a run in a directory of its own."""
-    root = tmp_path_factory.mktemp("newcomer")
-    write_config(root, served_config(wine_server))
-    return root
-
-
-def run_command(*args: str) -> list[str]:
-    """``snakemake --directory runs/tiny --configfile config/config.yaml ARGS``, for a root."""
-    return snakemake_command("runs/tiny", "--configfile", "config/config.yaml", *args)
+def checkout(tmp_path_factory, tiny_run: TinyRun) -> Path:
+    """A checkout's root with the tiny config as config/config.yaml and its finished run in
+    runs/tiny (the README's pattern for a run in a directory of its own): a copy of the
+    session's tiny run, which this module's reports write into."""
+    return tiny_run.copy_root(tmp_path_factory.mktemp("newcomer") / "root")
 
 
 def run_from_root(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(run_command(*args), cwd=root, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        newcomer_command(*args), cwd=root, capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.fixture(scope="module")
-def finished(checkout) -> subprocess.CompletedProcess:
+def finished(tiny_run: TinyRun) -> TinyRun:
     """The tiny run, finished; its output is the newcomer's first look."""
-    result = run_from_root(checkout)
-    assert result.returncode == 0, result.stderr[-6000:]
-    return result
+    return tiny_run
 
 
 @pytest.fixture(scope="module")
-def run_dir(checkout, finished) -> Path:
-    return checkout / "runs" / "tiny"
+def run_dir(checkout) -> Path:
+    return checkout / NEWCOMER_RUN
 
 
 def plain_install_closure(pyproject: Path) -> set[str]:
@@ -117,7 +112,7 @@ def test_the_report_needs_only_the_plain_install(checkout, run_dir):
         if not any(canonicalize_name(dist) in closure for dist in dists)
     )
     assert "_pytest" in blocked and "selenium" in blocked  # the test extras are hidden
-    command = run_command("--report", "report.html")
+    command = newcomer_command("--report", "report.html")
     result = subprocess.run(
         [sys.executable, "-c", PLAIN_INSTALL_SNAKEMAKE, ",".join(blocked), *command[1:]],
         cwd=checkout,
@@ -151,41 +146,6 @@ def test_a_successful_run_prints_no_error_like_line(finished):
     assert "Shell command" not in output  # printshellcmds would print "Shell command: None"
     scary = [line for line in output.splitlines() if re.search(r"error|fail|traceback", line, re.I)]
     assert scary == []
-
-
-def test_save_models_after_a_finished_run_writes_every_model(tmp_path, checkout, finished):
-    """docs/models.md's command for turning on save_models after a finished run writes the model
-    of every training job (a plain `--config save_models=true` found nothing to do: the
-    models were no target, and the outputs they would recompute existed)."""
-    models = (REPO / "docs" / "models.md").read_text()
-    command = next(
-        line.strip()
-        for line in models.splitlines()
-        if line.startswith("snakemake --config save_models=true")
-    )
-    copy = tmp_path / "checkout"
-    shutil.copytree(checkout, copy, symlinks=True)
-    run = copy / "runs" / "tiny"
-    # One model per grid point of each experiment that saves them on request, named like
-    # the point's result file.
-    from moredata.registry import RECIPES
-
-    points = {
-        Path(recipe.name) / "models" / f"{path.stem}.pt"
-        for recipe in RECIPES
-        if not recipe.keeps_best_dev
-        for path in (run / "results" / recipe.name / next(iter(recipe.outputs))).glob("*.parquet")
-    }
-    assert len(points) > 10
-
-    def models() -> set[Path]:
-        return {path.relative_to(run / "results") for path in run.glob("results/*/models/*.pt")}
-
-    best = models()  # the best experiment always saves its models
-    assert best and all(path.parts[0] == "best" for path in best)
-    result = run_from_root(copy, *command.split()[1:])
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert models() == best | points
 
 
 # --- The report in a browser -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """End-to-end: the real Snakefile on a tiny config, with the wine file downloaded from a local
 HTTP server; outputs, schemas, provenance, the lectures' tables, saved models reloaded, no-op
-reruns and rerun scoping. One run of every experiment, shared by the module."""
+reruns and rerun scoping. One run of every experiment, shared by the module: a copy of the
+session's tiny run (conftest.tiny_run) with every model saved after the fact."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from conftest import REPO, Workflow, served_config
+from conftest import REPO, TinyRun, Workflow
 from harness import make_checkout
 from moredata import tables
 from moredata.codedigest import module_closure
 from moredata.depth.network import depth_layer_sizes
 from moredata.models import count_parameters
 from moredata.products import module_of
-from moredata.registry import EXPERIMENTS, rule_code
+from moredata.registry import EXPERIMENTS, RECIPES, rule_code
 from moredata.targets import shown_plots
 from moredata.unbalanced.schema import (
     UNBALANCED_CLASS_METRICS,
@@ -41,14 +42,56 @@ GRID_FILES = {
 }
 
 
+# docs/models.md's command for saving every model after a finished run.
+SAVE_MODELS_AFTER = next(
+    line.strip()
+    for line in (REPO / "docs" / "models.md").read_text().splitlines()
+    if line.startswith("snakemake --config save_models=true")
+)
+
+
+def saved_models(workflow: Workflow) -> set[Path]:
+    results = workflow.path("results")
+    return {path.relative_to(results) for path in results.glob("*/models/*.pt")}
+
+
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory, wine_server) -> Workflow:
+def models_after_the_fact(tmp_path_factory, tiny_run: TinyRun) -> tuple[Workflow, set[Path]]:
+    """A copy of the session's tiny run (no models saved but the best experiment's), then
+    docs/models.md's command to save every model: the run every test of this module reads,
+    with save_models: true in its config; and the models there were before the command."""
+    workflow = tiny_run.copy_run(tmp_path_factory.mktemp("e2e") / "run")
+    before = saved_models(workflow)
+    workflow.run(*SAVE_MODELS_AFTER.split()[1:])
+    workflow.update_config({"save_models": True})
+    return workflow, before
+
+
+@pytest.fixture(scope="module")
+def finished(models_after_the_fact) -> Workflow:
     """One complete run of the tiny grid, every model saved, shared by the tests of this
     module; a test that runs more in it works on a copy (copy_of)."""
-    config = served_config(wine_server, {"save_models": True})
-    workflow = Workflow(tmp_path_factory.mktemp("e2e"), config)
-    workflow.run()
-    return workflow
+    return models_after_the_fact[0]
+
+
+def test_save_models_after_a_finished_run_writes_every_model(models_after_the_fact):
+    """docs/models.md's command for turning on save_models after a finished run writes the
+    model of every training job (a plain `--config save_models=true` found nothing to do: the
+    models were no target, and the outputs they would recompute existed)."""
+    workflow, best = models_after_the_fact
+    # The best experiment always saves its models; every other one saves, on request, one
+    # model per grid point, named like the point's result file.
+    assert best and all(path.parts[0] == "best" for path in best)
+    points = {
+        Path(recipe.name) / "models" / f"{path.stem}.pt"
+        for recipe in RECIPES
+        if not recipe.keeps_best_dev
+        for path in workflow.path(f"results/{recipe.name}/{next(iter(recipe.outputs))}").glob(
+            "*.parquet"
+        )
+    }
+    assert len(points) > 10
+    assert saved_models(workflow) == best | points
 
 
 def copy_of(workflow: Workflow, directory) -> Workflow:
