@@ -509,14 +509,14 @@ def test_a_log_that_cannot_be_opened_fails_its_job_in_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
+def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(tiny_run, tmp_path):
+    """In a copy of the session's finished tiny run (conftest.tiny_run)."""
+    workflow = tiny_run.copy_run(tmp_path / "run")
     target = "results/unbalanced/summary.csv"
-    first = run(target, "--config", "unbalanced={seeds: [0]}")
-    assert first.returncode == 0, first.stderr[-3000:]
-    summary = pd.read_csv(run.directory / target)
+    summary = pd.read_csv(workflow.path(target))
     job_file = "results/unbalanced/classes/threshold~6_remedy~none_seed~0.parquet"
-    (run.directory / job_file).write_bytes(b"PAR1 not parquet at all")
-    failed = run(target, "--config", "unbalanced={seeds: [0]}")
+    workflow.path(job_file).write_bytes(b"PAR1 not parquet at all")
+    failed = workflow.run(target, check=False)
     assert failed.returncode != 0
     errors = {
         line.split(" ERROR moredata: ", 1)[1]
@@ -532,11 +532,11 @@ def test_a_corrupted_job_file_is_named_and_a_rerun_recovers(run):
         line,
     ), line
     assert "Traceback" not in failed.stderr
-    assert not (run.directory / target).exists()  # Snakemake removed the failed job's output
-    (run.directory / job_file).unlink()  # what the message says
-    again = run(target, "--config", "unbalanced={seeds: [0]}")
+    assert not workflow.path(target).exists()  # Snakemake removed the failed job's output
+    workflow.path(job_file).unlink()  # what the message says
+    again = workflow.run(target, check=False)
     assert again.returncode == 0, again.stderr[-3000:]
-    pd.testing.assert_frame_equal(pd.read_csv(run.directory / target), summary)
+    pd.testing.assert_frame_equal(pd.read_csv(workflow.path(target)), summary)
 
 
 def test_a_recipe_does_not_import_the_config_check():
