@@ -116,10 +116,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 # pyproject.toml: by default it starts with the files that have the most tests, and these
 # have few, which left them for the end).
 START_FIRST = (
-    "test_workflow.py",
+    "test_workflow.py",  # makes the session's tiny run (tiny_run) that later files copy
     "test_stale.py",
     "test_report.py",
     "test_bad_input.py",
+    "test_readme_commands.py",  # 27 dry runs of the course config
     "test_slurm.py",
 )
 
