@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from moredata import epoch_loop
 from moredata.errors import ConfigError, DivergenceError
 from moredata.models import layer_activations, layer_sizes
 
@@ -460,6 +461,11 @@ class _Engine(Protocol):
         """Training step ``index`` of replicates :m on inputs ``x`` (m, batch, ...); their
         logits go into ``out``."""
 
+    def run_epoch(self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor) -> bool:
+        """Every step of an epoch in which all replicates take every step, in one call
+        (gathering each step's ``rows`` of ``x_flat`` into ``x_step``, logits into
+        ``logits``) where the engine can; False: the loop calls :meth:`step` instead."""
+
     def logits(self, x: Tensor) -> Tensor:
         """Logits (R, n, out) of every replicate, as judged (eval mode)."""
 
@@ -482,11 +488,44 @@ class _FastEngine:
         self.optimiser = None if fold_sgd else _Optimiser(settings, self.net)
         self.best: list[Tensor] | None = None
         self._terms: tuple[list[Tensor], list[Tensor]] = ([], [])
+        self._epoch_terms: tuple[Tensor, Tensor] | None = None
         self._sgd_steps: dict[int, Callable[[Tensor, Tensor, Tensor, Tensor], None]] = {}
+        codes = {None: epoch_loop.NO_ACTIVATION, "relu": epoch_loop.RELU}
+        codes["leaky_relu"] = epoch_loop.LEAKY_RELU
+        self._activation_codes = [codes[a] for a in self.net.activations[:-1]]
 
     def begin_epoch(self, ys: Tensor) -> None:
         a, c = _target_terms(ys, self.outputs, self.settings)
+        self._epoch_terms = (a, c)
         self._terms = (list(a.unbind(0)), list(c.unbind(0)))
+
+    def run_epoch(self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor) -> bool:
+        # Plain SGD with every replicate on every step: the scripted loop (moredata.epoch_loop),
+        # the same operations in the same order as step() from Python.
+        scripted = epoch_loop.scripted_sgd_epoch()
+        if scripted is None or self.optimiser is not None or self._epoch_terms is None:
+            return False
+        net, m, batch = self.net, self.net.replicas, logits.shape[2]
+        weights, biases, _, _ = net.views(m)
+        a, c = self._epoch_terms
+        s = self.settings
+        scripted(
+            x_flat,
+            rows,
+            x_step,
+            weights,
+            biases,
+            net.transposed_weights(m),
+            self._activation_codes,
+            LEAKY_SLOPE,
+            a,
+            c,
+            weights[0].new_ones(m, 1, batch),
+            s.learning_rate,
+            s.loss == "bce",
+            logits,
+        )
+        return True
 
     def step(self, index: int, x: Tensor, m: int, out: Tensor) -> None:
         a, c = self._terms[0][index], self._terms[1][index]
@@ -614,6 +653,9 @@ class _GenericEngine:
 
     def begin_epoch(self, ys: Tensor) -> None:
         self._ys = list(ys.unbind(0))
+
+    def run_epoch(self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor) -> bool:
+        return False  # step by step: torch.func and torch.optim are called from Python
 
     def step(self, index: int, x: Tensor, m: int, out: Tensor) -> None:
         ys = self._ys[index]
@@ -863,14 +905,16 @@ def train(
             ys = y_flat[rows]
             engine.begin_epoch(ys)
             flat_rows = rows.view(steps, replicas * batch)
-            for step, (rows_in, x, m, out) in enumerate(
-                zip(flat_rows.unbind(0), x_inputs, active, step_logits, strict=True)
-            ):
-                gathered = x_step if m == replicas else x_step[: m * batch]
-                if m < replicas:
-                    rows_in = rows_in[: m * batch]
-                torch.index_select(x_flat, 0, rows_in, out=gathered)
-                engine.step(step, x, m, out)
+            every_step = active[-1] == replicas  # no replicate sits out a step
+            if not (every_step and engine.run_epoch(x_flat, flat_rows, x_step, logits)):
+                for step, (rows_in, x, m, out) in enumerate(
+                    zip(flat_rows.unbind(0), x_inputs, active, step_logits, strict=True)
+                ):
+                    gathered = x_step if m == replicas else x_step[: m * batch]
+                    if m < replicas:
+                        rows_in = rows_in[: m * batch]
+                    torch.index_select(x_flat, 0, rows_in, out=gathered)
+                    engine.step(step, x, m, out)
             losses, correct = _batch_metrics(logits, ys, settings)
             loss_sum = epoch_loss[epoch]
             loss_sum.copy_(torch.where(step_taken, losses, 0).sum(dim=0, dtype=torch.float64))
