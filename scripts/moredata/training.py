@@ -11,7 +11,9 @@ every epoch under its name. Two engines do the arithmetic, with the same mathema
   (slope 0.01) between them, cross-entropy or BCE-with-logits loss, SGD or Adam. The
   parameters of all replicates live in one flat buffer; forward and backward passes are
   batched matrix products written out, and plain SGD is folded into the weight-gradient
-  products. :func:`fast_path_refusal` admits exactly this and nothing else;
+  products (an epoch of such steps runs as one TorchScript function where every replicate
+  takes every step: :mod:`moredata.epoch_loop`). :func:`fast_path_refusal` admits exactly
+  this and nothing else;
 - the **generic path** for any other ``nn.Module``: ``torch.func.stack_module_state`` +
   ``vmap(grad(functional_call(...)))`` and public ``torch.optim``, with training / eval
   mode as the module says (Dropout, other activations, layers without bias, ...).
