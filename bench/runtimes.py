@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docsection import write_section
+
 # Folders of results/ that hold no experiment's own outputs.
 NOT_EXPERIMENTS = {"data", "report"}
 
@@ -188,14 +191,18 @@ def markdown(summary: pd.DataFrame) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path, help="the workflow directory of a finished run")
+    parser.add_argument(
+        "--write", type=Path, metavar="DOC", help="also write the table into DOC's runtimes section"
+    )
     args = parser.parse_args(argv)
     jobs = read_jobs(args.directory)
     if not jobs:
         print(f"{args.directory}: no finished job recorded", file=sys.stderr)
         return 1
-    print(run_header(args.directory))
-    print()
-    print(markdown(table(jobs)))
+    text = f"{run_header(args.directory)}\n\n{markdown(table(jobs))}"
+    print(text)
+    if args.write:
+        write_section(args.write, "runtimes", text)
     return 0
 
 

@@ -79,3 +79,29 @@ def test_a_directory_without_a_run_is_one_line(tmp_path):
         assert "no .snakemake/metadata" in str(stop)
     else:
         raise AssertionError("no error")
+
+
+def test_a_bench_writes_its_table_into_its_docs_section(tmp_path):
+    """``--write DOC``: the table replaces the text between the section's markers, the rest of
+    the doc unchanged; a doc without them is refused by name. docs/speed.md has the sections
+    the benches write (bench/runtimes.py, bench/mnist.py steps)."""
+    from docsection import section_pattern, write_section
+
+    doc = tmp_path / "speed.md"
+    doc.write_text(
+        "intro\n<!-- begin: runtimes (written by x) -->\nold\n<!-- end: runtimes -->\nend\n"
+    )
+    write_section(doc, "runtimes", "| new |\n")
+    assert doc.read_text() == (
+        "intro\n<!-- begin: runtimes (written by x) -->\n| new |\n<!-- end: runtimes -->\nend\n"
+    )
+    try:
+        write_section(doc, "mnist-steps", "x")
+    except SystemExit as refused:
+        assert "mnist-steps" in str(refused)
+    else:
+        raise AssertionError("a doc without the section was written")
+    speed = (REPO / "docs" / "speed.md").read_text()
+    for name, bench in (("runtimes", "runtimes.py"), ("mnist-steps", "mnist.py")):
+        assert section_pattern(name).search(speed), name
+        assert f'"{name}"' in (REPO / "bench" / bench).read_text()
