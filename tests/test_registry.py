@@ -5,6 +5,7 @@ rule scripts names an experiment. The generic steps run what the experiments dec
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -79,11 +80,17 @@ def test_no_rule_file_or_rule_script_names_an_experiment():
             assert not re.search(rf"\b{name}\b", text, re.I), (path.name, name)
 
 
-def test_the_data_path_is_the_data_steps_pattern():
+def test_the_data_pattern_names_the_data_axes():
+    """A data step writes one file per point of the data axes, each named by all of them; a
+    recipe without one trains on a shared source (one file)."""
     for recipe in registry.RECIPES:
+        fields = {field for _, field, _, _ in string.Formatter().parse(recipe.data_pattern)}
+        fields.discard(None)
+        assert fields == set(recipe.data_axes), recipe.name
+        if recipe.products.data is None:
+            assert not recipe.data_axes, recipe.name
         point = {axis: f"<{axis}>" for axis in recipe.grid}
-        step = recipe.products.data
-        expected = recipe.data_source if step is None else step.path(point)
+        expected = recipe.data_pattern.format(**{a: f"<{a}>" for a in recipe.data_axes})
         assert recipe.data_path(point) == expected
 
 

@@ -2,8 +2,9 @@
 tests and the docs generators read. An experiment is a training recipe (moredata.recipe,
 with its products) or a computation that trains nothing (moredata.products.Computation).
 
-Every package of moredata with a ``recipe`` module holding a ``RECIPE`` is an experiment:
-adding one is adding its folder (docs/adding-an-experiment.md), not an entry here.
+Every package of moredata with a ``products`` module holding ``PRODUCTS`` is an experiment
+(with a ``recipe`` module holding ``RECIPE`` if it trains): adding one is adding its folder
+(docs/adding-an-experiment.md), not an entry here.
 
     python -m moredata.registry           # rewrite .test/config/config.yaml (the tiny grid)
     python -m moredata.registry --check   # exit 1 if it is out of date
@@ -17,6 +18,7 @@ import pkgutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -62,15 +64,36 @@ ANATOMY = Computation(
 Experiment = Recipe[Any] | Computation
 
 
+def _module(name: str) -> ModuleType | None:
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
+
+
 def discover() -> list[Experiment]:
-    """The RECIPE of every ``moredata.<package>.recipe`` module, and the anatomy lecture."""
+    """Every ``moredata.<package>`` whose ``products`` module holds ``PRODUCTS``: its
+    ``recipe`` module's RECIPE with those products attached (a package without a recipe is
+    a computation named after it), and the anatomy lecture.
+
+    The products live apart from the recipe so that no job's code digest covers them: a
+    title, a caption or the tiny grid reruns no training (tests/test_codedigest.py)."""
     found: list[Experiment] = [ANATOMY]
     for module in pkgutil.iter_modules(moredata.__path__):
-        name = f"moredata.{module.name}.recipe"
-        if module.ispkg and importlib.util.find_spec(name) is not None:
-            recipe = getattr(importlib.import_module(name), "RECIPE", None)
-            if recipe is not None:
-                found.append(recipe)
+        if not module.ispkg:
+            continue
+        package = f"moredata.{module.name}"
+        declared = _module(f"{package}.products")
+        products = getattr(declared, "PRODUCTS", None)
+        recipes = _module(f"{package}.recipe")
+        recipe = getattr(recipes, "RECIPE", None)
+        if recipe is not None:
+            if not isinstance(products, Products):
+                raise TypeError(
+                    f"scripts/moredata/{module.name}/products.py: no PRODUCTS = Products(...) "
+                    f"for the recipe of {package}.recipe (docs/adding-an-experiment.md)"
+                )
+            recipe.products = products
+            found.append(recipe)
+        elif isinstance(products, Products):
+            found.append(Computation(name=module.name, products=products))
     return found
 
 
