@@ -4,6 +4,7 @@ rule scripts names an experiment. The generic steps run what the experiments dec
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
 from pathlib import Path
@@ -27,9 +28,25 @@ def test_every_recipe_package_is_an_experiment_in_lecture_order():
         path.parent.name for path in (REPO / "scripts" / "moredata").glob("*/recipe.py")
     )
     assert sorted(r.name for r in registry.RECIPES) == packages
+    # Each declares its products beside its recipe, in a module no job imports.
+    for recipe in registry.RECIPES:
+        module = importlib.import_module(f"moredata.{recipe.name}.products")
+        assert recipe.products is module.PRODUCTS, recipe.name
     lectures = [e.products.lecture for e in registry.EXPERIMENTS]
     assert lectures == sorted(lectures) and len(set(lectures)) == len(lectures)
     assert registry.category(registry.EXPERIMENTS[0]).startswith(f"{lectures[0]}. ")
+
+
+def test_the_guide_lists_the_files_every_experiment_package_has():
+    """docs/adding-an-experiment.md's file table names the package's modules; every
+    experiment's folder has the ones each needs (its schemas and table docs may be shared, as
+    the MNIST lectures')."""
+    guide = (REPO / "docs" / "adding-an-experiment.md").read_text()
+    listed = set(re.findall(r"^\| `scripts/moredata/<name>/([a-z_]+\.py)`", guide, re.M))
+    assert {"__init__.py", "recipe.py", "products.py", "schema.py", "tabledocs.py"} <= listed
+    for recipe in registry.RECIPES:
+        for name in ("__init__.py", "recipe.py", "products.py"):
+            assert (REPO / "scripts" / "moredata" / recipe.name / name).is_file(), name
 
 
 def test_the_experiments_key_allows_exactly_the_registrys_names():
