@@ -14,6 +14,7 @@ import yaml
 
 from conftest import REPO
 from moredata import landing, registry
+from moredata.config import ConfigError, load_schema, validate_config
 from moredata.errors import DataError
 from moredata.products import Call, resolve
 from moredata.recipe import Recipe
@@ -50,8 +51,35 @@ def test_the_guide_lists_the_files_every_experiment_package_has():
 
 
 def test_the_experiments_key_allows_exactly_the_registrys_names():
-    schema = yaml.safe_load(SCHEMA.read_text())
-    assert schema["properties"]["experiments"]["items"]["enum"] == list(registry.NAMES)
+    """The schema file names no experiment in the key; loading it fills in the registry's."""
+    written = yaml.safe_load(SCHEMA.read_text())["properties"]["experiments"]
+    for name in registry.NAMES:
+        assert not re.search(rf"\b{name}\b", yaml.safe_dump(written), re.I), name
+    loaded = load_schema(SCHEMA)["properties"]["experiments"]
+    assert loaded["items"]["enum"] == list(registry.NAMES)
+
+
+@pytest.mark.parametrize("value", [["nosuch"], ["depth", "Depth"]], ids=["unknown", "wrong-case"])
+def test_an_unknown_experiment_is_refused_with_the_allowed_names(value):
+    from harness import tiny_config
+
+    with pytest.raises(ConfigError) as refused:
+        validate_config(tiny_config({"experiments": value}), SCHEMA)
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith("config key 'experiments[")
+    for name in registry.NAMES:
+        assert repr(name) in line, name
+
+
+def test_validation_fills_in_defaults_without_sharing_the_schemas():
+    from harness import tiny_config
+
+    first, second = tiny_config(), tiny_config()
+    del first["anatomy"], second["anatomy"]
+    validate_config(first, SCHEMA)
+    first["anatomy"]["seed"] = 12345  # a filled-in section is the config's own
+    validate_config(second, SCHEMA)
+    assert second["anatomy"]["seed"] != 12345
 
 
 @pytest.mark.parametrize("generator", [registry, landing], ids=["test-config", "landing"])
