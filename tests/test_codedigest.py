@@ -15,6 +15,7 @@ import pytest
 from moredata import registry
 from moredata.codedigest import code_digest, module_closure
 from moredata.products import module_of
+from moredata.recipe import Recipe
 
 
 def make_package(root: Path) -> tuple[Path, Path]:
@@ -101,26 +102,29 @@ def _edit_literals(package: Path, texts: set[str], prefixes: set[str]) -> list[P
     return edited
 
 
-def _rules(recipe: Any) -> list[str]:
+def _rules(experiment: Any) -> list[str]:
     """The generated rules of an experiment that run its code: data, training, evaluation,
-    aggregation, plots."""
-    products = recipe.products
-    rules = [f"train_{recipe.name}", *(plot.rule for plot in products.plots)]
+    aggregation, plots, other steps."""
+    products = experiment.products
+    rules = [*(plot.rule for plot in products.plots), *(step.rule for step in products.steps)]
+    if isinstance(experiment, Recipe):
+        rules.append(f"train_{experiment.name}")
     if products.data is not None:
         rules.append(products.data.rule)
     if products.evaluation is not None:
         rules.append(products.evaluation.rule)
     if products.aggregate is not None:
-        rules.append(f"aggregate_{recipe.name}")
+        rules.append(f"aggregate_{experiment.name}")
     return rules
 
 
-@pytest.mark.parametrize("recipe", registry.RECIPES, ids=lambda recipe: recipe.name)
-def test_a_products_edit_reruns_no_job_and_a_recipe_edit_reruns_training(tmp_path, recipe):
+@pytest.mark.parametrize("experiment", registry.EXPERIMENTS, ids=lambda e: e.name)
+def test_a_products_edit_reruns_no_job_and_a_code_edit_reruns_its_rule(tmp_path, experiment):
     """Each rule's digest (as the workflow computes it, moredata.registry.rule_code) on a copy
     of the package: editing the experiment's title, landing text and figure and page titles
     where they are declared leaves every one as it is (a plot's title reaches its rule as a
-    param, not as code); editing the recipe changes the training's."""
+    param, not as code); editing the recipe changes the training's (editing the step's
+    module, that of an experiment that trains nothing)."""
     scripts = Path(__file__).resolve().parents[1] / "scripts"
     package = tmp_path / "moredata"
     shutil.copytree(scripts / "moredata", package, ignore=shutil.ignore_patterns("__pycache__"))
@@ -128,7 +132,7 @@ def test_a_products_edit_reruns_no_job_and_a_recipe_edit_reruns_training(tmp_pat
 
     def digests() -> dict[str, str]:
         found = {}
-        for rule in _rules(recipe):
+        for rule in _rules(experiment):
             script, references = code[rule]
             modules = [module_of(reference) for reference in references]
             closure = module_closure(scripts / f"{script}.py", package, modules)
@@ -137,13 +141,18 @@ def test_a_products_edit_reruns_no_job_and_a_recipe_edit_reruns_training(tmp_pat
         return found
 
     before = digests()
-    products = recipe.products
+    products = experiment.products
     titles = {products.title}
     titles |= {figure.title for plot in products.plots for figure in plot.figures}
     titles |= {page.title for page in products.pages}
     edited = _edit_literals(package, titles, {products.about})
     assert edited, "found no declaration of the experiment's titles"
     assert digests() == before, [str(path.relative_to(tmp_path)) for path in edited]
-    recipe_file = package.joinpath(*type(recipe).__module__.split(".")[1:]).with_suffix(".py")
-    recipe_file.write_text(recipe_file.read_text() + "\nEDITED = True\n")
-    assert digests()[f"train_{recipe.name}"] != before[f"train_{recipe.name}"]
+    if isinstance(experiment, Recipe):
+        module, rule = type(experiment).__module__, f"train_{experiment.name}"
+    else:
+        step = experiment.products.steps[0]
+        module, rule = module_of(step.function), step.rule
+    code_file = package.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    code_file.write_text(code_file.read_text() + "\nEDITED = True\n")
+    assert digests()[rule] != before[rule]

@@ -16,7 +16,6 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,41 +24,8 @@ import yaml
 
 import moredata
 from moredata.generated import check_flag, write_or_check
-from moredata.products import Computation, Page, Products, Step
+from moredata.products import Computation, Products
 from moredata.recipe import Recipe
-
-
-def _anatomy_values(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {"settings": config["anatomy"], "seed": config["anatomy"]["seed"]}
-
-
-ANATOMY = Computation(
-    name="anatomy",
-    products=Products(
-        lecture=1,
-        title="DataLoader anatomy",
-        about=(
-            "what ``TensorDataset`` and ``DataLoader`` do with a toy matrix (dtypes, shapes, "
-            "batches, shuffling), computed live"
-        ),
-        steps=(
-            Step(
-                rule="compute_anatomy",
-                function="moredata.anatomy:anatomy_step",
-                # The report's text, which moredata.anatomy reads (an edit reruns the rule).
-                package_files={"template": "moredata/templates/anatomy.md"},
-                outputs={
-                    "report": "results/anatomy/report.md",
-                    "facts": "results/anatomy/facts.json",
-                },
-                values=_anatomy_values,
-                uses_torch=True,
-            ),
-        ),
-        pages=(Page("report.md", "anatomy", "anatomy.rst", "The lecture's facts"),),
-        tiny={},
-    ),
-)
 
 Experiment = Recipe[Any] | Computation
 
@@ -71,11 +37,11 @@ def _module(name: str) -> ModuleType | None:
 def discover() -> list[Experiment]:
     """Every ``moredata.<package>`` whose ``products`` module holds ``PRODUCTS``: its
     ``recipe`` module's RECIPE with those products attached (a package without a recipe is
-    a computation named after it), and the anatomy lecture.
+    a computation named after it, as the anatomy lecture).
 
     The products live apart from the recipe so that no job's code digest covers them: a
     title, a caption or the tiny grid reruns no training (tests/test_codedigest.py)."""
-    found: list[Experiment] = [ANATOMY]
+    found: list[Experiment] = []
     for module in pkgutil.iter_modules(moredata.__path__):
         if not module.ispkg:
             continue
