@@ -37,7 +37,7 @@ def _module(name: str) -> ModuleType | None:
 def discover() -> list[Experiment]:
     """Every ``moredata.<package>`` whose ``products`` module holds ``PRODUCTS``: its
     ``recipe`` module's RECIPE with those products attached (a package without a recipe is
-    a computation named after it, as the anatomy lecture).
+    a computation that trains nothing, named after the package).
 
     The products live apart from the recipe so that no job's code digest covers them: a
     title, a caption or the tiny grid reruns no training (tests/test_codedigest.py)."""
