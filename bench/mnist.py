@@ -14,7 +14,7 @@ loop, 10 seeds against 1, and the peak memory of each job.
          and scales by model-steps) and the floor. Prints a Markdown table and the peak RSS
          of each rule's jobs.
 
-Usage: python bench/mnist.py steps [--epochs 3] [--n 1000] [--condition doubled] [--repeats 5]
+Usage: python bench/mnist.py steps [--epochs E] [--n 1000] [--condition doubled] [--repeats 5]
        python bench/mnist.py grid [--batching seeds,grid] [--sizes 500,1000]
                              [--reference-sample K] [--keep DIR]
 """
@@ -121,7 +121,8 @@ def steps(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     config = course_config()
     settings = OVERSAMPLING.settings_class.from_config(config)
-    settings = dataclasses.replace(settings, epochs=args.epochs, device="cpu")
+    epochs = args.epochs or settings.epochs  # the lectures' own length unless asked
+    settings = dataclasses.replace(settings, epochs=epochs, device="cpu")
     with tempfile.TemporaryDirectory() as workdir:
         data = mnist_data(Path(workdir), config)
 
@@ -174,7 +175,7 @@ def steps(args: argparse.Namespace) -> None:
     }
     course = micro[next(iter(variants))]
     print(
-        f"N = {args.n} {args.condition}, {args.epochs} epochs, {per_model} steps per model, "
+        f"N = {args.n} {args.condition}, {epochs} epochs, {per_model} steps per model, "
         f"network {'-'.join(map(str, sizes))}, batch {settings.batch_size}; CPU time, 1 thread, "
         f"median of {args.repeats}, variants alternating"
     )
@@ -350,7 +351,9 @@ def main() -> None:
     )
     modes = parser.add_subparsers(dest="mode", required=True)
     step_mode = modes.add_parser("steps")
-    step_mode.add_argument("--epochs", type=int, default=3)
+    step_mode.add_argument(
+        "--epochs", type=int, help="epochs per training (default: the config's, as the lectures)"
+    )
     step_mode.add_argument("--n", type=int, default=1000)
     step_mode.add_argument("--condition", default="doubled")
     step_mode.add_argument("--repeats", type=int, default=5)
