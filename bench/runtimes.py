@@ -122,6 +122,12 @@ def experiment_of(jobs: list[Job]) -> dict[int, str]:
     return rows
 
 
+def without_machine_paths(text: str) -> str:
+    """``text`` with each absolute path cut to ``.../`` and its last two parts: the docs quote
+    these lines, and a path of the machine that ran them means nothing elsewhere."""
+    return re.sub(r"(?<![\w.])/(?:[^\s/'\",}]+/)*([^\s/'\",}]+/[^\s/'\",}]+)", r".../\1", text)
+
+
 def run_header(directory: Path) -> str:
     """Which run: the command, config files and start of its newest Snakemake log."""
     logs = sorted((directory / ".snakemake" / "log").glob("*.snakemake.log"))
@@ -133,10 +139,15 @@ def run_header(directory: Path) -> str:
         match = re.search(rf"^\s*{re.escape(key)}: (.*)$", text, re.M)
         found[key] = match.group(1).strip() if match else "?"
     command = re.sub(r"\S*/snakemake\b", "snakemake", found["Command"])
-    configs = found["Config file(s)"]
+    configs = (
+        ", ".join(re.findall(r"'([^']+)'", found["Config file(s)"])) or found["Config file(s)"]
+    )
+    command, configs = without_machine_paths(command), without_machine_paths(configs)
     return (
-        f"Run of {found['Date']} in `{directory.name}`: `{command}`, config files {configs}, "
-        f"Snakemake {found['Snakemake version']}"
+        # The command as plain text, not a code span: it is a record (its paths cut short),
+        # not a command to copy, and the docs' commands are tested as runnable.
+        f"Run of {found['Date']} in `{directory.name}`, Snakemake "
+        f"{found['Snakemake version']}, config files {configs}; its command: {command}"
     )
 
 
