@@ -14,7 +14,8 @@ loop, 10 seeds against 1, and the peak memory of each job.
          and scales by model-steps) and the floor. Prints a Markdown table and the peak RSS
          of each rule's jobs.
 
-Usage: python bench/mnist.py steps [--epochs 3] [--n 1000] [--condition doubled] [--repeats 5]
+Usage: python bench/mnist.py steps [--epochs E] [--n 1000] [--condition doubled] [--repeats 5]
+                             [--write docs/speed.md]
        python bench/mnist.py grid [--batching seeds,grid] [--sizes 500,1000]
                              [--reference-sample K] [--keep DIR]
 """
@@ -43,6 +44,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the workflow runs as the tests run it
+
+from docsection import write_section  # noqa: E402
 
 from harness import job_counts, snakemake_command, write_config  # noqa: E402
 from moredata.config import validate_config  # noqa: E402
@@ -121,7 +124,8 @@ def steps(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     config = course_config()
     settings = OVERSAMPLING.settings_class.from_config(config)
-    settings = dataclasses.replace(settings, epochs=args.epochs, device="cpu")
+    epochs = args.epochs or settings.epochs  # the lectures' own length unless asked
+    settings = dataclasses.replace(settings, epochs=epochs, device="cpu")
     with tempfile.TemporaryDirectory() as workdir:
         data = mnist_data(Path(workdir), config)
 
@@ -173,23 +177,26 @@ def steps(args: argparse.Namespace) -> None:
         for name, (group, _) in variants.items()
     }
     course = micro[next(iter(variants))]
-    print(
-        f"N = {args.n} {args.condition}, {args.epochs} epochs, {per_model} steps per model, "
+    lines = [
+        f"N = {args.n} {args.condition}, {epochs} epochs, {per_model} steps per model, "
         f"network {'-'.join(map(str, sizes))}, batch {settings.batch_size}; CPU time, 1 thread, "
-        f"median of {args.repeats}, variants alternating"
-    )
-    print(
-        f"floor: {flops / 1e6:.2f} MFLOP per step at {rate / 1e9:.1f} GFLOP/s "
-        f"(torch.bmm, widest layer) = {floor:.0f} µs\n"
-    )
-    print("| per model-step | µs | x course loop | x floor |")
-    print("|---|---:|---:|---:|")
+        f"median of {args.repeats}, variants alternating, load average "
+        f"{os.getloadavg()[0]:.1f} at the end; floor: {flops / 1e6:.2f} MFLOP per step at "
+        f"{rate / 1e9:.1f} GFLOP/s (torch.bmm, widest layer) = {floor:.0f} µs",
+        "",
+        "| per model-step | µs | x course loop | x floor |",
+        "|---|---:|---:|---:|",
+    ]
     for name, value in micro.items():
-        print(f"| {name} | {value:.0f} | {course / value:.1f} | {value / floor:.1f} |")
-    print(
+        lines.append(f"| {name} | {value:.0f} | {course / value:.1f} | {value / floor:.1f} |")
+    lines.append(
         f"| floor ({flops / 1e6:.2f} MFLOP at {rate / 1e9:.0f} GFLOP/s) | {floor:.0f} | "
         f"{course / floor:.1f} | 1.0 |"
     )
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        write_section(args.write, "mnist-steps", text)
 
 
 def timed(fn) -> float:
@@ -350,10 +357,18 @@ def main() -> None:
     )
     modes = parser.add_subparsers(dest="mode", required=True)
     step_mode = modes.add_parser("steps")
-    step_mode.add_argument("--epochs", type=int, default=3)
+    step_mode.add_argument(
+        "--epochs", type=int, help="epochs per training (default: the config's, as the lectures)"
+    )
     step_mode.add_argument("--n", type=int, default=1000)
     step_mode.add_argument("--condition", default="doubled")
     step_mode.add_argument("--repeats", type=int, default=5)
+    step_mode.add_argument(
+        "--write",
+        type=Path,
+        metavar="DOC",
+        help="also write the table into DOC's mnist-steps section",
+    )
     grid_mode = modes.add_parser("grid")
     grid_mode.add_argument("--batching", default="seeds,grid", help="modes to run, in order")
     grid_mode.add_argument("--sizes", help="N values of both lectures (default: the config's)")

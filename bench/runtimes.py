@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docsection import write_section
+
 # Folders of results/ that hold no experiment's own outputs.
 NOT_EXPERIMENTS = {"data", "report"}
 
@@ -119,6 +122,12 @@ def experiment_of(jobs: list[Job]) -> dict[int, str]:
     return rows
 
 
+def without_machine_paths(text: str) -> str:
+    """``text`` with each absolute path cut to ``.../`` and its last two parts: the docs quote
+    these lines, and a path of the machine that ran them means nothing elsewhere."""
+    return re.sub(r"(?<![\w.])/(?:[^\s/'\",}]+/)*([^\s/'\",}]+/[^\s/'\",}]+)", r".../\1", text)
+
+
 def run_header(directory: Path) -> str:
     """Which run: the command, config files and start of its newest Snakemake log."""
     logs = sorted((directory / ".snakemake" / "log").glob("*.snakemake.log"))
@@ -130,10 +139,15 @@ def run_header(directory: Path) -> str:
         match = re.search(rf"^\s*{re.escape(key)}: (.*)$", text, re.M)
         found[key] = match.group(1).strip() if match else "?"
     command = re.sub(r"\S*/snakemake\b", "snakemake", found["Command"])
-    configs = found["Config file(s)"]
+    configs = (
+        ", ".join(re.findall(r"'([^']+)'", found["Config file(s)"])) or found["Config file(s)"]
+    )
+    command, configs = without_machine_paths(command), without_machine_paths(configs)
     return (
-        f"Run of {found['Date']} in `{directory.name}`: `{command}`, config files {configs}, "
-        f"Snakemake {found['Snakemake version']}"
+        # The command as plain text, not a code span: it is a record (its paths cut short),
+        # not a command to copy, and the docs' commands are tested as runnable.
+        f"Run of {found['Date']} in `{directory.name}`, Snakemake "
+        f"{found['Snakemake version']}, config files {configs}; its command: {command}"
     )
 
 
@@ -188,14 +202,18 @@ def markdown(summary: pd.DataFrame) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path, help="the workflow directory of a finished run")
+    parser.add_argument(
+        "--write", type=Path, metavar="DOC", help="also write the table into DOC's runtimes section"
+    )
     args = parser.parse_args(argv)
     jobs = read_jobs(args.directory)
     if not jobs:
         print(f"{args.directory}: no finished job recorded", file=sys.stderr)
         return 1
-    print(run_header(args.directory))
-    print()
-    print(markdown(table(jobs)))
+    text = f"{run_header(args.directory)}\n\n{markdown(table(jobs))}"
+    print(text)
+    if args.write:
+        write_section(args.write, "runtimes", text)
     return 0
 
 

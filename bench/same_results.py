@@ -5,6 +5,10 @@ Every Parquet file under the two ``results/`` folders is compared: the set of fi
 file's schema and column values (exactly, NaN equal to NaN), and its provenance record with
 ``wall_time_s`` left out. Figures and CSV files follow from the tables and are not compared.
 
+Where values differ, the largest absolute difference of each numeric column is printed, and
+the share of its rows that differ: a change of arithmetic order (rounding) shows as tiny
+differences, a change of meaning as large ones.
+
 Usage: python bench/same_results.py RESULTS_A RESULTS_B     (exit status 1 on any difference)
 """
 
@@ -14,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -38,6 +43,30 @@ def ipc_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def value_differences(a: pa.Table, b: pa.Table) -> str:
+    """`` (column: max |a - b| over share of rows, ...)`` for the numeric columns that differ
+    (tables of the same schema), and the other columns that differ by name."""
+    if a.num_rows != b.num_rows:
+        return f" ({a.num_rows} against {b.num_rows} rows)"
+    parts = []
+    for name in a.column_names:
+        x, y = (
+            a.column(name).to_numpy(zero_copy_only=False),
+            b.column(name).to_numpy(zero_copy_only=False),
+        )
+        if x.dtype.kind in "fiu" and y.dtype.kind in "fiu":
+            x, y = x.astype(float), y.astype(float)
+            differ = ~((x == y) | (np.isnan(x) & np.isnan(y)))
+            if differ.any():
+                largest = (
+                    np.nanmax(np.abs(x - y)[differ]) if (~np.isnan(x - y)[differ]).any() else np.nan
+                )
+                parts.append(f"{name}: {largest:.3g} in {differ.mean():.0%} of rows")
+        elif list(x) != list(y):
+            parts.append(f"{name}: other values")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def differences(a: Path, b: Path) -> list[str]:
     files_a = {p.relative_to(a) for p in a.rglob("*.parquet")}
     files_b = {p.relative_to(b) for p in b.rglob("*.parquet")}
@@ -48,7 +77,7 @@ def differences(a: Path, b: Path) -> list[str]:
         if table_a.schema.remove_metadata() != table_b.schema.remove_metadata():
             found.append(f"{relative}: schemas differ")
         elif ipc_bytes(table_a) != ipc_bytes(table_b):
-            found.append(f"{relative}: values differ")
+            found.append(f"{relative}: values differ{value_differences(table_a, table_b)}")
         if provenance(table_a.schema.metadata) != provenance(table_b.schema.metadata):
             found.append(f"{relative}: provenance differs (beyond wall_time_s)")
     return found

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO, Workflow, base_config
 from harness import make_checkout
-from moredata.anatomy import (
+from moredata.anatomy.facts import (
     REPORT_TEMPLATE,
     compute_facts,
     render_report,
@@ -230,10 +230,10 @@ def test_the_template_is_in_the_built_package(tmp_path):
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
     run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)])
     (wheel,) = wheels.glob("moredata-*.whl")
-    assert "moredata/templates/anatomy.md" in zipfile.ZipFile(wheel).namelist()
+    assert "moredata/anatomy/template.md" in zipfile.ZipFile(wheel).namelist()
     run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)])
     script = (
-        "import json, sys, moredata.anatomy as a; "
+        "import json, sys, moredata.anatomy.facts as a; "
         "print(a.__file__); sys.stdout.write(a.render_report(json.load(sys.stdin)))"
     )
     out = run(
@@ -243,7 +243,7 @@ def test_the_template_is_in_the_built_package(tmp_path):
         input=(GOLDEN / "course.facts.json").read_text(encoding="utf-8"),
     )
     where, report = out.split("\n", 1)
-    assert where == str(site / "moredata" / "anatomy.py")  # not the source tree
+    assert where == str(site / "moredata" / "anatomy" / "facts.py")  # not the source tree
     assert report == (GOLDEN / "course.report.md").read_text(encoding="utf-8")
 
 
@@ -256,6 +256,6 @@ def test_editing_the_template_reruns_the_report(tmp_path):
     target = "results/anatomy/report.md"
     workflow.run(target)
     assert workflow.planned_jobs(target) == {}
-    template = copy / "scripts" / "moredata" / "templates" / "anatomy.md"
+    template = copy / "scripts" / "moredata" / "anatomy" / "template.md"
     template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert workflow.planned_jobs(target) == {"compute_anatomy": 1}

@@ -3,9 +3,19 @@ modules it runs, directly or through other modules."""
 
 from __future__ import annotations
 
+import ast
+import io
+import shutil
+import tokenize
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from moredata import registry
 from moredata.codedigest import code_digest, module_closure
+from moredata.products import module_of
+from moredata.recipe import Recipe
 
 
 def make_package(root: Path) -> tuple[Path, Path]:
@@ -63,3 +73,86 @@ def test_named_modules_join_the_closure(tmp_path):
         "moredata.tables",
         "moredata.train",
     ]
+
+
+def _edit_literals(package: Path, texts: set[str], prefixes: set[str]) -> list[Path]:
+    """Rewrite every string literal in the package's modules whose value is one of ``texts``
+    or begins one of ``prefixes`` (an implicitly concatenated piece, e.g. of the landing
+    text), wherever it is declared; the files edited."""
+    edited = []
+    for path in sorted(package.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        changed = False
+        for index, token in enumerate(tokens):
+            if token.type != tokenize.STRING:
+                continue
+            try:
+                value = ast.literal_eval(token.string)
+            except ValueError:  # an f-string
+                continue
+            if not isinstance(value, str):
+                continue
+            if value in texts or (len(value) >= 20 and any(p.startswith(value) for p in prefixes)):
+                tokens[index] = token._replace(string=repr(f"edited: {value}"))
+                changed = True
+        if changed:
+            path.write_text(tokenize.untokenize(tokens), encoding="utf-8")
+            edited.append(path)
+    return edited
+
+
+def _rules(experiment: Any) -> list[str]:
+    """The generated rules of an experiment that run its code: data, training, evaluation,
+    aggregation, plots, other steps."""
+    products = experiment.products
+    rules = [*(plot.rule for plot in products.plots), *(step.rule for step in products.steps)]
+    if isinstance(experiment, Recipe):
+        rules.append(f"train_{experiment.name}")
+    if products.data is not None:
+        rules.append(products.data.rule)
+    if products.evaluation is not None:
+        rules.append(products.evaluation.rule)
+    if products.aggregate is not None:
+        rules.append(f"aggregate_{experiment.name}")
+    return rules
+
+
+@pytest.mark.parametrize("experiment", registry.EXPERIMENTS, ids=lambda e: e.name)
+def test_a_products_edit_reruns_no_job_and_a_code_edit_reruns_its_rule(tmp_path, experiment):
+    """Each rule's digest (as the workflow computes it, moredata.registry.rule_code) on a copy
+    of the package: editing the experiment's title, landing text and figure and page titles
+    where they are declared leaves every one as it is (a plot's title reaches its rule as a
+    param, not as code); editing the recipe changes the training's (editing the step's
+    module, that of an experiment that trains nothing)."""
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    package = tmp_path / "moredata"
+    shutil.copytree(scripts / "moredata", package, ignore=shutil.ignore_patterns("__pycache__"))
+    code = registry.rule_code()
+
+    def digests() -> dict[str, str]:
+        found = {}
+        for rule in _rules(experiment):
+            script, references = code[rule]
+            modules = [module_of(reference) for reference in references]
+            closure = module_closure(scripts / f"{script}.py", package, modules)
+            assert not [m for m in closure if m.endswith(".products") and m != "moredata.products"]
+            found[rule] = code_digest(scripts / f"{script}.py", package, modules)
+        return found
+
+    before = digests()
+    products = experiment.products
+    titles = {products.title}
+    titles |= {figure.title for plot in products.plots for figure in plot.figures}
+    titles |= {page.title for page in products.pages}
+    edited = _edit_literals(package, titles, {products.about})
+    assert edited, "found no declaration of the experiment's titles"
+    assert digests() == before, [str(path.relative_to(tmp_path)) for path in edited]
+    if isinstance(experiment, Recipe):
+        module, rule = type(experiment).__module__, f"train_{experiment.name}"
+    else:
+        step = experiment.products.steps[0]
+        module, rule = module_of(step.function), step.rule
+    code_file = package.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    code_file.write_text(code_file.read_text() + "\nEDITED = True\n")
+    assert digests()[rule] != before[rule]

@@ -368,3 +368,78 @@ def test_a_job_of_refused_modules_trains_saves_and_reloads(
         # The reload checks the accuracy the checkpoint recorded.
         reloaded = checkpoint.reload(recipe, path, frame, point, job.settings)
         assert reloaded.model is not None
+
+
+def _toy_models(activation: str | None, outputs: int, replicas: int) -> list[nn.Module]:
+    def one(seed: int) -> nn.Module:
+        torch.manual_seed(seed)
+        if activation is None:
+            return nn.Sequential(L(4, 8), L(8, 8), L(8, outputs))
+        return build_mlp([4, 8, 8, outputs], activation, seed)
+
+    return [one(seed) for seed in range(replicas)]
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "bce"])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", None])
+def test_the_scripted_epoch_is_the_python_loop_bit_for_bit(monkeypatch, activation, loss) -> None:
+    """The fast path's plain-SGD epoch runs as one TorchScript function (moredata.epoch_loop)
+    where it can; it computes exactly what the Python step loop computes."""
+    from moredata import epoch_loop
+
+    bce = loss == "bce"
+    settings = dataclasses.replace(SETTINGS, loss=loss, pos_weight=2.0 if bce else None, epochs=4)
+    models = _toy_models(activation, 1 if bce else 3, replicas=3)
+
+    def replicates() -> list[Replicate]:
+        reps = [toy_replicate(copy.deepcopy(m), seed) for seed, m in enumerate(models)]
+        if bce:
+            reps = [
+                dataclasses.replace(
+                    r,
+                    y_train=(r.y_train > 0).float(),
+                    held_out={
+                        "test": Split(r.held_out["test"].x, (r.held_out["test"].y > 0).float())
+                    },
+                )
+                for r in reps
+            ]
+        return reps
+
+    scripted = epoch_loop.scripted_sgd_epoch()
+    assert scripted is not None, "TorchScript failed on the pinned PyTorch"
+    calls = []
+
+    def counted(*args):
+        calls.append(1)
+        return scripted(*args)
+
+    monkeypatch.setattr(epoch_loop, "scripted_sgd_epoch", lambda: counted)
+    fast_reps = replicates()
+    fast = train(fast_reps, settings, path="fast")
+    assert len(calls) == settings.epochs  # one call per epoch: the scripted loop ran
+    monkeypatch.setattr(epoch_loop, "scripted_sgd_epoch", lambda: None)
+    python_reps = replicates()
+    python = train(python_reps, settings, path="fast")
+    assert torch.equal(fast.train_loss, python.train_loss)
+    assert torch.equal(fast.train_acc, python.train_acc)
+    assert torch.equal(fast.held_out_acc["test"], python.held_out_acc["test"])
+    for a, b in zip(fast_reps, python_reps, strict=True):
+        for ours, theirs in zip(a.model.parameters(), b.model.parameters(), strict=True):
+            assert torch.equal(ours, theirs)
+
+
+def test_an_epoch_where_replicates_sit_out_steps_runs_in_python(monkeypatch) -> None:
+    """Replicates of unequal sizes (balance's shares, MNIST's sizes in one job) take the
+    Python loop, which handles the shrinking prefix of replicates."""
+    from moredata import epoch_loop
+
+    called = []
+    monkeypatch.setattr(epoch_loop, "scripted_sgd_epoch", lambda: lambda *a: called.append(1))
+    models = _toy_models("relu", 3, replicas=2)
+    reps = [
+        toy_replicate(copy.deepcopy(m), seed, n=n)
+        for (seed, m), n in zip(enumerate(models), (100, 60), strict=True)
+    ]
+    train(reps, SETTINGS, path="fast")
+    assert not called

@@ -4,7 +4,9 @@ rule scripts names an experiment. The generic steps run what the experiments dec
 
 from __future__ import annotations
 
+import importlib
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import yaml
 
 from conftest import REPO
 from moredata import landing, registry
+from moredata.config import ConfigError, load_schema, validate_config
 from moredata.errors import DataError
 from moredata.products import Call, resolve
 from moredata.recipe import Recipe
@@ -26,14 +29,57 @@ def test_every_recipe_package_is_an_experiment_in_lecture_order():
         path.parent.name for path in (REPO / "scripts" / "moredata").glob("*/recipe.py")
     )
     assert sorted(r.name for r in registry.RECIPES) == packages
+    # Each declares its products beside its recipe, in a module no job imports.
+    for recipe in registry.RECIPES:
+        module = importlib.import_module(f"moredata.{recipe.name}.products")
+        assert recipe.products is module.PRODUCTS, recipe.name
     lectures = [e.products.lecture for e in registry.EXPERIMENTS]
     assert lectures == sorted(lectures) and len(set(lectures)) == len(lectures)
     assert registry.category(registry.EXPERIMENTS[0]).startswith(f"{lectures[0]}. ")
 
 
+def test_the_guide_lists_the_files_every_experiment_package_has():
+    """docs/adding-an-experiment.md's file table names the package's modules; every
+    experiment's folder has the ones each needs (its schemas and table docs may be shared, as
+    the MNIST lectures')."""
+    guide = (REPO / "docs" / "adding-an-experiment.md").read_text()
+    listed = set(re.findall(r"^\| `scripts/moredata/<name>/([a-z_]+\.py)`", guide, re.M))
+    assert {"__init__.py", "recipe.py", "products.py", "schema.py", "tabledocs.py"} <= listed
+    for recipe in registry.RECIPES:
+        for name in ("__init__.py", "recipe.py", "products.py"):
+            assert (REPO / "scripts" / "moredata" / recipe.name / name).is_file(), name
+
+
 def test_the_experiments_key_allows_exactly_the_registrys_names():
-    schema = yaml.safe_load(SCHEMA.read_text())
-    assert schema["properties"]["experiments"]["items"]["enum"] == list(registry.NAMES)
+    """The schema file names no experiment in the key; loading it fills in the registry's."""
+    written = yaml.safe_load(SCHEMA.read_text())["properties"]["experiments"]
+    for name in registry.NAMES:
+        assert not re.search(rf"\b{name}\b", yaml.safe_dump(written), re.I), name
+    loaded = load_schema(SCHEMA)["properties"]["experiments"]
+    assert loaded["items"]["enum"] == list(registry.NAMES)
+
+
+@pytest.mark.parametrize("value", [["nosuch"], ["depth", "Depth"]], ids=["unknown", "wrong-case"])
+def test_an_unknown_experiment_is_refused_with_the_allowed_names(value):
+    from harness import tiny_config
+
+    with pytest.raises(ConfigError) as refused:
+        validate_config(tiny_config({"experiments": value}), SCHEMA)
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith("config key 'experiments[")
+    for name in registry.NAMES:
+        assert repr(name) in line, name
+
+
+def test_validation_fills_in_defaults_without_sharing_the_schemas():
+    from harness import tiny_config
+
+    first, second = tiny_config(), tiny_config()
+    del first["anatomy"], second["anatomy"]
+    validate_config(first, SCHEMA)
+    first["anatomy"]["seed"] = 12345  # a filled-in section is the config's own
+    validate_config(second, SCHEMA)
+    assert second["anatomy"]["seed"] != 12345
 
 
 @pytest.mark.parametrize("generator", [registry, landing], ids=["test-config", "landing"])
@@ -79,11 +125,17 @@ def test_no_rule_file_or_rule_script_names_an_experiment():
             assert not re.search(rf"\b{name}\b", text, re.I), (path.name, name)
 
 
-def test_the_data_path_is_the_data_steps_pattern():
+def test_the_data_pattern_names_the_data_axes():
+    """A data step writes one file per point of the data axes, each named by all of them; a
+    recipe without one trains on a shared source (one file)."""
     for recipe in registry.RECIPES:
+        fields = {field for _, field, _, _ in string.Formatter().parse(recipe.data_pattern)}
+        fields.discard(None)
+        assert fields == set(recipe.data_axes), recipe.name
+        if recipe.products.data is None:
+            assert not recipe.data_axes, recipe.name
         point = {axis: f"<{axis}>" for axis in recipe.grid}
-        step = recipe.products.data
-        expected = recipe.data_source if step is None else step.path(point)
+        expected = recipe.data_pattern.format(**{a: f"<{a}>" for a in recipe.data_axes})
         assert recipe.data_path(point) == expected
 
 

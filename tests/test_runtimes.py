@@ -68,7 +68,8 @@ def test_jobs_are_charged_to_their_experiment_and_data_to_its_readers(tmp_path, 
     assert summary.loc["total", "span (min)"] == 62 / 60
     assert runtimes.main([str(run)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Run of 2026-12-07 20:10:04 in `run`: `snakemake --cores 2`")
+    assert out.startswith("Run of 2026-12-07 20:10:04 in `run`, Snakemake ")
+    assert "its command: snakemake --cores 2\n" in out
     assert "| **total** | 7 | 3 | 108 | 135 | 1.0 |" in out
 
 
@@ -79,3 +80,40 @@ def test_a_directory_without_a_run_is_one_line(tmp_path):
         assert "no .snakemake/metadata" in str(stop)
     else:
         raise AssertionError("no error")
+
+
+def test_a_bench_writes_its_table_into_its_docs_section(tmp_path):
+    """``--write DOC``: the table replaces the text between the section's markers, the rest of
+    the doc unchanged; a doc without them is refused by name. docs/speed.md has the sections
+    the benches write (bench/runtimes.py, bench/mnist.py steps)."""
+    from docsection import section_pattern, write_section
+
+    doc = tmp_path / "speed.md"
+    doc.write_text(
+        "intro\n<!-- begin: runtimes (written by x) -->\nold\n<!-- end: runtimes -->\nend\n"
+    )
+    write_section(doc, "runtimes", "| new |\n")
+    assert doc.read_text() == (
+        "intro\n<!-- begin: runtimes (written by x) -->\n| new |\n<!-- end: runtimes -->\nend\n"
+    )
+    try:
+        write_section(doc, "mnist-steps", "x")
+    except SystemExit as refused:
+        assert "mnist-steps" in str(refused)
+    else:
+        raise AssertionError("a doc without the section was written")
+    speed = (REPO / "docs" / "speed.md").read_text()
+    for name, bench in (("runtimes", "runtimes.py"), ("mnist-steps", "mnist.py")):
+        assert section_pattern(name).search(speed), name
+        assert f'"{name}"' in (REPO / "bench" / bench).read_text()
+
+
+def test_the_run_header_quotes_no_path_of_the_machine():
+    line = runtimes.without_machine_paths(
+        "snakemake --directory /tmp/x/run --configfile /home/me/repo/config/my.yaml "
+        "--config wine={path: /data/wine.csv} results/depth/figure.png"
+    )
+    assert line == (
+        "snakemake --directory .../x/run --configfile .../config/my.yaml "
+        "--config wine={path: .../data/wine.csv} results/depth/figure.png"
+    )

@@ -2,9 +2,9 @@
 
 Each experiment is a recipe (:mod:`moredata.recipe`) over one shared core (:mod:`moredata.jobs`,
 the trainer in :mod:`moredata.training`, tables, checkpoints); data preparation, statistics
-and figures sit beside them. The package is plain Python: only the config validation
-(:mod:`moredata.config`) calls Snakemake's schema validator. The rule scripts in ``scripts/``
-are thin wrappers that call one function each.
+and figures sit beside them. The package is plain Python (the config validation,
+:mod:`moredata.config`, runs jsonschema over the schema in ``workflow/schemas/``). The rule
+scripts in ``scripts/`` are thin wrappers that call one function each.
 """
 
 from __future__ import annotations

@@ -65,29 +65,21 @@ class Resources:
 
 @dataclass(frozen=True)
 class DataStep:
-    """The rule that makes an experiment's data files, one per point of ``axes``.
+    """The rule that makes an experiment's data files, one per point of its ``data_axes``.
 
-    ``pattern`` is the one place the data path is written: the rule's output and the
-    recipe's ``data_path`` both read it. ``function(point, settings, inputs, output)`` writes
-    one file (``settings``: the experiment's data settings; ``inputs``: the files in
-    ``inputs``, e.g. another experiment's data). ``bundled``: one job makes the files of a
-    training job's points (as its training is bundled), rather than one job per file.
+    The files are the recipe's ``data_pattern`` (the one place the data path is written: the
+    rule's output and the training jobs' input both read it). ``function(point, settings,
+    inputs, output)`` writes one file (``settings``: the experiment's data settings;
+    ``inputs``: the files in ``inputs``, e.g. another experiment's data). ``bundled``: one job
+    makes the files of a training job's points (as its training is bundled), rather than one
+    job per file.
     """
 
     rule: str
-    pattern: str
     function: str
     inputs: tuple[str, ...] = ()
     bundled: bool = False
     resources: Resources = Resources(mem_mb=300, runtime=5)
-
-    def path(self, point: Mapping[str, Any]) -> str:
-        return self.pattern.format(**point)
-
-    @property
-    def stem(self) -> str:
-        """The pattern's file name without suffix: the job's log name."""
-        return PurePosixPath(self.pattern).stem
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 import numpy as np
 
-from moredata.products import Products, Resources
+from moredata.products import Resources
 
 # The Snakefile imports the recipes to build the DAG: torch, pandas and pyarrow load only
 # in the jobs (imports inside the functions that need them), not at every start-up.
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from torch import Tensor, nn
 
+    from moredata.products import Products
     from moredata.training import Replicate, TrainSettings
 
 Point = Mapping[str, Any]  # a grid point: axis -> value, e.g. {"layers": 5, "n": 200, "seed": 0}
@@ -161,12 +162,17 @@ class Recipe(ABC, Generic[S]):
 
     name: ClassVar[str]  # config section, rule suffix (train_<name>) and results folder
     trains: ClassVar[bool] = True
-    # What the workflow builds for it besides its training jobs (moredata.products).
-    products: ClassVar[Products]
+    # What the workflow builds for it besides its training jobs (moredata.products) is not
+    # here: it is declared in the package's ``products`` module, which moredata.registry
+    # reads and attaches as ``products``. No job code imports it, so a title, a caption or the
+    # tiny grid changes no job's code digest (no training job reruns for one).
+    products: Products
     # What one training job asks a cluster for.
     resources: ClassVar[Resources] = Resources(mem_mb=600, runtime=30)
-    # The data file of a recipe without a data step of its own (a shared source's output).
-    data_source: ClassVar[str | None] = None
+    # The data file the replicate of a point trains on, formatted with the point's data axes:
+    # the output of the experiment's data step, or a shared source (e.g. moredata.wine's
+    # WINE_DATA). The one place the path is written: the data step's rule writes it.
+    data_pattern: ClassVar[str]
     settings_class: ClassVar[type[Settings]]
     # The grid axes, in output order, each with the key of its values in the config section.
     grid: ClassVar[Mapping[str, str]]
@@ -224,13 +230,9 @@ class Recipe(ABC, Generic[S]):
         Called for every experiment before any job (:func:`moredata.config.validate_config`)."""
 
     def data_path(self, point: Point) -> str:
-        """The data file the replicate of ``point`` trains on: the data step's pattern (or the
-        shared source) at the point's data axes."""
-        step = self.products.data
-        pattern = step.pattern if step is not None else self.data_source
-        if pattern is None:
-            raise TypeError(f"recipe {self.name} declares neither a data step nor a data_source")
-        return pattern.format(**{axis: point[axis] for axis in self.data_axes})
+        """The data file the replicate of ``point`` trains on: :attr:`data_pattern` at the
+        point's data axes."""
+        return self.data_pattern.format(**{axis: point[axis] for axis in self.data_axes})
 
     def data_record(self, point: Point, settings: S) -> dict[str, Any]:
         """What the data file of ``point`` must record (see moredata.tables.data_record)."""

@@ -2,8 +2,9 @@
 tests and the docs generators read. An experiment is a training recipe (moredata.recipe,
 with its products) or a computation that trains nothing (moredata.products.Computation).
 
-Every package of moredata with a ``recipe`` module holding a ``RECIPE`` is an experiment:
-adding one is adding its folder (docs/adding-an-experiment.md), not an entry here.
+Every package of moredata with a ``products`` module holding ``PRODUCTS`` is an experiment
+(with a ``recipe`` module holding ``RECIPE`` if it trains): adding one is adding its folder
+(docs/adding-an-experiment.md), not an entry here.
 
     python -m moredata.registry           # rewrite .test/config/config.yaml (the tiny grid)
     python -m moredata.registry --check   # exit 1 if it is out of date
@@ -15,62 +16,50 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
-from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
 
 import moredata
 from moredata.generated import check_flag, write_or_check
-from moredata.products import Computation, Page, Products, Step
+from moredata.products import Computation, Products
 from moredata.recipe import Recipe
-
-
-def _anatomy_values(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {"settings": config["anatomy"], "seed": config["anatomy"]["seed"]}
-
-
-ANATOMY = Computation(
-    name="anatomy",
-    products=Products(
-        lecture=1,
-        title="DataLoader anatomy",
-        about=(
-            "what ``TensorDataset`` and ``DataLoader`` do with a toy matrix (dtypes, shapes, "
-            "batches, shuffling), computed live"
-        ),
-        steps=(
-            Step(
-                rule="compute_anatomy",
-                function="moredata.anatomy:anatomy_step",
-                # The report's text, which moredata.anatomy reads (an edit reruns the rule).
-                package_files={"template": "moredata/templates/anatomy.md"},
-                outputs={
-                    "report": "results/anatomy/report.md",
-                    "facts": "results/anatomy/facts.json",
-                },
-                values=_anatomy_values,
-                uses_torch=True,
-            ),
-        ),
-        pages=(Page("report.md", "anatomy", "anatomy.rst", "The lecture's facts"),),
-        tiny={},
-    ),
-)
 
 Experiment = Recipe[Any] | Computation
 
 
+def _module(name: str) -> ModuleType | None:
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
+
+
 def discover() -> list[Experiment]:
-    """The RECIPE of every ``moredata.<package>.recipe`` module, and the anatomy lecture."""
-    found: list[Experiment] = [ANATOMY]
+    """Every ``moredata.<package>`` whose ``products`` module holds ``PRODUCTS``: its
+    ``recipe`` module's RECIPE with those products attached (a package without a recipe is
+    a computation that trains nothing, named after the package).
+
+    The products live apart from the recipe so that no job's code digest covers them: a
+    title, a caption or the tiny grid reruns no training (tests/test_codedigest.py)."""
+    found: list[Experiment] = []
     for module in pkgutil.iter_modules(moredata.__path__):
-        name = f"moredata.{module.name}.recipe"
-        if module.ispkg and importlib.util.find_spec(name) is not None:
-            recipe = getattr(importlib.import_module(name), "RECIPE", None)
-            if recipe is not None:
-                found.append(recipe)
+        if not module.ispkg:
+            continue
+        package = f"moredata.{module.name}"
+        declared = _module(f"{package}.products")
+        products = getattr(declared, "PRODUCTS", None)
+        recipes = _module(f"{package}.recipe")
+        recipe = getattr(recipes, "RECIPE", None)
+        if recipe is not None:
+            if not isinstance(products, Products):
+                raise TypeError(
+                    f"scripts/moredata/{module.name}/products.py: no PRODUCTS = Products(...) "
+                    f"for the recipe of {package}.recipe (docs/adding-an-experiment.md)"
+                )
+            recipe.products = products
+            found.append(recipe)
+        elif isinstance(products, Products):
+            found.append(Computation(name=module.name, products=products))
     return found
 
 

@@ -221,14 +221,14 @@ def data_points(recipe):
 
 def data_outputs(recipe):
     """Output paths of one data job (see data_points)."""
-    step = recipe.products.data
-    return bundle(recipe, step.pattern) if step.bundled else step.pattern
+    pattern = recipe.data_pattern
+    return bundle(recipe, pattern) if recipe.products.data.bundled else pattern
 
 
 def data_log(recipe):
     """Log path of one data job: logs/<rule>/<data file name>.log."""
     step = recipe.products.data
-    pattern = f"logs/{step.rule}/{step.stem}.log"
+    pattern = f"logs/{step.rule}/{Path(recipe.data_pattern).stem}.log"
     return bundle_name(recipe, pattern) if step.bundled else pattern
 
 

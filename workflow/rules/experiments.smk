@@ -1,5 +1,5 @@
-# Every experiment's rules, generated from what it declares (moredata.registry, each recipe's
-# products): its data step, training, evaluation, aggregation, plots, report pages and other
+# Every experiment's rules, generated from what it declares (moredata.registry, each package's
+# products.py): its data step, training, evaluation, aggregation, plots, report pages and other
 # steps, and a target rule named after it (`snakemake <name>`). Input and params functions
 # come from common.smk (closures over the experiment: no lambdas here).
 

@@ -12,16 +12,6 @@ from moredata.augment import FEATURES, STREAM_KEY
 from moredata.augment.schema import AUGMENT_EPOCHS, AUGMENT_PREDICTIONS, AUGMENT_RESULT
 from moredata.crosskeys import check_member
 from moredata.errors import ConfigError
-from moredata.products import (
-    Aggregate,
-    Call,
-    DataStep,
-    Figure,
-    Page,
-    Plot,
-    Products,
-    plot_seed_value,
-)
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 from moredata.splits import n_train
@@ -54,6 +44,7 @@ class AugmentRecipe(Recipe[AugmentSettings]):
     grid: Mapping[str, str] = {"features": "features", "seed": "seeds"}
     separate = ("features",)
     data_axes = ("seed",)
+    data_pattern = "results/augment/data/seed~{seed}.parquet"
     outputs: Mapping[str, pa.Schema] = {
         "epochs": AUGMENT_EPOCHS,
         "result": AUGMENT_RESULT,
@@ -74,60 +65,6 @@ class AugmentRecipe(Recipe[AugmentSettings]):
                 f"config key '{self.key('batch_size')}': {section['batch_size']} is more than "
                 f"the {rows} training points; lower it or raise {self.key('n_per_cloud')}"
             )
-
-    products = Products(
-        lecture=4,
-        title="Feature augmentation",
-        about=(
-            "(x, y) against (x, y, distance to the origin), with the course's t-test and a "
-            "paired one over the seeds"
-        ),
-        data=DataStep(
-            rule="make_augment_data",
-            pattern="results/augment/data/seed~{seed}.parquet",
-            function="moredata.augment.recipe:make_data",
-        ),
-        aggregate=Aggregate(
-            function="moredata.augment.report:aggregate_augment",
-            tables=("epochs", "result"),
-            files=(
-                "epochs.parquet",
-                "results.parquet",
-                "summary.parquet",
-                "summary.csv",
-                "ttest.parquet",
-                "ttest.csv",
-            ),
-        ),
-        plots=(
-            Plot(
-                rule="plot_augment",
-                inputs=("epochs.parquet", "results.parquet", "ttest.parquet"),
-                at_plot_seed=("predictions",),
-                values=plot_seed_value("augment"),
-                figures=(
-                    Figure("lecture", "augment_lecture.rst", "The lecture's figure, one seed"),
-                    Figure("comparison", "augment_comparison.rst", "Both variants over seeds"),
-                ),
-                calls=(
-                    Call(
-                        "moredata.augment.report:plot_augment_lecture",
-                        ("epochs", "predictions", "seed", "lecture"),
-                    ),
-                    Call(
-                        "moredata.augment.report:plot_augment_comparison",
-                        ("results", "ttest", "comparison"),
-                    ),
-                ),
-            ),
-        ),
-        pages=(
-            Page("summary.csv", "augment_summary", "augment_summary.rst", "Summary table"),
-            Page("ttest.csv", "augment_ttest", "augment_ttest.rst", "t-tests"),
-        ),
-        train_group="lecture_train",
-        tiny={"seeds": [0, 1, 2], "n_per_cloud": 40, "epochs": 4},
-    )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: AugmentSettings) -> Prepared:
         """Both variants of a seed share the data, the split and the batch order; only the

@@ -23,10 +23,9 @@ from moredata.balance.metrics import (
 )
 from moredata.balance.schema import RESULT
 from moredata.errors import ConfigError, MoredataError
-from moredata.products import Aggregate, Call, DataStep, Figure, Page, Plot, Products, Resources
+from moredata.products import Resources
 from moredata.recipe import Point, Prepared, Recipe, Settings, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
-from moredata.wine import WINE_DATA
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,11 +154,6 @@ class Drawn:
         return cls(source, n, separation, n_minority, n - n_minority, classes)
 
 
-def aggregate_keywords(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The aggregate's setting that shapes no network: the "enough" tolerance."""
-    return {"tolerance": config[SECTION]["tolerance"]}
-
-
 def points(section: Mapping[str, Any]) -> list[Point]:
     """Every grid point of the section, in output order (the product of the axes)."""
     return [
@@ -184,82 +178,12 @@ class BalanceRecipe(Recipe[BalanceSettings]):
     # seconds of a batched training, less than a process's start-up each.
     with_seeds = ("share",)
     data_axes = ("dataset", "seed")
+    data_pattern = "results/data/balance/dataset~{dataset}_seed~{seed}.parquet"
     outputs: Mapping[str, pa.Schema] = {"result": RESULT}
     split_fields = ("shares", "datasets")
     # A job of 45 replicates peaks at 0.6 GB (Gaussian) or 1.0 GB (wine).
     resources = Resources(mem_mb=1200, runtime=30)
     size_fields = ("steps", "batch_size", "gaussian_hidden_layers", "wine_hidden_layers")
-
-    products = Products(
-        lecture=8,
-        title="How balanced is balanced enough?",
-        about=(
-            "per-class accuracy against the minority share of the training set "
-            '({{ snakemake.config["balance"]["shares"]|join(", ") }}) on '
-            '{{ snakemake.config["balance"]["datasets"]|length }} data sets (two Gaussian '
-            "clouds, red wine), each network trained for "
-            '{{ snakemake.config["balance"]["steps"] }} steps and tested on a balanced test '
-            "set, against the exact Bayes classifier"
-        ),
-        data=DataStep(
-            rule="make_balance_data",
-            pattern="results/data/balance/dataset~{dataset}_seed~{seed}.parquet",
-            function="moredata.balance.recipe:make_data",
-            inputs=(WINE_DATA,),
-            bundled=True,
-        ),
-        aggregate=Aggregate(
-            function="moredata.balance.report:aggregate_balance",
-            tables=("result",),
-            files=(
-                "runs.parquet",
-                "summary.parquet",
-                "summary.csv",
-                "differences.parquet",
-                "differences.csv",
-                "enough.parquet",
-                "enough.csv",
-            ),
-            keywords=aggregate_keywords,
-        ),
-        plots=(
-            Plot(
-                rule="plot_balance",
-                inputs=("summary.parquet", "enough.parquet"),
-                figures=(
-                    Figure(
-                        "accuracy", "balance_accuracy.rst", "Per-class accuracy against the share"
-                    ),
-                    Figure("enough_share", "balance_enough.rst", "The enough share against n"),
-                ),
-                calls=(
-                    Call("moredata.balance.report:plot_accuracy", ("summary", "accuracy")),
-                    Call("moredata.balance.report:plot_enough", ("enough", "enough_share")),
-                ),
-            ),
-        ),
-        pages=(
-            Page("summary.csv", "balance_summary", "balance_summary.rst", "Summary table"),
-            Page(
-                "differences.csv",
-                "balance_differences",
-                "balance_differences.rst",
-                "Paired differences to 50/50",
-            ),
-            Page(
-                "enough.csv", "balance_enough_table", "balance_enough_table.rst", "The enough share"
-            ),
-        ),
-        train_group="balance_train",
-        tiny={
-            "seeds": [0, 1],
-            "shares": [0.5, 0.1],
-            "datasets": ["gaussian-d2-n100", "wine-n200"],
-            "gaussian_test_per_class": 200,
-            "wine_test_per_class": 50,
-            "steps": 40,
-        },
-    )
 
     def check_config(self, config: Mapping[str, Any]) -> None:
         """Before any job: the section's cross-key rules, and the wine rows when at hand."""

@@ -14,17 +14,6 @@ from moredata.best import STREAM_KEY
 from moredata.best.schema import BEST_CHOICE, BEST_EPOCHS, BEST_EVALUATION
 from moredata.crosskeys import check_member
 from moredata.errors import ConfigError
-from moredata.products import (
-    Aggregate,
-    Call,
-    DataStep,
-    Evaluation,
-    Figure,
-    Page,
-    Plot,
-    Products,
-    plot_seed_value,
-)
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 
@@ -58,6 +47,7 @@ class BestRecipe(Recipe[BestSettings]):
     settings_class = BestSettings
     grid: Mapping[str, str] = {"seed": "seeds"}
     data_axes = ("seed",)
+    data_pattern = "results/best/data/seed~{seed}.parquet"
     outputs: Mapping[str, pa.Schema] = {
         "epochs": BEST_EPOCHS,
         "choice": BEST_CHOICE,
@@ -84,44 +74,6 @@ class BestRecipe(Recipe[BestSettings]):
                 f"config key '{key('batch_size')}': {section['batch_size']} is more than "
                 f"{key('n_train')}={section['n_train']}; allowed: batch_size <= n_train"
             )
-
-    products = Products(
-        lecture=5,
-        title="Save the best model",
-        about=(
-            "the state dict of the best dev epoch, reloaded into a fresh network and judged "
-            "on the test set"
-        ),
-        data=DataStep(
-            rule="make_best_data",
-            pattern="results/best/data/seed~{seed}.parquet",
-            function="moredata.best.recipe:make_data",
-        ),
-        evaluation=Evaluation(
-            rule="evaluate_best",
-            kind="evaluation",
-            function="moredata.best.recipe:evaluate_best_job",
-        ),
-        aggregate=Aggregate(
-            function="moredata.best.report:aggregate_best",
-            tables=("epochs", "choice", "evaluation"),
-            files=("epochs.parquet", "results.parquet", "summary.parquet", "summary.csv"),
-        ),
-        plots=(
-            Plot(
-                rule="plot_best",
-                inputs=("epochs.parquet", "results.parquet"),
-                values=plot_seed_value("best"),
-                figures=(Figure("figure", "best.rst", "Accuracy curves and the best models"),),
-                calls=(
-                    Call("moredata.best.report:plot_best", ("epochs", "results", "seed", "figure")),
-                ),
-            ),
-        ),
-        pages=(Page("summary.csv", "best_summary", "best_summary.rst", "Summary table"),),
-        train_group="lecture_train",
-        tiny={"seeds": [0, 1], "n_per_cloud": 40, "n_train": 60, "n_dev": 30, "epochs": 4},
-    )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: BestSettings) -> Prepared:
         from moredata.models import build_mlp

@@ -1,5 +1,9 @@
 """The workflow's config schema as data: where it is, how to read it, and how to follow its
-``$ref`` entries and name a key (shared by the checks and by :mod:`moredata.configdoc`)."""
+``$ref`` entries and name a key (shared by the checks and by :mod:`moredata.configdoc`).
+
+The file names no experiment: the ``experiments`` key's allowed names are the registry's
+(:data:`moredata.registry.NAMES`), filled in when the schema is read, so that adding an
+experiment's folder is all it takes to allow its name."""
 
 from __future__ import annotations
 
@@ -25,7 +29,27 @@ def load_schema(path: str | Path = SCHEMA_PATH) -> dict[str, Any]:
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
     with Path(path).open("rb") as handle:
-        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        schema = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return with_experiment_names(schema)
+
+
+# Where the schema lists experiment names: the items of the top-level ``experiments`` key.
+EXPERIMENT_NAMES = ("properties", "experiments", "items")
+
+
+def with_experiment_names(schema: Any) -> Any:
+    """``schema`` with the registry's experiment names as the ``enum`` of the
+    ``experiments`` key's items (a schema without that key is left as it is)."""
+    items: Any = schema
+    for part in EXPERIMENT_NAMES:
+        if not isinstance(items, dict) or part not in items:
+            return schema
+        items = items[part]
+    # Imported here: the registry imports the recipes, which must not need the config check.
+    from moredata.registry import NAMES
+
+    items["enum"] = list(NAMES)
+    return schema
 
 
 def key_name(parts: Sequence[Any]) -> str:

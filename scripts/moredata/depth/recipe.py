@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from moredata.crosskeys import check_not_above
 from moredata.depth.schema import DEPTH_EPOCHS, DEPTH_RESULT
 from moredata.errors import ConfigError
-from moredata.products import Aggregate, Call, DataStep, Figure, Page, Plot, Products
 from moredata.recipe import ClassifierSettings, Point, Prepared, Recipe, Trained, point_name
 from moredata.seeds import Purpose, derive_seed
 from moredata.splits import n_test, n_train
@@ -49,6 +48,7 @@ class DepthRecipe(Recipe[DepthSettings]):
     }
     split_fields = ("test_fraction", "n_per_cloud")
     size_fields = ("n_per_cloud", "total_units")
+    data_pattern = "results/data/qwerties/n~{n}_seed~{seed}.parquet"
 
     def check_config(self, config: Mapping[str, Any]) -> None:
         """Every layer count divides the units; every size gives a test point and a batch;
@@ -80,45 +80,6 @@ class DepthRecipe(Recipe[DepthSettings]):
                     f"raise {key('test_fraction')} or n"
                 )
         check_not_above(self, section, "result_epochs", "epochs")
-
-    products = Products(
-        lecture=2,
-        title="Data size vs depth",
-        about=(
-            'three Gaussian clouds ("qwerties"), classified by networks of '
-            '{{ snakemake.config["depth"]["total_units"] }} units spread over '
-            '{{ snakemake.config["depth"]["layers"]|join(", ") }} hidden layers, for '
-            '{{ snakemake.config["depth"]["n_per_cloud"]|length }} data sizes'
-        ),
-        data=DataStep(
-            rule="make_qwerties",
-            pattern="results/data/qwerties/n~{n}_seed~{seed}.parquet",
-            function="moredata.depth.recipe:make_data",
-            bundled=True,
-        ),
-        aggregate=Aggregate(
-            function="moredata.depth.report:aggregate_depth",
-            tables=("epochs", "result"),
-            files=("epochs.parquet", "results.parquet", "summary.parquet", "summary.csv"),
-        ),
-        plots=(
-            Plot(
-                rule="plot_depth",
-                inputs=("results.parquet",),
-                figures=(Figure("figure", "depth.rst", "Loss and accuracy against data size"),),
-                calls=(Call("moredata.depth.report:plot_depth", ("results", "figure")),),
-            ),
-        ),
-        pages=(Page("summary.csv", "depth_summary", "depth_summary.rst", "Summary table"),),
-        train_group="depth_train",
-        tiny={
-            "seeds": [0, 1],
-            "layers": [1, 5],
-            "n_per_cloud": [30, 60],
-            "epochs": 6,
-            "result_epochs": 2,
-        },
-    )
 
     def prepare(self, data: pd.DataFrame, point: Point, settings: DepthSettings) -> Prepared:
         """Each (layers, n, seed) gets its own initialisation and shuffling."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moredata.crosskeys import check_member
-from moredata.mnist.lecture import MnistLecture, MnistSettings, lecture_products
+from moredata.mnist.lecture import MnistLecture, MnistSettings
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,6 @@ class NoiseSettings(MnistSettings):
         return self.noise_max
 
 
-def noise_table_n(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The N of the lecture's table."""
-    return {"table_n": config["noise"]["table_n"]}
-
-
 class NoiseRecipe(MnistLecture):
     name = "noise"
     settings_class = NoiseSettings
@@ -39,29 +34,6 @@ class NoiseRecipe(MnistLecture):
         """The lecture's rules, and its table's N is one of the sizes."""
         super().check_config(config)
         check_member(self, config[self.name], "table_n", "sizes")
-
-    products = lecture_products(
-        name="noise",
-        lecture=7,
-        title="Noise augmentation (MNIST)",
-        about=(
-            "MNIST digits as they are, with noisy or colour-flipped copies, or trained for as "
-            "many steps, "
-            'at N = {{ snakemake.config["noise"]["sizes"]|join(", ") }}, with the '
-            'conditions {{ snakemake.config["noise"]["conditions"]|join(", ") }}'
-        ),
-        figure_title="Data noise augmentation in MNIST",
-        tables=(("table", "noise_table.rst", "The lecture's table"),),
-        keywords=noise_table_n,
-        tiny={
-            "seeds": [0, 1],
-            "sizes": [1000],
-            "conditions": ["original", "noisy_train_only"],
-            "table_n": 1000,
-            "epochs": 2,
-            "result_epochs": 2,
-        },
-    )
 
 
 RECIPE = NoiseRecipe()

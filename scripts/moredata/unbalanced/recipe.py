@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from moredata.errors import ConfigError
-from moredata.products import Aggregate, Call, Figure, Page, Plot, Products
 from moredata.recipe import (
     ClassifierSettings,
     Point,
@@ -104,11 +103,6 @@ class UnbalancedSettings(ClassifierSettings):
         }
 
 
-def compares_remedies(config: Mapping[str, Any]) -> bool:
-    """Whether the config has remedies to compare (more than one)."""
-    return len(config["unbalanced"]["remedies"]) > 1
-
-
 class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     name = "unbalanced"
     settings_class = UnbalancedSettings
@@ -121,48 +115,7 @@ class UnbalancedRecipe(Recipe[UnbalancedSettings]):
     }
     split_fields = ("test_fraction", "thresholds")
     size_fields = ("hidden_layers",)
-    data_source = WINE_DATA
-    products = Products(
-        lecture=3,
-        title="Unbalanced data",
-        about=(
-            "red wine quality, binarised at the thresholds "
-            '{{ snakemake.config["unbalanced"]["thresholds"]|join(", ") }} (good = quality '
-            "above the threshold); per-class test accuracy; imbalance remedies: "
-            '{{ snakemake.config["unbalanced"]["remedies"]|join(", ") }}'
-        ),
-        aggregate=Aggregate(
-            function="moredata.unbalanced.report:aggregate_unbalanced",
-            tables=("epochs", "classes", "predictions"),
-            files=("epochs.parquet", "classes.parquet", "summary.parquet", "summary.csv"),
-        ),
-        plots=(
-            Plot(
-                rule="plot_unbalanced",
-                inputs=("epochs.parquet", "classes.parquet"),
-                figures=(Figure("figure", "unbalanced.rst", "The lecture's figure"),),
-                calls=(
-                    Call(
-                        "moredata.unbalanced.report:plot_unbalanced",
-                        ("epochs", "classes", "figure"),
-                    ),
-                ),
-            ),
-            # Comparing remedies needs more than one of them.
-            Plot(
-                rule="plot_remedies",
-                inputs=("classes.parquet",),
-                figures=(Figure("remedies", "remedies.rst", "The imbalance remedies compared"),),
-                calls=(Call("moredata.unbalanced.report:plot_remedies", ("classes", "remedies")),),
-                shown=compares_remedies,
-            ),
-        ),
-        pages=(
-            Page("summary.csv", "unbalanced_summary", "unbalanced_summary.rst", "Summary table"),
-        ),
-        train_group="wine_train",
-        tiny={"seeds": [0, 1], "thresholds": [4, 6], "epochs": 3, "remedies": ["none"]},
-    )
+    data_pattern = WINE_DATA
 
     @property
     def split_keys(self) -> str:

@@ -72,7 +72,7 @@ _SAMPLE = 6
 _HEAD = 10
 # The report's text, packaged with moredata (pyproject.toml, package-data).
 REPORT_TEMPLATE = string.Template(
-    resources.files("moredata").joinpath("templates", "anatomy.md").read_text(encoding="utf-8")
+    resources.files("moredata.anatomy").joinpath("template.md").read_text(encoding="utf-8")
 )
 
 
@@ -240,7 +240,7 @@ def _raises(call: dict[str, Any], library: str) -> str:
 
 def render_report(facts: dict[str, Any]) -> str:
     """The facts as a short Markdown report, one section per fact: the text is the template
-    ``templates/anatomy.md``, filled with :class:`string.Template`."""
+    ``anatomy/template.md``, filled with :class:`string.Template`."""
     return REPORT_TEMPLATE.substitute(report_values(facts))
 
 
