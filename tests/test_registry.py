@@ -195,3 +195,13 @@ def test_a_refused_checkpoint_is_moved_aside_and_a_diverged_one_kept(tmp_path: P
     with pytest.raises(DataError, match=r"^[^(]*diverged"), quarantine_refused([str(model)]):
         raise DataError(f"{model}: the run diverged at epoch 3; lower its learning rate")
     assert model.exists()
+
+
+def test_every_recipe_pickles_by_name() -> None:
+    """A rule's params are pickled for its script (evaluate_saved hands over the recipe): each
+    recipe comes back as the same object, its products (which may hold closures) not
+    pickled."""
+    import pickle
+
+    for recipe in registry.RECIPES:
+        assert pickle.loads(pickle.dumps(recipe)) is recipe, recipe.name

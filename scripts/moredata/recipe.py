@@ -156,6 +156,13 @@ class Trained:
         return float(np.mean(self.epochs[column][-epochs:]))
 
 
+def _recipe_of_module(module: str) -> Recipe[Any]:
+    """The ``RECIPE`` of an experiment's recipe module (unpickling a recipe)."""
+    import importlib
+
+    return importlib.import_module(module).RECIPE
+
+
 class Recipe(ABC, Generic[S]):
     """An experiment. Subclasses set the class attributes and implement :meth:`prepare` and
     :meth:`tables`; the core trains, checks, records and writes."""
@@ -197,6 +204,12 @@ class Recipe(ABC, Generic[S]):
     size_fields: ClassVar[tuple[str, ...]]
     # Keys of the section that are neither a settings field nor a grid key (e.g. plot_seed).
     other_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled by name, as the module's ``RECIPE``: a recipe is one object per module,
+        and the products the registry attaches (which may hold closures) stay out of any
+        pickle, e.g. a Snakemake rule's params handed to its script."""
+        return (_recipe_of_module, (type(self).__module__,))
 
     def key(self, name: str, *indices: int) -> str:
         """The config key of ``name`` (a settings field, grid key or :attr:`other_keys`
