@@ -380,11 +380,16 @@ def _toy_models(activation: str | None, outputs: int, replicas: int) -> list[nn.
     return [one(seed) for seed in range(replicas)]
 
 
+@pytest.mark.parametrize("sizes", [(100, 100, 100), (100, 60, 80)], ids=["equal", "unequal"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "bce"])
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", None])
-def test_the_scripted_epoch_is_the_python_loop_bit_for_bit(monkeypatch, activation, loss) -> None:
-    """The fast path's plain-SGD epoch runs as one TorchScript function (moredata.epoch_loop)
-    where it can; it computes exactly what the Python step loop computes."""
+def test_the_scripted_epoch_is_the_python_loop_bit_for_bit(
+    monkeypatch, activation, loss, sizes
+) -> None:
+    """The fast path's plain-SGD epoch (moredata.epoch_loop.sgd_epoch) runs as one TorchScript
+    function; it computes exactly what the same function computes from Python, also when
+    replicates of unequal sizes sit out the last steps (balance's shares, MNIST's sizes in
+    one job)."""
     from moredata import epoch_loop
 
     bce = loss == "bce"
@@ -392,7 +397,10 @@ def test_the_scripted_epoch_is_the_python_loop_bit_for_bit(monkeypatch, activati
     models = _toy_models(activation, 1 if bce else 3, replicas=3)
 
     def replicates() -> list[Replicate]:
-        reps = [toy_replicate(copy.deepcopy(m), seed) for seed, m in enumerate(models)]
+        reps = [
+            toy_replicate(copy.deepcopy(m), seed, n=n)
+            for (seed, m), n in zip(enumerate(models), sizes, strict=True)
+        ]
         if bce:
             reps = [
                 dataclasses.replace(
@@ -427,19 +435,3 @@ def test_the_scripted_epoch_is_the_python_loop_bit_for_bit(monkeypatch, activati
     for a, b in zip(fast_reps, python_reps, strict=True):
         for ours, theirs in zip(a.model.parameters(), b.model.parameters(), strict=True):
             assert torch.equal(ours, theirs)
-
-
-def test_an_epoch_where_replicates_sit_out_steps_runs_in_python(monkeypatch) -> None:
-    """Replicates of unequal sizes (balance's shares, MNIST's sizes in one job) take the
-    Python loop, which handles the shrinking prefix of replicates."""
-    from moredata import epoch_loop
-
-    called = []
-    monkeypatch.setattr(epoch_loop, "scripted_sgd_epoch", lambda: lambda *a: called.append(1))
-    models = _toy_models("relu", 3, replicas=2)
-    reps = [
-        toy_replicate(copy.deepcopy(m), seed, n=n)
-        for (seed, m), n in zip(enumerate(models), (100, 60), strict=True)
-    ]
-    train(reps, SETTINGS, path="fast")
-    assert not called

@@ -1,13 +1,13 @@
-"""The fast path's epoch of plain-SGD steps as one TorchScript function: the step loop out of
-Python.
+"""The fast path's epoch of plain-SGD steps, written once and run as one TorchScript function:
+the step loop out of Python.
 
 At one replicate a step of the MNIST network is ~20 small tensor operations around 4.4 MFLOP
 of matrix products; run from Python, the interpreter and the dispatch around each operation
-cost as much as the arithmetic. The same operations, in the same order, run from a scripted
-loop cost about 0.7x the time (``bench/mnist.py steps``; the issue-26 prototype measured
-1.35x at one replicate). The results are bit for bit those of the Python loop
-(``tests/test_paths.py`` holds them equal), which stays the fallback: for an epoch in which
-some replicates sit out steps, for other optimisers, and wherever scripting is unavailable.
+cost as much as the arithmetic. The same operations, in the same order, run from the
+scripted loop cost about 0.7-0.8x the time (``bench/mnist.py steps``; the issue-26 prototype
+measured 1.35x at one replicate). Where scripting is unavailable, :func:`sgd_epoch` runs as
+plain Python, with bit for bit the same results (``tests/test_paths.py`` holds them equal).
+Other optimisers (Adam, weight decay) step from Python (``moredata.training``).
 
 ``torch.jit.script`` is deprecated in PyTorch 2.13 (the project pins 2.13.*) with no
 replacement for a CPU loop: ``torch.compile`` was 1.6-1.7x slower at these sizes and needs a
@@ -27,7 +27,9 @@ from torch import Tensor
 
 log = logging.getLogger(__name__)
 
-NO_ACTIVATION, RELU, LEAKY_RELU = 0, 1, 2
+# The codes of the activation after each hidden layer, as sgd_epoch reads them (TorchScript
+# takes no global constants, so the function compares with the numbers themselves).
+ACTIVATION_CODES = {None: 0, "relu": 1, "leaky_relu": 2}
 
 
 def sgd_epoch(
@@ -45,36 +47,47 @@ def sgd_epoch(
     lr: float,
     sigmoid: bool,
     logits: Tensor,
+    active: list[int],
 ) -> None:
-    """Every step of one epoch, all replicates taking every step: gather the step's rows of
-    ``x_flat`` (``rows``: (steps, R * batch)) into ``x_step``, forward, the loss gradient
-    ``a + c * p`` (p = softmax or sigmoid of the logits, written into ``logits[step]``), and
-    backward with each layer's SGD update folded into its weight-gradient product, in the
-    order of ``_Network.sgd_step``."""
+    """Every step of one epoch of plain SGD. Step ``s`` trains the first ``active[s]``
+    replicates (those with a batch left; the replicates are sorted by their number of
+    batches): gather its rows of ``x_flat`` (``rows``: (steps, R * batch)) into ``x_step``,
+    forward, the loss gradient ``a + c * p`` (p = softmax or sigmoid of the logits, written
+    into ``logits[s]``), and backward, each layer's update folded into its weight-gradient
+    product (W -= lr * hᵀg; biases against ``ones``) after the gradient for the layer below
+    has been taken with the old W."""
     replicas = logits.shape[1]
     batch = logits.shape[2]
     layers = len(weights)
     for step in range(rows.shape[0]):
-        torch.index_select(x_flat, 0, rows[step], out=x_step)
-        h = x_step.view(replicas, batch, -1)
+        m = active[step]
+        ws, bs, ts, one = weights, biases, transposed, ones
+        if m < replicas:  # the replicates :m, as views
+            ws = [w[:m] for w in weights]
+            bs = [b[:m] for b in biases]
+            ts = [t[:m] for t in transposed]
+            one = ones[:m]
+        x = x_step[: m * batch]
+        torch.index_select(x_flat, 0, rows[step][: m * batch], out=x)
+        h = x.view(m, batch, -1)
         inputs: list[Tensor] = [h]
         for layer in range(layers - 1):
-            h = torch.bmm(h, weights[layer]).add_(biases[layer])
-            if activations[layer] == 1:  # RELU (TorchScript takes no global constants)
+            h = torch.bmm(h, ws[layer]).add_(bs[layer])
+            if activations[layer] == 1:  # relu
                 h.relu_()
-            elif activations[layer] == 2:  # LEAKY_RELU
+            elif activations[layer] == 2:  # leaky_relu
                 torch.nn.functional.leaky_relu_(h, leaky_slope)
             inputs.append(h)
-        out = logits[step]
-        torch.bmm(h, weights[layers - 1], out=out).add_(biases[layers - 1])
+        out = logits[step][:m]
+        torch.bmm(h, ws[layers - 1], out=out).add_(bs[layers - 1])
         p = torch.sigmoid(out) if sigmoid else torch.softmax(out, -1)
-        g = torch.addcmul(a[step], p, c[step])
+        g = torch.addcmul(a[step][:m], p, c[step][:m])
         for layer in range(layers - 1, -1, -1):
             below: Tensor | None = None
             if layer > 0:
-                below = torch.bmm(g, transposed[layer])
-            weights[layer].baddbmm_(inputs[layer].transpose(1, 2), g, alpha=-lr)
-            biases[layer].baddbmm_(ones, g, alpha=-lr)
+                below = torch.bmm(g, ts[layer])
+            ws[layer].baddbmm_(inputs[layer].transpose(1, 2), g, alpha=-lr)
+            bs[layer].baddbmm_(one, g, alpha=-lr)
             if below is not None:
                 activation = activations[layer - 1]
                 if activation == 1:
@@ -87,7 +100,8 @@ def sgd_epoch(
 
 @cache
 def scripted_sgd_epoch() -> Callable[..., None] | None:
-    """:func:`sgd_epoch` compiled by TorchScript once per process, or None where that fails."""
+    """:func:`sgd_epoch` compiled by TorchScript once per process, or None where that fails
+    (then :func:`sgd_epoch` runs as Python: the same operations, slower)."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*torch.jit.*deprecated", category=Warning)

@@ -11,8 +11,8 @@ every epoch under its name. Two engines do the arithmetic, with the same mathema
   (slope 0.01) between them, cross-entropy or BCE-with-logits loss, SGD or Adam. The
   parameters of all replicates live in one flat buffer; forward and backward passes are
   batched matrix products written out, and plain SGD is folded into the weight-gradient
-  products (an epoch of such steps runs as one TorchScript function where every replicate
-  takes every step: :mod:`moredata.epoch_loop`). :func:`fast_path_refusal` admits exactly
+  products (an epoch of such steps runs as one TorchScript function:
+  :mod:`moredata.epoch_loop`). :func:`fast_path_refusal` admits exactly
   this and nothing else;
 - the **generic path** for any other ``nn.Module``: ``torch.func.stack_module_state`` +
   ``vmap(grad(functional_call(...)))`` and public ``torch.optim``, with training / eval
@@ -27,7 +27,6 @@ import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import pairwise
 from typing import Literal, Protocol
 
@@ -283,61 +282,6 @@ class _Network:
             if layer:
                 g = self._activation_backward(torch.bmm(g, transposed[layer]), layer, inputs)
 
-    def sgd_step(
-        self, m: int, batch: int, lr: float, loss: Loss
-    ) -> Callable[[Tensor, Tensor, Tensor, Tensor], None]:
-        """One training step of replicates :m with plain SGD, as a function of (inputs,
-        target terms a and c, logits out) with every view bound in advance: a step of these
-        networks is short enough that look-ups and calls show in its time. Backward and
-        update run in one pass: each layer's update is folded into its weight-gradient
-        product (W -= lr * hᵀg; biases against a ones vector), after the gradient for the
-        layer below has been taken with the old W."""
-        weights, biases, _, _ = self.views(m)
-        transposed = self.transposed_weights(m)
-        hidden = list(zip(weights[:-1], biases[:-1], self.activations[:-1], strict=True))
-        w_out, b_out = weights[-1], biases[-1]
-        ones = weights[0].new_ones(m, 1, batch)
-        # Per layer, last first: its index, weight, bias, the transposed weight for the
-        # gradient of the layer below (None for the first layer) and that layer's activation.
-        backward = [
-            (
-                layer,
-                weights[layer],
-                biases[layer],
-                transposed[layer] if layer else None,
-                self.activations[layer - 1] if layer else None,
-            )
-            for layer in range(len(weights) - 1, -1, -1)
-        ]
-        bmm, threshold_backward = torch.bmm, torch.ops.aten.threshold_backward
-        leaky_backward, addcmul = torch.ops.aten.leaky_relu_backward, torch.addcmul
-        probability = torch.sigmoid if loss == "bce" else partial(torch.softmax, dim=-1)
-
-        def step(x: Tensor, a: Tensor, c: Tensor, out: Tensor) -> None:
-            inputs = [x]
-            h = x
-            for weight, bias, activation in hidden:
-                h = bmm(h, weight).add_(bias)
-                if activation == "relu":
-                    h.relu_()
-                elif activation == "leaky_relu":
-                    F.leaky_relu_(h, LEAKY_SLOPE)
-                inputs.append(h)
-            g = addcmul(a, probability(bmm(h, w_out, out=out).add_(b_out)), c)
-            for layer, weight, bias, weight_t, activation in backward:
-                below = bmm(g, weight_t) if weight_t is not None else None
-                weight.baddbmm_(inputs[layer].mT, g, alpha=-lr)
-                bias.baddbmm_(ones, g, alpha=-lr)
-                if below is not None:
-                    if activation == "relu":
-                        g = threshold_backward(below, inputs[layer], 0)
-                    elif activation == "leaky_relu":
-                        g = leaky_backward(below, inputs[layer], LEAKY_SLOPE, True)
-                    else:
-                        g = below
-
-        return step
-
     def to_models(self, models: Sequence[nn.Module]) -> None:
         """Copy the trained parameters back into the ``nn.Sequential`` models."""
         self.load_into(models, self.param_tensors)
@@ -463,9 +407,11 @@ class _Engine(Protocol):
         """Training step ``index`` of replicates :m on inputs ``x`` (m, batch, ...); their
         logits go into ``out``."""
 
-    def run_epoch(self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor) -> bool:
-        """Every step of an epoch in which all replicates take every step, in one call
-        (gathering each step's ``rows`` of ``x_flat`` into ``x_step``, logits into
+    def run_epoch(
+        self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor, active: list[int]
+    ) -> bool:
+        """Every step of an epoch in one call (step ``s`` training replicates
+        ``:active[s]``, gathering its ``rows`` of ``x_flat`` into ``x_step``, its logits into
         ``logits``) where the engine can; False: the loop calls :meth:`step` instead."""
 
     def logits(self, x: Tensor) -> Tensor:
@@ -491,9 +437,7 @@ class _FastEngine:
         self.best: list[Tensor] | None = None
         self._terms: tuple[list[Tensor], list[Tensor]] = ([], [])
         self._epoch_terms: tuple[Tensor, Tensor] | None = None
-        self._sgd_steps: dict[int, Callable[[Tensor, Tensor, Tensor, Tensor], None]] = {}
-        codes = {None: epoch_loop.NO_ACTIVATION, "relu": epoch_loop.RELU}
-        codes["leaky_relu"] = epoch_loop.LEAKY_RELU
+        codes = epoch_loop.ACTIVATION_CODES
         self._activation_codes = [codes[a] for a in self.net.activations[:-1]]
 
     def begin_epoch(self, ys: Tensor) -> None:
@@ -501,17 +445,19 @@ class _FastEngine:
         self._epoch_terms = (a, c)
         self._terms = (list(a.unbind(0)), list(c.unbind(0)))
 
-    def run_epoch(self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor) -> bool:
-        # Plain SGD with every replicate on every step: the scripted loop (moredata.epoch_loop),
-        # the same operations in the same order as step() from Python.
-        scripted = epoch_loop.scripted_sgd_epoch()
-        if scripted is None or self.optimiser is not None or self._epoch_terms is None:
+    def run_epoch(
+        self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor, active: list[int]
+    ) -> bool:
+        # Plain SGD (folded into backward): moredata.epoch_loop's epoch, scripted where
+        # TorchScript works, else the same function from Python.
+        if self.optimiser is not None or self._epoch_terms is None:
             return False
+        sgd_epoch = epoch_loop.scripted_sgd_epoch() or epoch_loop.sgd_epoch
         net, m, batch = self.net, self.net.replicas, logits.shape[2]
         weights, biases, _, _ = net.views(m)
         a, c = self._epoch_terms
         s = self.settings
-        scripted(
+        sgd_epoch(
             x_flat,
             rows,
             x_step,
@@ -526,21 +472,15 @@ class _FastEngine:
             s.learning_rate,
             s.loss == "bce",
             logits,
+            active,
         )
         return True
 
     def step(self, index: int, x: Tensor, m: int, out: Tensor) -> None:
+        assert self.optimiser is not None  # plain SGD runs whole epochs (run_epoch)
         a, c = self._terms[0][index], self._terms[1][index]
         if m < self.net.replicas:
             a, c = a[:m], c[:m]
-        if self.optimiser is None:
-            sgd_step = self._sgd_steps.get(m)
-            if sgd_step is None:
-                s = self.settings
-                sgd_step = self.net.sgd_step(m, x.shape[1], s.learning_rate, s.loss)
-                self._sgd_steps[m] = sgd_step
-            sgd_step(x, a, c, out)
-            return
         logits, inputs = self.net.forward(x, m, out)
         self.net.backward(_output_grad(logits, a, c, self.settings), inputs, m)
         self.optimiser.step(m)
@@ -656,7 +596,9 @@ class _GenericEngine:
     def begin_epoch(self, ys: Tensor) -> None:
         self._ys = list(ys.unbind(0))
 
-    def run_epoch(self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor) -> bool:
+    def run_epoch(
+        self, x_flat: Tensor, rows: Tensor, x_step: Tensor, logits: Tensor, active: list[int]
+    ) -> bool:
         return False  # step by step: torch.func and torch.optim are called from Python
 
     def step(self, index: int, x: Tensor, m: int, out: Tensor) -> None:
@@ -907,8 +849,7 @@ def train(
             ys = y_flat[rows]
             engine.begin_epoch(ys)
             flat_rows = rows.view(steps, replicas * batch)
-            every_step = active[-1] == replicas  # no replicate sits out a step
-            if not (every_step and engine.run_epoch(x_flat, flat_rows, x_step, logits)):
+            if not engine.run_epoch(x_flat, flat_rows, x_step, logits, active):
                 for step, (rows_in, x, m, out) in enumerate(
                     zip(flat_rows.unbind(0), x_inputs, active, step_logits, strict=True)
                 ):
