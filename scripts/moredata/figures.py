@@ -72,7 +72,7 @@ CONDITION_MARKERS = {
     "flipped": "X",
     "flipped_train_only": "*",
 }
-# Layer counts: the Okabe-Ito colours in order of depth (more counts than colours repeat
+# Layer counts: the Okabe-Ito colours from fewest layers up (more counts than colours repeat
 # the colours with another marker and line style).
 LAYER_COLOURS = (BLUE, ORANGE, BLUISH_GREEN, VERMILLION, REDDISH_PURPLE, SKY_BLUE, BLACK)
 # Chance and other reference lines, each seed's own value, the balanced-accuracy bars.
@@ -107,7 +107,7 @@ def group_colour(label: int) -> str:
 
 
 def layer_styles(layers: Iterable[int]) -> dict[int, dict]:
-    """Colour (``LAYER_COLOURS`` in order of depth), marker and line style of each layer
+    """Colour (``LAYER_COLOURS`` from fewest layers up), marker and line style of each layer
     count."""
     counts = sorted(set(layers))
     return {

@@ -213,7 +213,7 @@ class Recipe(ABC, Generic[S]):
 
     def key(self, name: str, *indices: int) -> str:
         """The config key of ``name`` (a settings field, grid key or :attr:`other_keys`
-        entry) in this experiment's section, e.g. ``depth.layers[2]``; a name the recipe
+        entry) in this experiment's section, e.g. ``balance.shares[2]``; a name the recipe
         does not have is a bug, not a message."""
         known = {f.name for f in dataclasses.fields(self.settings_class)}
         if name not in known | set(self.grid.values()) | set(self.other_keys):

@@ -95,7 +95,7 @@ def _check_size(path: str | Path, root: Any) -> None:
         return
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
-    # Depth-first, without recursion: (node, keys, line, entered).
+    # Post-order with an explicit stack, no recursion: (node, keys, line, entered).
     stack: list[tuple[Any, list[Any], int, bool]] = [(root, [], root.start_mark.line + 1, False)]
     while stack:
         node, keys, line, entered = stack.pop()
